@@ -1,0 +1,222 @@
+r"""Activation functions, applied element-wise (Softmax: row-wise) to a layer's output.
+
+Each class documents its function $f$ and the derivative its ``backward`` uses. Every
+activation also has ``predictions(outputs)``, which turns the network's final outputs into
+what [Model.predict][mynn.model.Model.predict] returns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_number
+from .layers import Layer
+
+__all__ = ["Activation", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Linear"]
+
+
+class Activation(Layer):
+    """Base class of activations: a [Layer][mynn.layers.Layer] without parameters."""
+
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        inputs = np.asarray(inputs)
+        if inputs.dtype.kind not in "fc":
+            inputs = inputs.astype(np.float64)
+        self.inputs = inputs
+        self.output = self._function(inputs)
+        return self.output
+
+    def backward(self, dvalues: np.ndarray) -> np.ndarray:
+        dvalues = self._check_backward(dvalues)
+        self.dinputs = self._gradient(dvalues)
+        return self.dinputs
+
+    def predictions(self, outputs: np.ndarray) -> np.ndarray:
+        """Turn final outputs into predictions; the identity unless a subclass says otherwise."""
+        return outputs
+
+    def _function(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _gradient(self, dvalues: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class ReLU(Activation):
+    r"""Rectified linear unit.
+
+    $$
+    f(x) = \max(0, x),\qquad f'(x) = \begin{cases}1 & x > 0\\ 0 & x \le 0\end{cases}
+    $$
+
+    The derivative at exactly 0 is taken as 0.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.activations import ReLU
+        >>> relu = ReLU()
+        >>> relu.forward(np.array([[-2.0, 0.0, 3.0]])).tolist()
+        [[0.0, 0.0, 3.0]]
+        >>> relu.backward(np.array([[5.0, 5.0, 5.0]])).tolist()
+        [[0.0, 0.0, 5.0]]
+    """
+
+    def _function(self, x):
+        return np.maximum(x, 0)
+
+    def _gradient(self, dvalues):
+        return dvalues * (self.inputs > 0)
+
+
+class LeakyReLU(Activation):
+    r"""ReLU with a small slope ``alpha`` for negative inputs, so units never stop learning.
+
+    $$
+    f(x) = \begin{cases}x & x > 0\\ \alpha x & x \le 0\end{cases},\qquad
+    f'(x) = \begin{cases}1 & x > 0\\ \alpha & x \le 0\end{cases}
+    $$
+
+    Args:
+        alpha: Slope for non-positive inputs, in ``[0, 1)``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.activations import LeakyReLU
+        >>> LeakyReLU(alpha=0.1).forward(np.array([[-2.0, 3.0]])).tolist()
+        [[-0.2, 3.0]]
+    """
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = check_number("alpha", alpha, low=0.0, high=1.0, high_open=True)
+
+    def _function(self, x):
+        return np.where(x > 0, x, self.alpha * x)
+
+    def _gradient(self, dvalues):
+        return dvalues * np.where(self.inputs > 0, 1.0, self.alpha).astype(dvalues.dtype)
+
+    def get_config(self) -> dict:
+        return {"alpha": self.alpha}
+
+
+class Sigmoid(Activation):
+    r"""Logistic sigmoid, squashing any real number into (0, 1).
+
+    $$
+    \sigma(x) = \frac{1}{1 + e^{-x}},\qquad \sigma'(x) = \sigma(x)\,(1 - \sigma(x))
+    $$
+
+    Computed without overflow: for $x < 0$ it uses the equal form $e^{x} / (1 + e^{x})$, so
+    only $e^{-|x|} \le 1$ is ever evaluated. ``predictions`` thresholds at 0.5 and returns
+    integer 0/1 labels.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.activations import Sigmoid
+        >>> s = Sigmoid().forward(np.array([[-1000.0, 0.0, 1000.0]]))
+        >>> s.tolist()
+        [[0.0, 0.5, 1.0]]
+        >>> Sigmoid().predictions(np.array([[0.2], [0.7]])).tolist()
+        [[0], [1]]
+    """
+
+    def _function(self, x):
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+    def _gradient(self, dvalues):
+        s = self.output
+        return dvalues * s * (1 - s)
+
+    def predictions(self, outputs: np.ndarray) -> np.ndarray:
+        """0/1 labels: 1 where the output is above 0.5."""
+        return (outputs > 0.5).astype(np.int64)
+
+
+class Tanh(Activation):
+    r"""Hyperbolic tangent, squashing into (-1, 1).
+
+    $$
+    f(x) = \tanh(x),\qquad f'(x) = 1 - \tanh^2(x)
+    $$
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.activations import Tanh
+        >>> Tanh().forward(np.array([[0.0]])).tolist()
+        [[0.0]]
+    """
+
+    def _function(self, x):
+        return np.tanh(x)
+
+    def _gradient(self, dvalues):
+        return dvalues * (1 - self.output**2)
+
+
+class Softmax(Activation):
+    r"""Turn each row of scores into probabilities that sum to 1.
+
+    $$
+    s_{i,j} = \frac{e^{x_{i,j} - \max_k x_{i,k}}}{\sum_k e^{x_{i,k} - \max_k x_{i,k}}}
+    $$
+
+    Subtracting the row maximum changes nothing mathematically and keeps ``exp`` from
+    overflowing. The Jacobian of one row is $\partial s_j/\partial x_k = s_j(\delta_{jk} - s_k)$,
+    so the backward pass needs no per-sample matrix:
+
+    $$
+    \frac{\partial L}{\partial x_{i,k}} = s_{i,k}\Big(g_{i,k} - \sum_j g_{i,j}\,s_{i,j}\Big)
+    $$
+
+    with $g$ the incoming ``dvalues``. When Softmax feeds a
+    [CategoricalCrossentropy][mynn.loss.CategoricalCrossentropy] loss, the model skips this and
+    uses the simpler combined gradient (see
+    [softmax_crossentropy_gradient][mynn.loss.softmax_crossentropy_gradient]).
+    ``predictions`` returns the index of the largest probability of each row.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.activations import Softmax
+        >>> p = Softmax().forward(np.array([[1.0, 1.0], [1e4, 0.0]]))
+        >>> p.tolist()
+        [[0.5, 0.5], [1.0, 0.0]]
+        >>> Softmax().predictions(p).tolist()
+        [0, 0]
+    """
+
+    def _function(self, x):
+        shifted = x - x.max(axis=1, keepdims=True)
+        np.exp(shifted, out=shifted)
+        shifted /= shifted.sum(axis=1, keepdims=True)
+        return shifted
+
+    def _gradient(self, dvalues):
+        s = self.output
+        return s * (dvalues - (dvalues * s).sum(axis=1, keepdims=True))
+
+    def predictions(self, outputs: np.ndarray) -> np.ndarray:
+        """Class indices of shape ``(n_samples,)``: the argmax of each row."""
+        return np.argmax(outputs, axis=1)
+
+
+class Linear(Activation):
+    r"""The identity, for regression outputs.
+
+    $$
+    f(x) = x,\qquad f'(x) = 1
+    $$
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.activations import Linear
+        >>> Linear().forward(np.array([[-3.5]])).tolist()
+        [[-3.5]]
+    """
+
+    def _function(self, x):
+        return x
+
+    def _gradient(self, dvalues):
+        return dvalues

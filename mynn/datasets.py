@@ -1,0 +1,256 @@
+"""Small data sets to learn on, and the helpers every experiment needs.
+
+Every function that draws random numbers takes ``rng`` (a ``np.random.Generator``, an int seed
+or ``None``), so the same seed always gives the same data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_float_array, as_generator, check_number, check_positive_int
+from ._validation import check_same_length
+
+__all__ = [
+    "spiral_classification",
+    "vertical",
+    "sine",
+    "linear",
+    "train_test_split",
+    "one_hot",
+    "standardize",
+]
+
+
+def spiral_classification(
+    samples: int, classes: int, *, noise: float = 0.2, rng: np.random.Generator | int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Points on ``classes`` interleaved spiral arms in the plane: a classic non-linear task.
+
+    Arm $c$ has ``samples`` points at radius $r$ from 0 to 1 and angle
+    $\theta = 4c + 4r + \text{noise}\cdot\mathcal N(0, 1)$, placed at
+    $(r\sin 2.5\theta,\ r\cos 2.5\theta)$.
+
+    Args:
+        samples: Points per class.
+        classes: Number of classes (arms).
+        noise: Standard deviation of the angular noise.
+        rng: Generator, seed or ``None``.
+
+    Returns:
+        ``X`` of shape ``(samples * classes, 2)`` (float64) and ``y`` of shape
+        ``(samples * classes,)`` (int64 class indices, ``samples`` of each).
+
+    Examples:
+        >>> from mynn.datasets import spiral_classification
+        >>> X, y = spiral_classification(100, 3, rng=0)
+        >>> X.shape, y.shape, sorted(set(y.tolist()))
+        ((300, 2), (300,), [0, 1, 2])
+    """
+    samples = check_positive_int("samples", samples)
+    classes = check_positive_int("classes", classes)
+    noise = check_number("noise", noise, low=0.0)
+    generator = as_generator(rng)
+    radius = np.tile(np.linspace(0.0, 1.0, samples), classes)
+    arm = np.repeat(np.arange(classes), samples)
+    theta = 4.0 * arm + 4.0 * radius + noise * generator.standard_normal(samples * classes)
+    X = np.column_stack([radius * np.sin(2.5 * theta), radius * np.cos(2.5 * theta)])
+    return X, arm.astype(np.int64)
+
+
+def vertical(
+    samples: int, classes: int, *, spread: float = 0.1, rng: np.random.Generator | int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Classes as vertical clusters side by side: an almost linearly separable task.
+
+    Class ``c`` is centred at ``x = (c + 1) / (classes + 1)``, ``y = 0.5``, with normal noise of
+    standard deviation ``spread`` horizontally and twice that vertically.
+
+    Returns:
+        ``X`` of shape ``(samples * classes, 2)`` and ``y`` of shape ``(samples * classes,)``.
+
+    Examples:
+        >>> from mynn.datasets import vertical
+        >>> X, y = vertical(50, 2, rng=0)
+        >>> X.shape, int(y.sum())
+        ((100, 2), 50)
+    """
+    samples = check_positive_int("samples", samples)
+    classes = check_positive_int("classes", classes)
+    spread = check_number("spread", spread, low=0.0)
+    generator = as_generator(rng)
+    arm = np.repeat(np.arange(classes), samples)
+    x = (arm + 1) / (classes + 1) + spread * generator.standard_normal(len(arm))
+    y = 0.5 + 2 * spread * generator.standard_normal(len(arm))
+    return np.column_stack([x, y]), arm.astype(np.int64)
+
+
+def sine(samples: int = 1000, *, periods: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    r"""The curve $y = \sin(2\pi \cdot \text{periods}\cdot x)$ sampled at ``samples`` points of [0, 1].
+
+    Returns:
+        ``X`` and ``y``, both of shape ``(samples, 1)``.
+
+    Examples:
+        >>> from mynn.datasets import sine
+        >>> X, y = sine(5)
+        >>> [round(v, 6) for v in y.ravel().tolist()]
+        [0.0, 1.0, 0.0, -1.0, -0.0]
+    """
+    samples = check_positive_int("samples", samples)
+    periods = check_number("periods", periods, low=0.0, low_open=True)
+    X = np.linspace(0.0, 1.0, samples).reshape(-1, 1)
+    return X, np.sin(2 * np.pi * periods * X)
+
+
+def linear(
+    nfeatures: int,
+    nsamples: int,
+    weights: np.ndarray | None = None,
+    bias: float | None = None,
+    *,
+    noise: float = 0.0,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, float]]:
+    r"""Samples of a linear function $y = X w + b$ (plus optional normal noise).
+
+    Args:
+        nfeatures: Number of input features.
+        nsamples: Number of samples.
+        weights: The true weights, shape ``(nfeatures,)``; drawn from N(0, 1) when ``None``.
+        bias: The true bias; drawn from N(0, 1) when ``None``.
+        noise: Standard deviation of noise added to ``y``.
+        rng: Generator, seed or ``None`` (for ``X``, and weights/bias when drawn).
+
+    Returns:
+        ``(X, y, (weights, bias))`` with ``X`` of shape ``(nsamples, nfeatures)`` drawn
+        uniformly from [-1, 1] and ``y`` of shape ``(nsamples, 1)``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.datasets import linear
+        >>> X, y, (w, b) = linear(2, 10, weights=[1.0, -2.0], bias=0.5, rng=0)
+        >>> X.shape, y.shape
+        ((10, 2), (10, 1))
+        >>> bool(np.allclose(y[:, 0], X @ w + b))
+        True
+    """
+    nfeatures = check_positive_int("nfeatures", nfeatures)
+    nsamples = check_positive_int("nsamples", nsamples)
+    noise = check_number("noise", noise, low=0.0)
+    generator = as_generator(rng)
+    if weights is None:
+        weights = generator.standard_normal(nfeatures)
+    weights = as_float_array("weights", weights).reshape(-1)
+    if weights.shape != (nfeatures,):
+        raise ValueError(
+            f"weights must have shape ({nfeatures},). Received: weights of shape {weights.shape}"
+        )
+    bias = float(generator.standard_normal()) if bias is None else check_number("bias", bias)
+    X = generator.uniform(-1.0, 1.0, size=(nsamples, nfeatures))
+    y = X @ weights + bias
+    if noise:
+        y = y + noise * generator.standard_normal(nsamples)
+    return X, y.reshape(-1, 1), (weights, bias)
+
+
+def train_test_split(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    test_size: float = 0.2,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle the samples and split them into a training and a test part.
+
+    Args:
+        X: Inputs, first axis the samples.
+        y: Targets, same number of samples.
+        test_size: Share of samples for the test part, in (0, 1).
+        rng: Generator, seed or ``None``.
+
+    Returns:
+        ``X_train, X_test, y_train, y_test``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.datasets import train_test_split
+        >>> X_train, X_test, y_train, y_test = train_test_split(
+        ...     np.arange(20).reshape(10, 2), np.arange(10), test_size=0.3, rng=0)
+        >>> len(X_train), len(X_test)
+        (7, 3)
+        >>> bool((X_test[:, 0] // 2 == y_test).all())
+        True
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    check_same_length("X", X, "y", y)
+    test_size = check_number("test_size", test_size, low=0.0, high=1.0, low_open=True, high_open=True)
+    n_test = int(round(len(X) * test_size))
+    if n_test == 0 or n_test == len(X):
+        raise ValueError(
+            f"test_size={test_size} leaves an empty part for {len(X)} samples; "
+            "choose a share that keeps at least one sample on each side."
+        )
+    order = as_generator(rng).permutation(len(X))
+    test, train = order[:n_test], order[n_test:]
+    return X[train], X[test], y[train], y[test]
+
+
+def one_hot(labels: np.ndarray, n_classes: int | None = None, dtype=np.float64) -> np.ndarray:
+    """One-hot rows for integer class labels.
+
+    Args:
+        labels: Class indices of shape ``(n_samples,)``.
+        n_classes: Number of classes (default: the largest label plus one).
+        dtype: dtype of the result.
+
+    Returns:
+        Array of shape ``(n_samples, n_classes)``.
+
+    Examples:
+        >>> from mynn.datasets import one_hot
+        >>> one_hot([0, 2, 1]).tolist()
+        [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    """
+    from .loss import check_labels
+
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D class indices. Received: labels of shape {labels.shape}")
+    if n_classes is None:
+        n_classes = int(check_labels(labels, np.iinfo(np.int64).max).max()) + 1
+    n_classes = check_positive_int("n_classes", n_classes)
+    labels = check_labels(labels, n_classes)
+    result = np.zeros((len(labels), n_classes), dtype=dtype)
+    result[np.arange(len(labels)), labels] = 1
+    return result
+
+
+def standardize(
+    X: np.ndarray, mean: np.ndarray | None = None, std: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scale each feature to zero mean and unit standard deviation.
+
+    Compute ``mean`` and ``std`` on the training set and pass them again for the test set, so
+    both are scaled the same way. Constant features (std 0) are only centred.
+
+    Returns:
+        ``(X_scaled, mean, std)``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.datasets import standardize
+        >>> X_train = np.array([[1.0, 5.0], [3.0, 5.0]])
+        >>> scaled, mean, std = standardize(X_train)
+        >>> scaled.tolist()
+        [[-1.0, 0.0], [1.0, 0.0]]
+        >>> standardize(np.array([[5.0, 6.0]]), mean, std)[0].tolist()
+        [[3.0, 1.0]]
+    """
+    X = as_float_array("X", X, ndim=2)
+    if mean is None:
+        mean = X.mean(axis=0)
+    if std is None:
+        std = X.std(axis=0)
+    std = np.where(std == 0, 1.0, std).astype(X.dtype)
+    return (X - mean) / std, np.asarray(mean), std

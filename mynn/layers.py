@@ -1,0 +1,312 @@
+"""Layers: the building blocks a [Model][mynn.model.Model] chains together.
+
+Every layer follows one contract: ``forward(inputs)`` returns the output and
+``backward(dvalues)`` takes the gradient of the loss with respect to that output and returns
+the gradient with respect to the inputs. Layers with parameters keep each gradient next to its
+parameter (``weights``/``dweights``, ``biases``/``dbiases``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import as_generator, check_dtype, check_number, check_positive_int
+
+__all__ = ["Layer", "Dense", "Dropout", "INITIALIZERS"]
+
+#: Names accepted by ``Dense(weight_initializer=...)``.
+INITIALIZERS = ("glorot", "he", "small")
+
+
+class Layer:
+    """Base class of layers and activations.
+
+    Subclasses implement ``forward`` and ``backward``. The base class keeps the last input
+    (``inputs``), output (``output``) and input gradient (``dinputs``) and raises a clear
+    ``RuntimeError`` when ``backward`` is called before ``forward``.
+
+    Attributes:
+        inputs: The last array passed to ``forward``, or ``None`` before the first call.
+        output: The last array ``forward`` returned, or ``None``.
+        dinputs: The last gradient ``backward`` returned, or ``None``.
+    """
+
+    def __init__(self) -> None:
+        self.inputs: np.ndarray | None = None
+        self.output: np.ndarray | None = None
+        self.dinputs: np.ndarray | None = None
+
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        """Compute the layer's output for a batch of ``inputs``."""
+        raise NotImplementedError
+
+    def backward(self, dvalues: np.ndarray) -> np.ndarray:
+        """Return the gradient of the loss with respect to the last inputs."""
+        raise NotImplementedError
+
+    def parameters(self) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+        """Trainable parameters as ``{name: (value, gradient)}``; empty for most layers."""
+        return {}
+
+    def regularization_loss(self) -> float:
+        """The penalty this layer adds to the loss (0 for layers without regularization)."""
+        return 0.0
+
+    def get_config(self) -> dict:
+        """Constructor arguments, JSON-serializable, so ``type(self)(**config)`` rebuilds it."""
+        return {}
+
+    def _check_backward(self, dvalues: np.ndarray) -> np.ndarray:
+        if self.output is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward() was called before forward(); "
+                "run forward() on a batch first."
+            )
+        dvalues = np.asarray(dvalues)
+        if dvalues.shape != self.output.shape:
+            raise ValueError(
+                f"{type(self).__name__}.backward() expects dvalues with the shape of the last "
+                f"output {self.output.shape}. Received: dvalues of shape {dvalues.shape}"
+            )
+        return dvalues
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Dense(Layer):
+    r"""A fully connected layer: every output neuron sees every input.
+
+    $$
+    \text{output} = X W + b
+    $$
+
+    with ``X`` of shape ``(n_samples, n_inputs)``, the weights ``W`` of shape
+    ``(n_inputs, n_neurons)`` and the biases ``b`` of shape ``(n_neurons,)``, broadcast over
+    the samples. The backward pass computes
+
+    $$
+    \frac{\partial L}{\partial W} = X^\top G,\qquad
+    \frac{\partial L}{\partial b} = \sum_{i} G_{i,:},\qquad
+    \frac{\partial L}{\partial X} = G W^\top
+    $$
+
+    where ``G`` (``dvalues``) is the gradient of the loss with respect to the output, plus the
+    gradients of the L1/L2 penalties when they are set.
+
+    Args:
+        n_inputs: Number of input features.
+        n_neurons: Number of neurons (outputs).
+        weight_initializer: ``"glorot"`` (uniform in $\pm\sqrt{6/(n_{in}+n_{out})}$, the
+            default), ``"he"`` (normal with std $\sqrt{2/n_{in}}$, for ReLU networks) or
+            ``"small"`` (normal with std 0.01, the seed document's choice).
+        weight_regularizer_l1: L1 penalty factor $\lambda$ on the weights: adds
+            $\lambda\sum|w|$ to the loss.
+        weight_regularizer_l2: L2 penalty factor on the weights: adds $\lambda\sum w^2$.
+        bias_regularizer_l1: L1 penalty factor on the biases.
+        bias_regularizer_l2: L2 penalty factor on the biases.
+        rng: Source of the initial weights: a ``np.random.Generator``, an int seed or ``None``.
+        dtype: ``float64`` (default) or ``float32``; parameters, outputs and gradients keep it.
+
+    Attributes:
+        weights: Array of shape ``(n_inputs, n_neurons)``.
+        biases: Array of shape ``(n_neurons,)``, initialized to zeros.
+        dweights: Gradient of the loss w.r.t. ``weights`` after ``backward``, same shape.
+        dbiases: Gradient of the loss w.r.t. ``biases`` after ``backward``, shape ``(n_neurons,)``.
+
+    Raises:
+        ValueError: If a size or penalty is out of range, or ``forward`` gets inputs whose
+            feature count is not ``n_inputs``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.layers import Dense
+        >>> layer = Dense(3, 2, rng=0)
+        >>> X = np.ones((4, 3))
+        >>> layer.forward(X).shape
+        (4, 2)
+        >>> dX = layer.backward(np.ones((4, 2)))
+        >>> layer.dweights.shape, layer.dbiases.shape, dX.shape
+        ((3, 2), (2,), (4, 3))
+        >>> bool(np.allclose(layer.dbiases, [4.0, 4.0]))
+        True
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        n_neurons: int,
+        *,
+        weight_initializer: str = "glorot",
+        weight_regularizer_l1: float = 0.0,
+        weight_regularizer_l2: float = 0.0,
+        bias_regularizer_l1: float = 0.0,
+        bias_regularizer_l2: float = 0.0,
+        rng: np.random.Generator | int | None = None,
+        dtype: type | str | np.dtype = np.float64,
+    ) -> None:
+        super().__init__()
+        self.n_inputs = check_positive_int("n_inputs", n_inputs)
+        self.n_neurons = check_positive_int("n_neurons", n_neurons)
+        if weight_initializer not in INITIALIZERS:
+            raise ValueError(
+                f"weight_initializer must be one of {INITIALIZERS}. "
+                f"Received: weight_initializer={weight_initializer!r}"
+            )
+        self.weight_initializer = weight_initializer
+        self.weight_regularizer_l1 = check_number("weight_regularizer_l1", weight_regularizer_l1, low=0)
+        self.weight_regularizer_l2 = check_number("weight_regularizer_l2", weight_regularizer_l2, low=0)
+        self.bias_regularizer_l1 = check_number("bias_regularizer_l1", bias_regularizer_l1, low=0)
+        self.bias_regularizer_l2 = check_number("bias_regularizer_l2", bias_regularizer_l2, low=0)
+        self.dtype = check_dtype(dtype)
+        generator = as_generator(rng)
+        shape = (self.n_inputs, self.n_neurons)
+        if weight_initializer == "glorot":
+            limit = np.sqrt(6.0 / (self.n_inputs + self.n_neurons))
+            weights = generator.uniform(-limit, limit, size=shape)
+        elif weight_initializer == "he":
+            weights = generator.standard_normal(shape) * np.sqrt(2.0 / self.n_inputs)
+        else:
+            weights = 0.01 * generator.standard_normal(shape)
+        self.weights: np.ndarray = weights.astype(self.dtype)
+        self.biases: np.ndarray = np.zeros(self.n_neurons, dtype=self.dtype)
+        self.dweights: np.ndarray | None = None
+        self.dbiases: np.ndarray | None = None
+
+    @property
+    def regularized(self) -> bool:
+        """Whether any L1/L2 factor is non-zero."""
+        return any(
+            (
+                self.weight_regularizer_l1,
+                self.weight_regularizer_l2,
+                self.bias_regularizer_l1,
+                self.bias_regularizer_l2,
+            )
+        )
+
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        """Return ``inputs @ weights + biases`` of shape ``(n_samples, n_neurons)``."""
+        inputs = np.asarray(inputs)
+        if inputs.ndim != 2 or inputs.shape[1] != self.n_inputs:
+            raise ValueError(
+                f"{self!r} expects inputs of shape (n_samples, {self.n_inputs}). "
+                f"Received: inputs of shape {inputs.shape}"
+            )
+        self.inputs = inputs
+        output = inputs @ self.weights
+        output += self.biases
+        self.output = output
+        return output
+
+    def backward(self, dvalues: np.ndarray) -> np.ndarray:
+        """Store ``dweights`` and ``dbiases`` and return the gradient w.r.t. the inputs."""
+        dvalues = self._check_backward(dvalues)
+        self.dweights = self.inputs.T @ dvalues
+        self.dbiases = dvalues.sum(axis=0)
+        if self.regularized:
+            self._add_regularization_gradients()
+        self.dinputs = dvalues @ self.weights.T
+        return self.dinputs
+
+    def _add_regularization_gradients(self) -> None:
+        # d/dw of l1*sum|w| is l1*sign(w); d/dw of l2*sum(w**2) is 2*l2*w.
+        if self.weight_regularizer_l1:
+            self.dweights += self.weight_regularizer_l1 * np.sign(self.weights)
+        if self.weight_regularizer_l2:
+            self.dweights += 2 * self.weight_regularizer_l2 * self.weights
+        if self.bias_regularizer_l1:
+            self.dbiases += self.bias_regularizer_l1 * np.sign(self.biases)
+        if self.bias_regularizer_l2:
+            self.dbiases += 2 * self.bias_regularizer_l2 * self.biases
+
+    def regularization_loss(self) -> float:
+        r"""The L1/L2 penalty $\lambda_1\sum|w| + \lambda_2\sum w^2$ (and the same for biases)."""
+        penalty = 0.0
+        if self.weight_regularizer_l1:
+            penalty += self.weight_regularizer_l1 * float(np.abs(self.weights).sum())
+        if self.weight_regularizer_l2:
+            penalty += self.weight_regularizer_l2 * float(np.square(self.weights).sum())
+        if self.bias_regularizer_l1:
+            penalty += self.bias_regularizer_l1 * float(np.abs(self.biases).sum())
+        if self.bias_regularizer_l2:
+            penalty += self.bias_regularizer_l2 * float(np.square(self.biases).sum())
+        return penalty
+
+    def parameters(self) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+        """``{"weights": (weights, dweights), "biases": (biases, dbiases)}``."""
+        return {"weights": (self.weights, self.dweights), "biases": (self.biases, self.dbiases)}
+
+    def get_config(self) -> dict:
+        config = {"n_inputs": self.n_inputs, "n_neurons": self.n_neurons}
+        if self.weight_initializer != "glorot":
+            config["weight_initializer"] = self.weight_initializer
+        for name in (
+            "weight_regularizer_l1",
+            "weight_regularizer_l2",
+            "bias_regularizer_l1",
+            "bias_regularizer_l2",
+        ):
+            if getattr(self, name):
+                config[name] = getattr(self, name)
+        if self.dtype != np.float64:
+            config["dtype"] = self.dtype.name
+        return config
+
+
+class Dropout(Layer):
+    r"""Randomly zero a share ``rate`` of the inputs during training (inverted dropout).
+
+    In training each input is kept with probability $1 - \text{rate}$ and the kept values are
+    divided by $1 - \text{rate}$, so the expected output equals the input; outside training the
+    layer passes its input through unchanged. The backward pass multiplies the gradient by the
+    same mask.
+
+    Args:
+        rate: Share of inputs to drop, in ``[0, 1)``.
+        rng: Source of the dropout masks: a ``np.random.Generator``, an int seed or ``None``.
+
+    Shape:
+        Input and output: ``(n_samples, n_features)``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.layers import Dropout
+        >>> drop = Dropout(0.5, rng=0)
+        >>> out = drop.forward(np.ones((1000, 4)), training=True)
+        >>> sorted(set(out.ravel().tolist()))
+        [0.0, 2.0]
+        >>> bool(np.array_equal(drop.forward(np.ones((2, 2))), np.ones((2, 2))))
+        True
+    """
+
+    def __init__(self, rate: float, *, rng: np.random.Generator | int | None = None) -> None:
+        super().__init__()
+        self.rate = check_number("rate", rate, low=0.0, high=1.0, high_open=True)
+        self.rng = as_generator(rng)
+        self.mask: np.ndarray | None = None
+
+    def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
+        """Apply a fresh dropout mask when ``training``; otherwise return the inputs."""
+        inputs = np.asarray(inputs)
+        self.inputs = inputs
+        if not training or self.rate == 0.0:
+            self.mask = None
+            self.output = inputs
+            return inputs
+        keep = 1.0 - self.rate
+        mask = (self.rng.random(inputs.shape) < keep).astype(inputs.dtype)
+        mask /= keep
+        self.mask = mask
+        self.output = inputs * mask
+        return self.output
+
+    def backward(self, dvalues: np.ndarray) -> np.ndarray:
+        """Return ``dvalues`` times the last mask (or unchanged after an inference pass)."""
+        dvalues = self._check_backward(dvalues)
+        self.dinputs = dvalues if self.mask is None else dvalues * self.mask
+        return self.dinputs
+
+    def get_config(self) -> dict:
+        return {"rate": self.rate}

@@ -1,0 +1,310 @@
+r"""Loss functions: how wrong the network's outputs ``y_pred`` are for the targets ``y_true``.
+
+Every loss has the same three methods:
+
+- ``forward(y_pred, y_true)``: the loss of each sample, shape ``(n_samples,)``;
+- ``calculate(y_pred, y_true)``: their mean, a float (the [Model][mynn.model.Model] adds the
+  layers' regularization penalties to it when it reports the loss);
+- ``backward(y_pred, y_true)``: the gradient of that mean with respect to ``y_pred``, shape of
+  ``y_pred``.
+
+``y_pred`` has shape ``(n_samples, n_outputs)``. Probabilities are clipped to
+``[1e-7, 1 - 1e-7]`` before any logarithm, so a confident wrong answer gives a large but finite
+loss.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import FLOAT_DTYPES, as_float_array, check_same_length
+
+__all__ = [
+    "Loss",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "softmax_crossentropy_gradient",
+]
+
+#: Probabilities are clipped to ``[EPSILON, 1 - EPSILON]`` before a logarithm or a division.
+EPSILON = 1e-7
+
+
+class Loss:
+    """Base class of losses. Subclasses implement ``_per_sample`` and ``_gradient``."""
+
+    def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+        """Loss of each sample, shape ``(n_samples,)``."""
+        y_pred, y_true = self._check(y_pred, y_true)
+        return self._per_sample(y_pred, y_true)
+
+    def calculate(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        """Mean loss over the samples."""
+        return float(np.mean(self.forward(y_pred, y_true)))
+
+    def backward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+        """Gradient of the mean loss with respect to ``y_pred``."""
+        y_pred, y_true = self._check(y_pred, y_true)
+        self.dinputs = self._gradient(y_pred, y_true)
+        return self.dinputs
+
+    def check_targets(self, y_true, n_outputs: int, dtype=np.float64) -> np.ndarray:
+        """Validate targets for a network with ``n_outputs`` outputs; return them normalized.
+
+        Regression-style losses accept ``(n_samples, n_outputs)`` or, for one output,
+        ``(n_samples,)``, and return a float array of shape ``(n_samples, n_outputs)``.
+        """
+        y = as_float_array("y_true", y_true, dtype)
+        if y.ndim == 1 and n_outputs == 1:
+            y = y[:, None]
+        if y.ndim != 2 or y.shape[1] != n_outputs:
+            raise ValueError(
+                f"y_true must have shape (n_samples, {n_outputs}) to match the network's "
+                f"{n_outputs} output(s). Received: y_true of shape {y.shape}"
+            )
+        return y
+
+    def get_config(self) -> dict:
+        return {}
+
+    def _check(self, y_pred, y_true) -> tuple[np.ndarray, np.ndarray]:
+        y_pred = np.asarray(y_pred)
+        if y_pred.dtype not in FLOAT_DTYPES:
+            y_pred = y_pred.astype(np.float64)
+        if y_pred.ndim != 2:
+            raise ValueError(
+                "y_pred must have shape (n_samples, n_outputs). "
+                f"Received: y_pred of shape {y_pred.shape}"
+            )
+        y_true = self.check_targets(y_true, y_pred.shape[1], y_pred.dtype)
+        check_same_length("y_pred", y_pred, "y_true", y_true)
+        return y_pred, y_true
+
+    def _per_sample(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _gradient(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class MeanSquaredError(Loss):
+    r"""Mean squared error, for regression.
+
+    For $n$ samples with $k$ outputs each, the mean runs over samples *and* outputs:
+
+    $$
+    L = \frac{1}{n}\sum_{i=1}^{n}\frac{1}{k}\sum_{j=1}^{k}(y_{ij} - \hat y_{ij})^2,\qquad
+    \frac{\partial L}{\partial \hat y_{ij}} = -\frac{2}{nk}(y_{ij} - \hat y_{ij})
+    $$
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.loss import MeanSquaredError
+        >>> mse = MeanSquaredError()
+        >>> mse.calculate(np.array([[1.0], [3.0]]), np.array([[0.0], [1.0]]))
+        2.5
+        >>> mse.backward(np.array([[1.0], [3.0]]), np.array([[0.0], [1.0]])).tolist()
+        [[1.0], [2.0]]
+    """
+
+    def _per_sample(self, y_pred, y_true):
+        return np.mean((y_true - y_pred) ** 2, axis=1)
+
+    def _gradient(self, y_pred, y_true):
+        return (y_pred - y_true) * (2.0 / y_pred.size)
+
+
+class MeanAbsoluteError(Loss):
+    r"""Mean absolute error, for regression; less swayed by outliers than MSE.
+
+    $$
+    L = \frac{1}{n}\sum_{i}\frac{1}{k}\sum_{j}|y_{ij} - \hat y_{ij}|,\qquad
+    \frac{\partial L}{\partial \hat y_{ij}} = \frac{\operatorname{sign}(\hat y_{ij} - y_{ij})}{nk}
+    $$
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.loss import MeanAbsoluteError
+        >>> MeanAbsoluteError().calculate(np.array([[1.0], [3.0]]), np.array([[0.0], [1.0]]))
+        1.5
+    """
+
+    def _per_sample(self, y_pred, y_true):
+        return np.mean(np.abs(y_true - y_pred), axis=1)
+
+    def _gradient(self, y_pred, y_true):
+        return np.sign(y_pred - y_true) / y_pred.size
+
+
+class BinaryCrossentropy(Loss):
+    r"""Binary cross-entropy, for one or more independent yes/no outputs (after a Sigmoid).
+
+    With $p$ the predicted probability clipped to $[\epsilon, 1-\epsilon]$:
+
+    $$
+    L = -\frac{1}{n}\sum_i\frac{1}{k}\sum_j\big(y_{ij}\log p_{ij} + (1-y_{ij})\log(1-p_{ij})\big),
+    \qquad
+    \frac{\partial L}{\partial p_{ij}} = -\frac{1}{nk}\Big(\frac{y_{ij}}{p_{ij}}
+        - \frac{1-y_{ij}}{1-p_{ij}}\Big)
+    $$
+
+    Targets are 0/1 values of shape ``(n_samples, n_outputs)`` (or ``(n_samples,)`` for one
+    output).
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.loss import BinaryCrossentropy
+        >>> loss = BinaryCrossentropy().calculate(np.array([[0.9], [0.2]]), np.array([1, 0]))
+        >>> round(loss, 4)
+        0.1643
+        >>> bool(np.isfinite(BinaryCrossentropy().calculate(np.array([[0.0]]), np.array([1]))))
+        True
+    """
+
+    def check_targets(self, y_true, n_outputs, dtype=np.float64):
+        y = super().check_targets(y_true, n_outputs, dtype)
+        if ((y != 0) & (y != 1)).any():
+            raise ValueError(
+                "BinaryCrossentropy targets must be 0 or 1. "
+                f"Received: y_true with values {np.unique(y)[:10].tolist()}"
+            )
+        return y
+
+    def _per_sample(self, y_pred, y_true):
+        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+        return -np.mean(y_true * np.log(p) + (1 - y_true) * np.log(1 - p), axis=1)
+
+    def _gradient(self, y_pred, y_true):
+        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+        return -(y_true / p - (1 - y_true) / (1 - p)) / y_pred.size
+
+
+class CategoricalCrossentropy(Loss):
+    r"""Categorical cross-entropy, for one-of-$k$ classification (after a Softmax).
+
+    With $p$ the predicted probabilities (clipped to $[\epsilon, 1-\epsilon]$) and $c_i$ the
+    true class of sample $i$:
+
+    $$
+    L = -\frac{1}{n}\sum_i \log p_{i,c_i},\qquad
+    \frac{\partial L}{\partial p_{ij}} = -\frac{1}{n}\frac{y_{ij}}{p_{ij}}
+    $$
+
+    where $y$ is the one-hot form of the labels. Targets are class indices of shape
+    ``(n_samples,)`` (integers in ``[0, k)``) or one-hot rows of shape ``(n_samples, k)``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.loss import CategoricalCrossentropy
+        >>> p = np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4]])
+        >>> cce = CategoricalCrossentropy()
+        >>> round(cce.calculate(p, np.array([0, 1])), 4)
+        0.5249
+        >>> cce.calculate(p, np.array([[1, 0, 0], [0, 1, 0]])) == cce.calculate(p, np.array([0, 1]))
+        True
+    """
+
+    def check_targets(self, y_true, n_outputs, dtype=np.float64):
+        y = np.asarray(y_true)
+        if y.ndim == 2:
+            return super().check_targets(y, n_outputs, dtype)
+        if y.ndim != 1:
+            raise ValueError(
+                "y_true must be class indices of shape (n_samples,) or one-hot rows of shape "
+                f"(n_samples, {n_outputs}). Received: y_true of shape {y.shape}"
+            )
+        return check_labels(y, n_outputs)
+
+    def _per_sample(self, y_pred, y_true):
+        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+        if y_true.ndim == 1:
+            return -np.log(p[np.arange(len(p)), y_true])
+        return -np.sum(y_true * np.log(p), axis=1)
+
+    def _gradient(self, y_pred, y_true):
+        n = len(y_pred)
+        p = np.clip(y_pred, EPSILON, 1 - EPSILON)
+        if y_true.ndim == 1:
+            grad = np.zeros_like(p)
+            rows = np.arange(n)
+            grad[rows, y_true] = -1.0 / (n * p[rows, y_true])
+            return grad
+        return -y_true / p / n
+
+
+def check_labels(labels, n_classes: int) -> np.ndarray:
+    """Return ``labels`` as an int64 array after checking they are classes in ``[0, n_classes)``.
+
+    Raises:
+        TypeError: If the labels are not numbers.
+        ValueError: If a label is not a whole number, or is outside ``[0, n_classes)``.
+    """
+    y = np.asarray(labels)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"class labels must be integers. Received: labels with dtype {y.dtype}")
+    if y.size == 0:
+        raise ValueError("class labels must not be empty. Received: an empty array")
+    if y.dtype.kind == "f":
+        if not (np.isfinite(y).all() and (y == np.round(y)).all()):
+            raise ValueError(
+                "class labels must be whole numbers. "
+                f"Received: labels such as {y[~np.isfinite(y) | (y != np.round(y))][:5].tolist()}"
+            )
+    y = y.astype(np.int64, copy=False)
+    low, high = int(y.min()), int(y.max())
+    if low < 0 or high >= n_classes:
+        raise ValueError(
+            f"class labels must be in [0, {n_classes}) for {n_classes} outputs. "
+            f"Received: labels from {low} to {high}"
+        )
+    return y
+
+
+def softmax_crossentropy_gradient(probabilities: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    r"""Gradient of categorical cross-entropy with respect to the *inputs* of a Softmax.
+
+    Chaining the Softmax Jacobian with the cross-entropy gradient collapses to
+
+    $$
+    \frac{\partial L}{\partial x_{ij}} = \frac{s_{ij} - y_{ij}}{n}
+    $$
+
+    (softmax output minus one-hot labels, over the batch): cheaper and more exact than the two
+    backward passes one after the other. [Model][mynn.model.Model] uses it whenever a Softmax
+    output meets a [CategoricalCrossentropy][mynn.loss.CategoricalCrossentropy] loss.
+
+    Args:
+        probabilities: Softmax outputs, shape ``(n_samples, n_classes)``.
+        y_true: Class indices ``(n_samples,)`` or one-hot rows ``(n_samples, n_classes)``.
+
+    Returns:
+        Array of the shape of ``probabilities``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.loss import softmax_crossentropy_gradient
+        >>> softmax_crossentropy_gradient(np.array([[0.5, 0.5]]), np.array([1])).tolist()
+        [[0.5, -0.5]]
+    """
+    probabilities = np.asarray(probabilities)
+    y = CategoricalCrossentropy().check_targets(
+        y_true, probabilities.shape[1], probabilities.dtype
+    )
+    check_same_length("probabilities", probabilities, "y_true", y)
+    return _softmax_crossentropy_gradient(probabilities, y)
+
+
+def _softmax_crossentropy_gradient(probabilities: np.ndarray, y: np.ndarray) -> np.ndarray:
+    n = len(probabilities)
+    if y.ndim == 1:
+        grad = probabilities.copy()
+        grad[np.arange(n), y] -= 1
+    else:
+        grad = probabilities - y
+    grad /= n
+    return grad

@@ -1,0 +1,425 @@
+"""The Model: a list of layers with a loss, an optimizer and a metric, that trains and predicts.
+
+A training step is the whole of the method: *feed forward* through every layer, measure the
+loss, *feed backward* from the loss to the first layer, and let the optimizer update every
+parameter from its gradient.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+
+import numpy as np
+
+from ._validation import as_float_array, as_generator, check_positive_int, check_same_length
+from .activations import Activation, Softmax
+from .layers import Dense, Layer
+from .loss import CategoricalCrossentropy, Loss, _softmax_crossentropy_gradient
+from .metrics import Accuracy
+from .optimizers import Optimizer
+
+__all__ = ["Model"]
+
+
+class Model:
+    """A feed-forward network: layers applied in order, trained by backpropagation.
+
+    Args:
+        layers: Layers and activations to add in order (or add them later with ``add``).
+
+    Attributes:
+        layers: The layers, in order.
+        loss: The [Loss][mynn.loss.Loss] set by ``set_loss``.
+        optimizer: The [Optimizer][mynn.optimizers.Optimizer] set by ``set_optimizer``.
+        accuracy: The [Accuracy][mynn.metrics.Accuracy] set by ``set_accuracy`` (optional).
+
+    Shape:
+        Inputs ``(n_samples, n_inputs)``; outputs ``(n_samples, n_outputs)`` where
+        ``n_inputs`` is the first Dense layer's and ``n_outputs`` the last one's.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.model import Model
+        >>> from mynn.layers import Dense
+        >>> from mynn.activations import Linear
+        >>> from mynn.loss import MeanSquaredError
+        >>> from mynn.optimizers import SGD
+        >>> X = np.linspace(-1, 1, 50).reshape(-1, 1)
+        >>> y = 3 * X + 0.5
+        >>> model = Model([Dense(1, 1, rng=0), Linear()])
+        >>> model.set_loss(MeanSquaredError())
+        >>> model.set_optimizer(SGD(learning_rate=0.1))
+        >>> history = model.train(X, y, epochs=300, verbose=0, rng=0)
+        >>> history["loss"][-1] < 1e-6
+        True
+        >>> np.round(model.predict(np.array([[2.0]])), 3).tolist()
+        [[6.5]]
+    """
+
+    def __init__(self, layers: Iterable[Layer] | None = None) -> None:
+        self.layers: list[Layer] = []
+        self.loss: Loss | None = None
+        self.optimizer: Optimizer | None = None
+        self.accuracy: Accuracy | None = None
+        for layer in layers or ():
+            self.add(layer)
+
+    # ----------------------------------------------------------------- building
+    def add(self, layer: Layer) -> None:
+        """Append a layer or activation."""
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"Model.add() takes a mynn layer or activation. Received: {layer!r}"
+            )
+        if isinstance(layer, Dense):
+            previous = self._dense_layers()
+            if previous and previous[-1].n_neurons != layer.n_inputs:
+                raise ValueError(
+                    f"{layer!r} expects {layer.n_inputs} inputs but the previous Dense layer "
+                    f"has {previous[-1].n_neurons} neurons."
+                )
+        self.layers.append(layer)
+
+    def set_loss(self, loss: Loss) -> None:
+        """Set the loss that training minimizes."""
+        self.loss = _check_type("loss", loss, Loss)
+
+    def set_optimizer(self, optimizer: Optimizer) -> None:
+        """Set the optimizer that updates the parameters."""
+        self.optimizer = _check_type("optimizer", optimizer, Optimizer)
+
+    def set_accuracy(self, accuracy: Accuracy) -> None:
+        """Set the accuracy metric reported by ``train`` and ``evaluate``."""
+        self.accuracy = _check_type("accuracy", accuracy, Accuracy)
+
+    # ------------------------------------------------------------- properties
+    def _dense_layers(self) -> list[Dense]:
+        return [layer for layer in self.layers if isinstance(layer, Dense)]
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The parameters' dtype (the first Dense layer's; float64 without one)."""
+        dense = self._dense_layers()
+        return dense[0].dtype if dense else np.dtype(np.float64)
+
+    @property
+    def n_inputs(self) -> int | None:
+        """Features the model expects (``None`` when it has no Dense layer)."""
+        dense = self._dense_layers()
+        return dense[0].n_inputs if dense else None
+
+    @property
+    def n_outputs(self) -> int | None:
+        """Width of the model's output (``None`` when it has no Dense layer)."""
+        dense = self._dense_layers()
+        return dense[-1].n_neurons if dense else None
+
+    def parameters(self) -> list[tuple[str, np.ndarray, np.ndarray | None]]:
+        """Every trainable parameter as ``(name, value, gradient)``, names like ``"0.weights"``."""
+        return [
+            (f"{index}.{name}", value, gradient)
+            for index, layer in enumerate(self.layers)
+            for name, (value, gradient) in layer.parameters().items()
+        ]
+
+    def regularization_loss(self) -> float:
+        """Sum of the layers' L1/L2 penalties."""
+        return sum(layer.regularization_loss() for layer in self.layers)
+
+    # -------------------------------------------------------- forward/backward
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """Run ``X`` through every layer and return the last layer's output."""
+        output = X
+        for layer in self.layers:
+            output = layer.forward(output, training)
+        return output
+
+    def _uses_fused_gradient(self) -> bool:
+        return isinstance(self.loss, CategoricalCrossentropy) and bool(self.layers) and isinstance(
+            self.layers[-1], Softmax
+        )
+
+    def backward(self, output: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Backpropagate the loss of ``output`` against targets ``y`` through every layer.
+
+        ``y`` must already be in the loss's normal form (see
+        [Loss.check_targets][mynn.loss.Loss.check_targets]). When a Softmax output meets
+        CategoricalCrossentropy, the combined gradient (softmax output minus one-hot labels)
+        starts the pass at the Softmax's input. Returns the gradient w.r.t. the model input.
+        """
+        layers = self.layers
+        if self._uses_fused_gradient():
+            dvalues = _softmax_crossentropy_gradient(output, y)
+            layers[-1].dinputs = dvalues
+            layers = layers[:-1]
+        else:
+            dvalues = self.loss._gradient(output, y)
+        for layer in reversed(layers):
+            dvalues = layer.backward(dvalues)
+        return dvalues
+
+    def _predictions(self, output: np.ndarray) -> np.ndarray:
+        last = self.layers[-1]
+        return last.predictions(output) if isinstance(last, Activation) else output
+
+    # ------------------------------------------------------------ data checks
+    def _check_ready(self, need_optimizer: bool) -> None:
+        if not self._dense_layers():
+            raise RuntimeError("the model has no Dense layer; add layers with Model.add().")
+        if self.loss is None:
+            raise RuntimeError("no loss is set; call Model.set_loss() first.")
+        if need_optimizer and self.optimizer is None:
+            raise RuntimeError("no optimizer is set; call Model.set_optimizer() first.")
+
+    def _prepare_inputs(self, X, name: str = "X") -> np.ndarray:
+        if not self._dense_layers():
+            raise RuntimeError("the model has no Dense layer; add layers with Model.add().")
+        X = as_float_array(name, X, self.dtype, ndim=2)
+        if X.shape[1] != self.n_inputs:
+            raise ValueError(
+                f"{name} must have {self.n_inputs} features (columns) for the first layer "
+                f"{self._dense_layers()[0]!r}. Received: {name} of shape {X.shape}"
+            )
+        return X
+
+    def _prepare(self, X, y, names=("X", "y")) -> tuple[np.ndarray, np.ndarray]:
+        X = self._prepare_inputs(X, names[0])
+        y = self.loss.check_targets(y, self.n_outputs, self.dtype)
+        check_same_length(names[0], X, names[1], y)
+        return X, y
+
+    # ---------------------------------------------------------------- training
+    def train(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        epochs: int = 1,
+        batch_size: int | None = None,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+        shuffle: bool = True,
+        rng: np.random.Generator | int | None = None,
+        verbose: int = 1,
+        print_every: int | None = None,
+    ) -> dict[str, list[float]]:
+        """Train on ``(X, y)`` for ``epochs`` passes over the data.
+
+        Each epoch visits the samples in a new random order (when ``shuffle``), in batches of
+        ``batch_size``; each batch is one forward pass, one backward pass and one optimizer
+        step.
+
+        Args:
+            X: Inputs of shape ``(n_samples, n_inputs)``.
+            y: Targets in the form the loss expects (class indices, one-hot rows or values).
+            epochs: Number of passes over the data.
+            batch_size: Samples per step; ``None`` uses the whole set in each step.
+            validation_data: Optional ``(X_val, y_val)`` evaluated after every epoch.
+            shuffle: Visit the samples in a new random order each epoch.
+            rng: Source of the shuffling order: a Generator, an int seed or ``None``.
+            verbose: 0 prints nothing; 1 prints a line every ``print_every`` epochs.
+            print_every: Epochs between printed lines (default: about ten lines per run).
+
+        Returns:
+            The history: a dict of per-epoch lists ``"loss"`` (data loss plus regularization,
+            averaged over all samples), ``"accuracy"`` (when a metric is set),
+            ``"learning_rate"`` (of the epoch's last step) and, with ``validation_data``,
+            ``"val_loss"`` and ``"val_accuracy"``.
+
+        Raises:
+            RuntimeError: If no loss or optimizer is set.
+            ValueError: If the data is empty, non-finite, mis-shaped or of unequal lengths, or
+                an argument is out of range.
+            FloatingPointError: If the loss becomes NaN or infinite (the message names the
+                epoch and step).
+        """
+        self._check_ready(need_optimizer=True)
+        epochs = check_positive_int("epochs", epochs)
+        if batch_size is not None:
+            batch_size = check_positive_int("batch_size", batch_size)
+        if verbose not in (0, 1, 2, False, True):
+            raise ValueError(f"verbose must be 0, 1 or 2. Received: verbose={verbose!r}")
+        if print_every is None:
+            print_every = max(1, epochs // 10)
+        print_every = check_positive_int("print_every", print_every)
+        X, y = self._prepare(X, y)
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError(
+                    "validation_data must be a pair (X_val, y_val). "
+                    f"Received: {type(validation_data).__name__}"
+                )
+            X_val, y_val = self._prepare(*validation_data, names=("X_val", "y_val"))
+        if self.accuracy is not None:
+            self.accuracy.init(y)
+        generator = as_generator(rng)
+        n = len(X)
+        size = n if batch_size is None else min(batch_size, n)
+
+        history: dict[str, list[float]] = {"loss": [], "learning_rate": []}
+        if self.accuracy is not None:
+            history["accuracy"] = []
+        if validation_data is not None:
+            history["val_loss"] = []
+            if self.accuracy is not None:
+                history["val_accuracy"] = []
+
+        started = time.perf_counter()
+        for epoch in range(1, epochs + 1):
+            order = generator.permutation(n) if shuffle else None
+            if self.accuracy is not None:
+                self.accuracy.reset()
+            loss_sum = 0.0
+            for step, start in enumerate(range(0, n, size), start=1):
+                index = slice(start, start + size) if order is None else order[start : start + size]
+                X_batch, y_batch = X[index], y[index]
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    output = self.forward(X_batch, training=True)
+                    batch_loss = float(self.loss._per_sample(output, y_batch).sum())
+                    if not np.isfinite(batch_loss):
+                        raise FloatingPointError(
+                            f"the loss became {batch_loss} at epoch {epoch}, step {step}: "
+                            "training diverged. Try a lower learning rate "
+                            f"(now {self.optimizer.current_learning_rate:g}), standardized "
+                            "inputs or a smaller initialization."
+                        )
+                    loss_sum += batch_loss
+                    if self.accuracy is not None:
+                        self.accuracy.update(self._predictions(output), y_batch)
+                    self.backward(output, y_batch)
+                    learning_rate = self.optimizer.current_learning_rate
+                    self.optimizer.step(self.parameters())
+
+            history["loss"].append(loss_sum / n + self.regularization_loss())
+            history["learning_rate"].append(learning_rate)
+            if self.accuracy is not None:
+                history["accuracy"].append(self.accuracy.result())
+            if validation_data is not None:
+                val_loss, val_accuracy = self._evaluate(X_val, y_val, batch_size)
+                history["val_loss"].append(val_loss)
+                if self.accuracy is not None:
+                    history["val_accuracy"].append(val_accuracy)
+            if verbose and (epoch % print_every == 0 or epoch == epochs or epoch == 1):
+                print(_format_epoch(epoch, epochs, history, time.perf_counter() - started), flush=True)
+        return history
+
+    # ------------------------------------------------------ evaluate/predict
+    def evaluate(
+        self, X: np.ndarray, y: np.ndarray, *, batch_size: int | None = None
+    ) -> tuple[float, float | None]:
+        """Loss and accuracy on ``(X, y)``, without training.
+
+        The loss is the data loss averaged over all samples (regularization penalties are a
+        property of the weights, not of the data, and are left out); the accuracy is ``None``
+        when no metric is set.
+
+        Returns:
+            ``(loss, accuracy)``.
+        """
+        self._check_ready(need_optimizer=False)
+        if batch_size is not None:
+            batch_size = check_positive_int("batch_size", batch_size)
+        X, y = self._prepare(X, y)
+        if self.accuracy is not None:
+            self.accuracy.init(y)
+        return self._evaluate(X, y, batch_size)
+
+    def _evaluate(self, X, y, batch_size) -> tuple[float, float | None]:
+        n = len(X)
+        size = n if batch_size is None else min(batch_size, n)
+        if self.accuracy is not None:
+            self.accuracy.reset()
+        loss_sum = 0.0
+        for start in range(0, n, size):
+            X_batch, y_batch = X[start : start + size], y[start : start + size]
+            output = self.forward(X_batch, training=False)
+            loss_sum += float(self.loss._per_sample(output, y_batch).sum())
+            if self.accuracy is not None:
+                self.accuracy.update(self._predictions(output), y_batch)
+        accuracy = self.accuracy.result() if self.accuracy is not None else None
+        return loss_sum / n, accuracy
+
+    def predict(self, X: np.ndarray, *, batch_size: int | None = None) -> np.ndarray:
+        """Predictions for ``X``: class indices after Softmax, 0/1 after Sigmoid, else values.
+
+        Args:
+            X: Inputs of shape ``(n_samples, n_inputs)``.
+            batch_size: Samples per forward pass (``None``: all at once).
+
+        Returns:
+            What the last activation's ``predictions`` returns: ``(n_samples,)`` class
+            indices for Softmax, ``(n_samples, n_outputs)`` otherwise.
+        """
+        X = self._prepare_inputs(X)
+        if batch_size is None:
+            return self._predictions(self.forward(X))
+        batch_size = check_positive_int("batch_size", batch_size)
+        parts = [
+            self._predictions(self.forward(X[start : start + batch_size]))
+            for start in range(0, len(X), batch_size)
+        ]
+        return np.concatenate(parts)
+
+    # ------------------------------------------------------------------ report
+    def summary(self) -> str:
+        """A table of the layers, their output shapes and parameter counts."""
+        rows = [("#", "layer", "output shape", "parameters")]
+        width = None
+        total = 0
+        for index, layer in enumerate(self.layers):
+            if isinstance(layer, Dense):
+                width = layer.n_neurons
+            count = sum(value.size for value, _ in layer.parameters().values())
+            total += count
+            shape = f"(n_samples, {width})" if width is not None else "(n_samples, ?)"
+            rows.append((str(index), repr(layer), shape, f"{count:,}"))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines.insert(1, "-" * len(lines[0]))
+        lines.append(f"total parameters: {total:,} ({self.dtype.name})")
+        lines.append(f"loss: {self.loss!r}  optimizer: {self.optimizer!r}  accuracy: {self.accuracy!r}")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------- files
+    def save(self, path: str | os.PathLike) -> None:
+        """Save architecture, parameters, loss, metric and optimizer state to ``path``.
+
+        The file is a numpy ``.npz`` archive with the metadata as JSON; it is written to a
+        temporary file beside ``path`` and renamed over it, so an interrupted save never leaves
+        a half-written model. See [mynn.saving][].
+        """
+        from .saving import save_model
+
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Model:
+        """Load a model saved with ``save``; executes no code from the file (no pickle)."""
+        from .saving import load_model
+
+        return load_model(path)
+
+    def __repr__(self) -> str:
+        return f"Model({len(self.layers)} layers, loss={self.loss!r}, optimizer={self.optimizer!r})"
+
+
+def _check_type(name: str, value, expected: type):
+    if isinstance(value, type) and issubclass(value, expected):
+        raise TypeError(
+            f"{name} must be an instance, not a class: write {value.__name__}(). "
+            f"Received: {name}={value.__name__}"
+        )
+    if not isinstance(value, expected):
+        raise TypeError(f"{name} must be a mynn {expected.__name__}. Received: {name}={value!r}")
+    return value
+
+
+def _format_epoch(epoch: int, epochs: int, history: dict[str, list[float]], seconds: float) -> str:
+    parts = [f"epoch {epoch:>{len(str(epochs))}}/{epochs}"]
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        if key in history:
+            parts.append(f"{key} {history[key][-1]:.4f}")
+    parts.append(f"lr {history['learning_rate'][-1]:.3g}")
+    parts.append(f"{seconds:.1f}s")
+    return "  ".join(parts)

@@ -1,0 +1,295 @@
+r"""Optimizers: turn the gradients stored by ``backward`` into parameter updates.
+
+All optimizers share the seed's learning-rate decay,
+
+$$
+\eta_t = \frac{\eta}{1 + \text{decay}\cdot t}
+$$
+
+where $t$ counts the steps taken so far (``iterations``) and $\eta_t$ is exposed as
+``current_learning_rate``. An optimizer owns its state (momentums, caches, moments): it is
+created in one place, ``_init_state``, the first time a parameter is seen, and kept in
+``state`` keyed by the parameter's name, never attached to the layers.
+
+Updates are made in place in preallocated buffers (``out=`` arguments), so a step allocates no
+arrays that grow with the number of parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from ._validation import check_number
+
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSProp", "Adam"]
+
+#: ``(name, value, gradient)``: what ``Optimizer.step`` updates. ``value`` is changed in place.
+Parameter = tuple[str, np.ndarray, np.ndarray]
+
+
+class Optimizer:
+    """Base class: learning rate, decay, step counter and per-parameter state.
+
+    Args:
+        learning_rate: Initial step size $\\eta$, positive.
+        decay: Factor of the $1/t$ decay, non-negative (0 disables it).
+
+    Attributes:
+        iterations: Number of steps taken.
+        state: ``{parameter name: {buffer name: array}}``.
+    """
+
+    #: Names of the per-parameter buffers a subclass keeps (besides its scratch space).
+    buffers: tuple[str, ...] = ()
+
+    def __init__(self, learning_rate: float, decay: float = 0.0) -> None:
+        self.learning_rate = check_number("learning_rate", learning_rate, low=0.0, low_open=True)
+        self.decay = check_number("decay", decay, low=0.0)
+        self.iterations = 0
+        self.state: dict[str, dict[str, np.ndarray]] = {}
+
+    @property
+    def current_learning_rate(self) -> float:
+        r"""The step size used by the next step: $\eta / (1 + \text{decay}\cdot t)$."""
+        return self.learning_rate / (1.0 + self.decay * self.iterations)
+
+    def step(self, parameters: Iterable[Parameter]) -> None:
+        """Update every ``(name, value, gradient)`` in place, then count one iteration."""
+        learning_rate = self.current_learning_rate
+        for name, value, gradient in parameters:
+            if gradient is None:
+                raise RuntimeError(
+                    f"parameter {name!r} has no gradient; run backward() before step()."
+                )
+            state = self.state.get(name)
+            if state is None or state["scratch"].shape != value.shape:
+                state = self.state[name] = self._init_state(value)
+            self._update(value, gradient, state, learning_rate)
+        self.iterations += 1
+
+    def _init_state(self, value: np.ndarray) -> dict[str, np.ndarray]:
+        """Create the buffers of one parameter: zeros of its shape and dtype."""
+        names = (*self.buffers, "scratch")
+        return {name: np.zeros_like(value) for name in names}
+
+    def _update(self, value, gradient, state, learning_rate) -> None:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {"learning_rate": self.learning_rate, "decay": self.decay}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, optionally with momentum.
+
+    $$
+    v \leftarrow \mu v - \eta_t\,g,\qquad \theta \leftarrow \theta + v
+    $$
+
+    With ``momentum`` $\mu = 0$ this is the plain update $\theta \leftarrow \theta - \eta_t g$.
+
+    Args:
+        learning_rate: Step size $\eta$ (default 0.01; the seed used 1.0).
+        decay: $1/t$ decay factor.
+        momentum: $\mu$ in ``[0, 1)``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.optimizers import SGD
+        >>> w, g = np.array([1.0, 2.0]), np.array([0.5, -0.5])
+        >>> SGD(learning_rate=0.1).step([("w", w, g)])
+        >>> w.tolist()
+        [0.95, 2.05]
+    """
+
+    def __init__(self, learning_rate: float = 0.01, decay: float = 0.0, momentum: float = 0.0):
+        super().__init__(learning_rate, decay)
+        self.momentum = check_number("momentum", momentum, low=0.0, high=1.0, high_open=True)
+        self.buffers = ("momentum",) if self.momentum else ()
+
+    def _update(self, value, gradient, state, learning_rate):
+        scratch = state["scratch"]
+        np.multiply(gradient, learning_rate, out=scratch)
+        if self.momentum:
+            velocity = state["momentum"]
+            velocity *= self.momentum
+            velocity -= scratch
+            value += velocity
+        else:
+            value -= scratch
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "momentum": self.momentum}
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad: each parameter's step shrinks with the sum of its squared gradients.
+
+    $$
+    c \leftarrow c + g^2,\qquad \theta \leftarrow \theta - \eta_t\,\frac{g}{\sqrt{c} + \epsilon}
+    $$
+
+    Args:
+        learning_rate: $\eta$ (default 0.01).
+        decay: $1/t$ decay factor.
+        epsilon: Small positive constant that keeps the division finite.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.optimizers import Adagrad
+        >>> w = np.array([1.0])
+        >>> Adagrad(learning_rate=0.1, epsilon=0.0 + 1e-12).step([("w", w, np.array([2.0]))])
+        >>> round(float(w[0]), 6)
+        0.9
+    """
+
+    buffers = ("cache",)
+
+    def __init__(self, learning_rate: float = 0.01, decay: float = 0.0, epsilon: float = 1e-7):
+        super().__init__(learning_rate, decay)
+        self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+
+    def _update(self, value, gradient, state, learning_rate):
+        cache, scratch = state["cache"], state["scratch"]
+        np.multiply(gradient, gradient, out=scratch)
+        cache += scratch
+        np.sqrt(cache, out=scratch)
+        scratch += self.epsilon
+        np.divide(gradient, scratch, out=scratch)
+        scratch *= learning_rate
+        value -= scratch
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+class RMSProp(Optimizer):
+    r"""RMSProp: like Adagrad, but the cache is a moving average, so steps do not vanish.
+
+    $$
+    c \leftarrow \rho c + (1-\rho) g^2,\qquad
+    \theta \leftarrow \theta - \eta_t\,\frac{g}{\sqrt{c} + \epsilon}
+    $$
+
+    Args:
+        learning_rate: $\eta$ (default 0.001).
+        decay: $1/t$ decay factor.
+        epsilon: Small positive constant that keeps the division finite.
+        rho: Decay rate $\rho$ of the cache, in ``[0, 1)``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.optimizers import RMSProp
+        >>> w = np.array([1.0])
+        >>> RMSProp(learning_rate=0.01, rho=0.9).step([("w", w, np.array([3.0]))])
+        >>> round(float(w[0]), 4)
+        0.9684
+    """
+
+    buffers = ("cache",)
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        decay: float = 0.0,
+        epsilon: float = 1e-7,
+        rho: float = 0.9,
+    ):
+        super().__init__(learning_rate, decay)
+        self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+        self.rho = check_number("rho", rho, low=0.0, high=1.0, high_open=True)
+
+    def _update(self, value, gradient, state, learning_rate):
+        cache, scratch = state["cache"], state["scratch"]
+        cache *= self.rho
+        np.multiply(gradient, gradient, out=scratch)
+        scratch *= 1 - self.rho
+        cache += scratch
+        np.sqrt(cache, out=scratch)
+        scratch += self.epsilon
+        np.divide(gradient, scratch, out=scratch)
+        scratch *= learning_rate
+        value -= scratch
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "epsilon": self.epsilon, "rho": self.rho}
+
+
+class Adam(Optimizer):
+    r"""Adam: momentum on the gradient plus an RMSProp-style cache, both bias-corrected.
+
+    At step $t = 1, 2, \dots$:
+
+    $$
+    m \leftarrow \beta_1 m + (1-\beta_1) g,\qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2
+    $$
+
+    $$
+    \hat m = \frac{m}{1-\beta_1^t},\qquad \hat v = \frac{v}{1-\beta_2^t},\qquad
+    \theta \leftarrow \theta - \eta_t\,\frac{\hat m}{\sqrt{\hat v} + \epsilon}
+    $$
+
+    The corrections undo the pull of the zero initial $m$ and $v$ towards 0 in early steps.
+
+    Args:
+        learning_rate: $\eta$ (default 0.001; the seed's default of 1.0 diverges).
+        decay: $1/t$ decay factor.
+        epsilon: Small positive constant that keeps the division finite.
+        beta_1: Decay rate of the first moment $m$, in ``[0, 1)``.
+        beta_2: Decay rate of the second moment $v$, in ``[0, 1)``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.optimizers import Adam
+        >>> w = np.array([1.0, 1.0])
+        >>> Adam(learning_rate=0.1).step([("w", w, np.array([5.0, -0.01]))])
+        >>> np.round(w, 4).tolist()  # the first step moves each weight by about the learning rate
+        [0.9, 1.1]
+    """
+
+    buffers = ("momentum", "cache")
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        decay: float = 0.0,
+        epsilon: float = 1e-7,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+    ):
+        super().__init__(learning_rate, decay)
+        self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+        self.beta_1 = check_number("beta_1", beta_1, low=0.0, high=1.0, high_open=True)
+        self.beta_2 = check_number("beta_2", beta_2, low=0.0, high=1.0, high_open=True)
+
+    def _update(self, value, gradient, state, learning_rate):
+        m, v, scratch = state["momentum"], state["cache"], state["scratch"]
+        t = self.iterations + 1
+        m *= self.beta_1
+        np.multiply(gradient, 1 - self.beta_1, out=scratch)
+        m += scratch
+        v *= self.beta_2
+        np.multiply(gradient, gradient, out=scratch)
+        scratch *= 1 - self.beta_2
+        v += scratch
+        # scratch <- sqrt(v_hat) + eps, then m_hat / scratch * learning_rate
+        np.divide(v, 1 - self.beta_2**t, out=scratch)
+        np.sqrt(scratch, out=scratch)
+        scratch += self.epsilon
+        np.divide(m, scratch, out=scratch)
+        scratch *= learning_rate / (1 - self.beta_1**t)
+        value -= scratch
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "epsilon": self.epsilon,
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+        }
