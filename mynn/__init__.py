@@ -14,6 +14,7 @@ from .datasets import (
     train_test_split,
     vertical,
 )
+from .diagnostics import Diagnosis, Signal, diagnose, expected_initial_loss, overfit_one_batch
 from .gradcheck import gradient_check, numerical_gradient, relative_error
 from .layers import Dense, Dropout, Layer
 from .loss import (
@@ -61,6 +62,11 @@ __all__ = [
     "save_model",
     "load_model",
     "gradient_check",
+    "diagnose",
+    "Diagnosis",
+    "Signal",
+    "expected_initial_loss",
+    "overfit_one_batch",
     "numerical_gradient",
     "relative_error",
     "spiral_classification",

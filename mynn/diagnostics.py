@@ -1,0 +1,282 @@
+"""Training diagnostics: the signals practitioners check when a network will not learn.
+
+[diagnose][mynn.diagnostics.diagnose] looks at a model and a batch and returns a
+[Diagnosis][mynn.diagnostics.Diagnosis]: a list of [Signal][mynn.diagnostics.Signal]s, each a
+measured value, whether it looks healthy, and a plain-language reading of what it means and what
+to try. Nothing is printed unless you ask (``print(diagnosis.table())``), and the model you pass
+is never changed: anything that needs a training step runs on a copy.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_positive_int
+from .activations import ReLU, Sigmoid, Softmax, Tanh
+from .layers import Dense
+from .loss import BinaryCrossentropy, CategoricalCrossentropy
+
+__all__ = ["Signal", "Diagnosis", "diagnose", "expected_initial_loss", "overfit_one_batch"]
+
+#: Share of ReLU units that never fire above which a layer is reported as dying.
+DEAD_RELU_LIMIT = 0.5
+#: Share of saturated sigmoid/tanh outputs above which a layer is reported as saturated.
+SATURATION_LIMIT = 0.5
+#: Healthy range of one step's update size relative to the weights' size.
+UPDATE_RATIO_RANGE = (1e-5, 1e-1)
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One measured signal.
+
+    Attributes:
+        name: What was measured (``"initial_loss"``, ``"dead_relu"``, ``"update_ratio"``,
+            ``"gradient_norm"``, ``"saturation"``, ``"symmetry"``).
+        layer: Index of the layer in ``model.layers`` it concerns, or ``None`` for the model.
+        value: The measured number.
+        ok: Whether the value is in its healthy range.
+        message: A plain-language reading, with a suggestion when it is not ok.
+    """
+
+    name: str
+    layer: int | None
+    value: float
+    ok: bool
+    message: str
+
+
+@dataclass
+class Diagnosis:
+    """The signals of one [diagnose][mynn.diagnostics.diagnose] call."""
+
+    signals: list[Signal] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every signal is healthy."""
+        return all(signal.ok for signal in self.signals)
+
+    @property
+    def problems(self) -> list[Signal]:
+        """The signals that are not healthy."""
+        return [signal for signal in self.signals if not signal.ok]
+
+    def get(self, name: str, layer: int | None = None) -> Signal:
+        """The signal called ``name`` (for ``layer``, when given)."""
+        for signal in self.signals:
+            if signal.name == name and (layer is None or signal.layer == layer):
+                return signal
+        raise KeyError(f"no signal {name!r}" + ("" if layer is None else f" for layer {layer}"))
+
+    def to_dict(self) -> dict[str, float]:
+        """``{"name" or "name[layer]": value}`` for logging or a history."""
+        return {
+            (s.name if s.layer is None else f"{s.name}[{s.layer}]"): s.value for s in self.signals
+        }
+
+    def table(self) -> str:
+        """The signals as a text table, one per line."""
+        rows = [("signal", "layer", "value", "", "reading")]
+        for s in self.signals:
+            layer = "-" if s.layer is None else str(s.layer)
+            rows.append((s.name, layer, f"{s.value:.4g}", "ok" if s.ok else "!!", s.message))
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        return "\n".join(
+            "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4]
+            for row in rows
+        )
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def expected_initial_loss(model) -> float | None:
+    r"""The loss an untrained classifier should start near, or ``None`` when there is none.
+
+    A network that knows nothing yet spreads its probability evenly: for a Softmax over $k$
+    classes each class gets $1/k$ and the cross-entropy is $-\log(1/k) = \ln k$; for a Sigmoid
+    output with binary cross-entropy it is $\ln 2$.
+
+    Examples:
+        >>> from mynn.model import Model
+        >>> from mynn.layers import Dense
+        >>> from mynn.activations import Softmax
+        >>> from mynn.loss import CategoricalCrossentropy
+        >>> model = Model([Dense(4, 10), Softmax()])
+        >>> model.set_loss(CategoricalCrossentropy())
+        >>> round(expected_initial_loss(model), 4)
+        2.3026
+    """
+    if not model.layers:
+        return None
+    last = model.layers[-1]
+    if isinstance(model.loss, CategoricalCrossentropy) and isinstance(last, Softmax):
+        return math.log(model.n_outputs)
+    if isinstance(model.loss, BinaryCrossentropy) and isinstance(last, Sigmoid):
+        return math.log(2.0)
+    return None
+
+
+def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
+    """Measure the health signals of ``model`` on the batch ``(X, y)``.
+
+    Without ``y`` only the forward signals are measured (dead ReLUs, saturation, symmetry).
+    With ``y`` (and a loss set), also the loss against its expected initial value, each Dense
+    layer's gradient norm and, with an optimizer set, the ratio of one step's update to the
+    weights, measured on a copy of the model so the original is not changed.
+
+    Args:
+        model: A [Model][mynn.model.Model].
+        X: A batch of inputs, ``(n_samples, n_inputs)``; a few hundred samples is plenty.
+        y: The batch's targets, optional.
+
+    Returns:
+        A [Diagnosis][mynn.diagnostics.Diagnosis].
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.model import Model
+        >>> from mynn.layers import Dense
+        >>> from mynn.activations import ReLU, Softmax
+        >>> from mynn.loss import CategoricalCrossentropy
+        >>> from mynn.optimizers import Adam
+        >>> from mynn.datasets import spiral_classification
+        >>> X, y = spiral_classification(100, 3, rng=0)
+        >>> model = Model([Dense(2, 32, rng=0), ReLU(), Dense(32, 3, rng=1), Softmax()])
+        >>> model.set_loss(CategoricalCrossentropy())
+        >>> model.set_optimizer(Adam(learning_rate=0.01))
+        >>> diagnosis = diagnose(model, X, y)
+        >>> diagnosis.ok
+        True
+        >>> sorted({signal.name for signal in diagnosis.signals})
+        ['dead_relu', 'gradient_norm', 'initial_loss', 'symmetry', 'update_ratio']
+    """
+    X = model._prepare_inputs(X)
+    diagnosis = Diagnosis()
+    probe = copy.deepcopy(model)
+    output = probe.forward(X)
+    _forward_signals(probe, diagnosis)
+    if y is None or probe.loss is None:
+        return diagnosis
+
+    y = probe.loss.check_targets(y, probe.n_outputs, probe.dtype)
+    loss = float(np.mean(probe.loss._per_sample(output, y)))
+    expected = expected_initial_loss(probe)
+    if expected is not None:
+        ok = loss <= 1.5 * expected + 0.1
+        message = (
+            f"loss {loss:.3g} against {expected:.3g} expected before training"
+            + (
+                ""
+                if ok
+                else ": outputs are confidently wrong, the initial weights are too large; "
+                "use glorot or he initialization"
+            )
+        )
+        diagnosis.signals.append(Signal("initial_loss", None, loss, ok, message))
+
+    probe.backward(output, y)
+    for index, layer in enumerate(probe.layers):
+        if isinstance(layer, Dense):
+            norm = float(np.linalg.norm(layer.dweights))
+            ok = norm > 0.0 and math.isfinite(norm)
+            message = f"|dW| = {norm:.3g}" + (
+                ""
+                if ok
+                else ": no gradient reaches this layer; check for all-zero weights or dead units"
+            )
+            diagnosis.signals.append(Signal("gradient_norm", index, norm, ok, message))
+
+    if probe.optimizer is not None:
+        before = [
+            (index, layer.weights.copy())
+            for index, layer in enumerate(probe.layers)
+            if isinstance(layer, Dense)
+        ]
+        probe.optimizer.step(probe.parameters())
+        low, high = UPDATE_RATIO_RANGE
+        for index, old in before:
+            size = float(np.linalg.norm(old))
+            change = float(np.linalg.norm(probe.layers[index].weights - old))
+            ratio = change / size if size > 0 else (math.inf if change > 0 else 0.0)
+            if size == 0:
+                message = "the weights are all zero, so no ratio exists; initialize them randomly"
+            elif ratio > high:
+                message = (
+                    f"one step changes the weights by {ratio:.2g} of their size: the learning "
+                    "rate is too high, expect the loss to jump or diverge"
+                )
+            elif ratio < low:
+                message = (
+                    f"one step changes the weights by {ratio:.2g} of their size: the learning "
+                    "rate is too low, training will crawl"
+                )
+            else:
+                message = f"update/weight ratio {ratio:.2g} (around 1e-3 is typical)"
+            ok = size > 0 and low <= ratio <= high
+            diagnosis.signals.append(Signal("update_ratio", index, ratio, ok, message))
+    return diagnosis
+
+
+def _forward_signals(model, diagnosis: Diagnosis) -> None:
+    for index, layer in enumerate(model.layers):
+        if isinstance(layer, Dense):
+            spread = float(np.ptp(layer.weights, axis=1).max()) if layer.n_neurons > 1 else 1.0
+            ok = spread > 0.0
+            message = (
+                "units differ"
+                if ok
+                else f"all {layer.n_neurons} units have identical weights and will stay identical"
+                "; initialize with random weights (glorot or he), not a constant"
+            )
+            diagnosis.signals.append(Signal("symmetry", index, spread, ok, message))
+        elif isinstance(layer, ReLU):
+            dead = float(np.mean(~(layer.output > 0).any(axis=0)))
+            ok = dead <= DEAD_RELU_LIMIT
+            message = f"{dead:.0%} of ReLU units never fired on this batch" + (
+                "" if ok else ": lower the learning rate or use he initialization"
+            )
+            diagnosis.signals.append(Signal("dead_relu", index, dead, ok, message))
+        elif isinstance(layer, (Sigmoid, Tanh)):
+            out = layer.output
+            if isinstance(layer, Sigmoid):
+                saturated = (out < 0.01) | (out > 0.99)
+            else:
+                saturated = np.abs(out) > 0.99
+            share = float(np.mean(saturated))
+            ok = share <= SATURATION_LIMIT
+            message = f"{share:.0%} of {type(layer).__name__} outputs are saturated" + (
+                "" if ok else ": their gradients vanish; use smaller initial weights or scale the inputs"
+            )
+            diagnosis.signals.append(Signal("saturation", index, share, ok, message))
+
+
+def overfit_one_batch(
+    model, X: np.ndarray, y: np.ndarray, *, steps: int = 300, tolerance: float = 0.05
+) -> tuple[bool, float, float]:
+    """Sanity check: can a copy of ``model`` drive the loss on one small batch towards zero?
+
+    A network that cannot memorize a dozen samples has a bug (wrong gradient, wrong labels,
+    a learning rate far off) that more data will not fix.
+
+    Args:
+        model: A model with loss and optimizer set (it is copied, not changed).
+        X: A small batch, e.g. 10-50 samples.
+        y: Its targets.
+        steps: Optimizer steps on that batch.
+        tolerance: The final loss must fall below this, or below a tenth of the first loss.
+
+    Returns:
+        ``(passed, first_loss, final_loss)``.
+    """
+    steps = check_positive_int("steps", steps)
+    probe = copy.deepcopy(model)
+    probe.optimizer = copy.deepcopy(model.optimizer)
+    history = probe.train(X, y, epochs=steps, batch_size=None, verbose=0, shuffle=False)
+    first, final = history["loss"][0], history["loss"][-1]
+    return (final < tolerance or final < 0.1 * first), first, final
