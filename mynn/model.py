@@ -203,7 +203,8 @@ class Model:
         rng: np.random.Generator | int | None = None,
         verbose: int = 1,
         print_every: int | None = None,
-    ) -> dict[str, list[float]]:
+        diagnostics: bool = False,
+    ) -> dict[str, list]:
         """Train on ``(X, y)`` for ``epochs`` passes over the data.
 
         Each epoch visits the samples in a new random order (when ``shuffle``), in batches of
@@ -220,12 +221,16 @@ class Model:
             rng: Source of the shuffling order: a Generator, an int seed or ``None``.
             verbose: 0 prints nothing; 1 prints a line every ``print_every`` epochs.
             print_every: Epochs between printed lines (default: about ten lines per run).
+            diagnostics: Also record, after every epoch, the health signals of
+                [diagnose][mynn.diagnostics.diagnose] on the first 256 training samples
+                (``history["diagnostics"]``, one dict per epoch). Costs a copy of the model
+                per epoch.
 
         Returns:
             The history: a dict of per-epoch lists ``"loss"`` (data loss plus regularization,
             averaged over all samples), ``"accuracy"`` (when a metric is set),
             ``"learning_rate"`` (of the epoch's last step) and, with ``validation_data``,
-            ``"val_loss"`` and ``"val_accuracy"``.
+            ``"val_loss"`` and ``"val_accuracy"``; with ``diagnostics``, ``"diagnostics"``.
 
         Raises:
             RuntimeError: If no loss or optimizer is set.
@@ -265,6 +270,10 @@ class Model:
             if self.accuracy is not None:
                 history["val_accuracy"] = []
 
+        if diagnostics:
+            from .diagnostics import diagnose
+
+            history["diagnostics"] = []
         started = time.perf_counter()
         for epoch in range(1, epochs + 1):
             order = generator.permutation(n) if shuffle else None
@@ -300,6 +309,8 @@ class Model:
                 history["val_loss"].append(val_loss)
                 if self.accuracy is not None:
                     history["val_accuracy"].append(val_accuracy)
+            if diagnostics:
+                history["diagnostics"].append(diagnose(self, X[:256], y[:256]).to_dict())
             if verbose and (epoch % print_every == 0 or epoch == epochs or epoch == 1):
                 print(_format_epoch(epoch, epochs, history, time.perf_counter() - started), flush=True)
         return history

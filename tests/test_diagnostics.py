@@ -101,3 +101,12 @@ def test_overfit_one_batch():
     assert passed and final < 0.1 * first, (first, final)
     passed, first, final = overfit_one_batch(network(learning_rate=1e-7), X[::30], Y[::30])
     assert not passed and final > 0.9 * first, (first, final)
+
+
+def test_history_records_diagnostics_per_epoch():
+    model = network()
+    history = model.train(X, Y, epochs=3, batch_size=64, verbose=0, rng=0, diagnostics=True)
+    assert len(history["diagnostics"]) == 3
+    assert set(history["diagnostics"][0]) >= {"initial_loss", "dead_relu[1]", "update_ratio[0]"}
+    assert history["diagnostics"][-1]["initial_loss"] < history["diagnostics"][0]["initial_loss"]
+    assert "diagnostics" not in model.train(X, Y, epochs=1, verbose=0, rng=0)
