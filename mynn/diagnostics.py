@@ -27,7 +27,7 @@ DEAD_RELU_LIMIT = 0.5
 #: Share of saturated sigmoid/tanh outputs above which a layer is reported as saturated.
 SATURATION_LIMIT = 0.5
 #: Healthy range of one step's update size relative to the weights' size.
-UPDATE_RATIO_RANGE = (1e-5, 1e-1)
+UPDATE_RATIO_RANGE = (1e-5, 0.5)
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,7 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
                     "rate is too low, training will crawl"
                 )
             else:
-                message = f"update/weight ratio {ratio:.2g} (around 1e-3 is typical)"
+                message = f"update/weight ratio {ratio:.2g} (1e-3 to 1e-1 is typical)"
             ok = size > 0 and low <= ratio <= high
             diagnosis.signals.append(Signal("update_ratio", index, ratio, ok, message))
     return diagnosis

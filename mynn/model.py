@@ -209,7 +209,8 @@ class Model:
 
         Each epoch visits the samples in a new random order (when ``shuffle``), in batches of
         ``batch_size``; each batch is one forward pass, one backward pass and one optimizer
-        step.
+        step. When one batch holds the whole set the order cannot matter, and no shuffling is
+        done.
 
         Args:
             X: Inputs of shape ``(n_samples, n_inputs)``.
@@ -276,7 +277,7 @@ class Model:
             history["diagnostics"] = []
         started = time.perf_counter()
         for epoch in range(1, epochs + 1):
-            order = generator.permutation(n) if shuffle else None
+            order = generator.permutation(n) if shuffle and size < n else None
             if self.accuracy is not None:
                 self.accuracy.reset()
             loss_sum = 0.0
