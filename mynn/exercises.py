@@ -127,6 +127,21 @@ def _exercises() -> dict[str, Exercise]:
              (lambda x, w, b: float(np.sum(x + w) + b), "add the products x_i * w_i, not the sums x_i + w_i")),
         ),
         Exercise(
+            "neuron_batch",
+            "neuron_batch(X, w, b) -> array (k,): the output of one neuron for each row of a batch X (k, n)",
+            lambda rng: {"X": _batch(rng, 5, 3), "w": rng.normal(size=3), "b": float(rng.normal())},
+            lambda X, w, b: X @ w + b,
+            ((lambda X, w, b: np.full(len(X), float(X[0] @ w + b)), "compute every row, not only the first: X @ w + b"),
+             (lambda X, w, b: (X @ w + b).reshape(-1, 1), "return shape (k,), one number per sample, not a column (k, 1)")),
+        ),
+        Exercise(
+            "count_parameters",
+            "count_parameters(n_inputs, n_neurons) -> int: how many numbers a dense layer learns",
+            lambda rng: {"n_inputs": int(rng.integers(2, 50)), "n_neurons": int(rng.integers(2, 50))},
+            lambda n_inputs, n_neurons: n_inputs * n_neurons + n_neurons,
+            ((lambda n_inputs, n_neurons: n_inputs * n_neurons, "the biases count too: one per neuron"),),
+        ),
+        Exercise(
             "layer_forward",
             "layer_forward(X, W, b) -> array (k, m): a dense layer for a batch X (k, n), W (n, m), b (m,)",
             _layer_inputs,
@@ -164,6 +179,13 @@ def _exercises() -> dict[str, Exercise]:
             ((lambda X, W1, b1, W2, b2: Softmax().forward((X @ W1 + b1) @ W2 + b2), "the ReLU between the layers is missing"),),
         ),
         Exercise(
+            "predicted_classes",
+            "predicted_classes(probabilities) -> array (k,): the index of the most probable class of each row",
+            lambda rng: {"probabilities": _labels_inputs(rng)["probabilities"]},
+            lambda probabilities: np.argmax(probabilities, axis=1),
+            ((lambda probabilities: np.max(probabilities, axis=1), "return the INDEX of the largest probability (argmax), not the probability"),),
+        ),
+        Exercise(
             "mse",
             "mse(y_pred, y_true) -> float: mean squared error over samples and outputs, arrays (k, m)",
             lambda rng: {"y_pred": rng.normal(size=(6, 3)), "y_true": rng.normal(size=(6, 3))},
@@ -185,6 +207,21 @@ def _exercises() -> dict[str, Exercise]:
             lambda rng: {"w": rng.normal(size=4), "grad": rng.normal(size=4), "learning_rate": 0.1},
             lambda w, grad, learning_rate: w - learning_rate * grad,
             ((lambda w, grad, learning_rate: w + learning_rate * grad, "step AGAINST the gradient: subtract it"),),
+        ),
+        Exercise(
+            "gradient_descent_steps",
+            "gradient_descent_steps(w, learning_rate, steps) -> float: w after `steps` steps of gradient descent on C(w) = (w - 3)**2",
+            lambda rng: {"w": float(rng.normal() * 5), "learning_rate": float(rng.uniform(0.01, 0.4)), "steps": int(rng.integers(1, 20))},
+            lambda w, learning_rate, steps: 3 + (w - 3) * (1 - 2 * learning_rate) ** steps,
+            ((lambda w, learning_rate, steps: 3 + (w - 3) * (1 - learning_rate) ** steps, "the derivative of (w - 3)**2 is 2 * (w - 3): the factor 2 is missing"),
+             (lambda w, learning_rate, steps: 3 + (w - 3) * (1 + 2 * learning_rate) ** steps, "step AGAINST the gradient: subtract it")),
+        ),
+        Exercise(
+            "chain_rule_square",
+            "chain_rule_square(w, x, b, y) -> float: d/dw of (w*x + b - y)**2 for scalars",
+            lambda rng: {"w": float(rng.normal()), "x": float(rng.normal()), "b": float(rng.normal()), "y": float(rng.normal())},
+            lambda w, x, b, y: 2 * (w * x + b - y) * x,
+            ((lambda w, x, b, y: 2 * (w * x + b - y), "multiply by the inner derivative d(w*x + b - y)/dw = x"),),
         ),
         Exercise(
             "chain_rule",
