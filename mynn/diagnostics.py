@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from ._validation import check_positive_int
 from .activations import ReLU, Sigmoid, Softmax, Tanh
 from .layers import Dense
 from .loss import BinaryCrossentropy, CategoricalCrossentropy
+
+if TYPE_CHECKING:
+    from .model import Model
 
 __all__ = ["Signal", "Diagnosis", "diagnose", "expected_initial_loss", "overfit_one_batch"]
 
@@ -95,7 +99,7 @@ class Diagnosis:
         return self.table()
 
 
-def expected_initial_loss(model) -> float | None:
+def expected_initial_loss(model: Model) -> float | None:
     r"""The loss an untrained classifier should start near, or ``None`` when there is none.
 
     A network that knows nothing yet spreads its probability evenly: for a Softmax over $k$
@@ -122,7 +126,7 @@ def expected_initial_loss(model) -> float | None:
     return None
 
 
-def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
+def diagnose(model: Model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
     """Measure the health signals of ``model`` on the batch ``(X, y)``.
 
     Without ``y`` only the forward signals are measured (dead ReLUs, saturation, symmetry).
@@ -223,7 +227,7 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
     return diagnosis
 
 
-def _forward_signals(model, diagnosis: Diagnosis) -> None:
+def _forward_signals(model: Model, diagnosis: Diagnosis) -> None:
     for index, layer in enumerate(model.layers):
         if isinstance(layer, Dense):
             spread = float(np.ptp(layer.weights, axis=1).max()) if layer.n_neurons > 1 else 1.0
@@ -257,7 +261,7 @@ def _forward_signals(model, diagnosis: Diagnosis) -> None:
 
 
 def overfit_one_batch(
-    model, X: np.ndarray, y: np.ndarray, *, steps: int = 300, tolerance: float = 0.05
+    model: Model, X: np.ndarray, y: np.ndarray, *, steps: int = 300, tolerance: float = 0.05
 ) -> tuple[bool, float, float]:
     """Sanity check: can a copy of ``model`` drive the loss on one small batch towards zero?
 

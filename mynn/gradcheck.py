@@ -20,12 +20,16 @@ wrong one gives errors near 1.
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._validation import as_float_array, as_generator
 from .layers import Dense, Layer
 from .loss import Loss
+
+if TYPE_CHECKING:
+    from .model import Model
 
 __all__ = ["gradient_check", "relative_error", "numerical_gradient"]
 
@@ -82,7 +86,7 @@ def _to_float64(layer: Layer) -> Layer:
 
 
 def gradient_check(
-    target,
+    target: Layer | Loss | Model,
     inputs: np.ndarray,
     y_true: np.ndarray | None = None,
     *,
