@@ -200,14 +200,19 @@ class Dense(Layer):
         self.output = output
         return output
 
-    def backward(self, dvalues: np.ndarray) -> np.ndarray:
-        """Store ``dweights`` and ``dbiases`` and return the gradient w.r.t. the inputs."""
+    def backward(self, dvalues: np.ndarray, *, input_gradient: bool = True) -> np.ndarray | None:
+        r"""Store ``dweights`` and ``dbiases`` and return the gradient w.r.t. the inputs.
+
+        With ``input_gradient=False`` the product $G W^\top$ is skipped and ``None`` returned:
+        [Model.train][mynn.model.Model.train] does this for its first layer, whose inputs are
+        the data, so nobody needs their gradient (it would cost as much as the forward pass).
+        """
         dvalues = self._check_backward(dvalues)
         self.dweights = self.inputs.T @ dvalues
         self.dbiases = dvalues.sum(axis=0)
         if self.regularized:
             self._add_regularization_gradients()
-        self.dinputs = dvalues @ self.weights.T
+        self.dinputs = dvalues @ self.weights.T if input_gradient else None
         return self.dinputs
 
     def _add_regularization_gradients(self) -> None:

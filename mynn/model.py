@@ -69,6 +69,11 @@ class Model:
     # ----------------------------------------------------------------- building
     def add(self, layer: Layer) -> None:
         """Append a layer or activation."""
+        if isinstance(layer, type) and issubclass(layer, Layer):
+            raise TypeError(
+                f"Model.add() takes a layer instance, not a class: write {layer.__name__}(). "
+                f"Received: {layer.__name__}"
+            )
         if not isinstance(layer, Layer):
             raise TypeError(
                 f"Model.add() takes a mynn layer or activation. Received: {layer!r}"
@@ -141,13 +146,17 @@ class Model:
             self.layers[-1], Softmax
         )
 
-    def backward(self, output: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def backward(
+        self, output: np.ndarray, y: np.ndarray, *, input_gradient: bool = True
+    ) -> np.ndarray | None:
         """Backpropagate the loss of ``output`` against targets ``y`` through every layer.
 
         ``y`` must already be in the loss's normal form (see
         [Loss.check_targets][mynn.loss.Loss.check_targets]). When a Softmax output meets
         CategoricalCrossentropy, the combined gradient (softmax output minus one-hot labels)
-        starts the pass at the Softmax's input. Returns the gradient w.r.t. the model input.
+        starts the pass at the Softmax's input. Returns the gradient w.r.t. the model input,
+        or ``None`` with ``input_gradient=False`` when the first layer is a Dense layer: training
+        needs only the parameters' gradients, so that layer skips its input gradient.
         """
         layers = self.layers
         if self._uses_fused_gradient():
@@ -157,6 +166,8 @@ class Model:
         else:
             dvalues = self.loss._gradient(output, y)
         for layer in reversed(layers):
+            if layer is self.layers[0] and not input_gradient and isinstance(layer, Dense):
+                return layer.backward(dvalues, input_gradient=False)
             dvalues = layer.backward(dvalues)
         return dvalues
 
@@ -297,16 +308,31 @@ class Model:
                     loss_sum += batch_loss
                     if self.accuracy is not None:
                         self.accuracy.update(self._predictions(output), y_batch)
-                    self.backward(output, y_batch)
+                    self.backward(output, y_batch, input_gradient=False)
                     learning_rate = self.optimizer.current_learning_rate
                     self.optimizer.step(self.parameters())
 
-            history["loss"].append(loss_sum / n + self.regularization_loss())
+            # Read the training accuracy before the validation pass resets the metric.
+            train_accuracy = self.accuracy.result() if self.accuracy is not None else None
+            # The last step may have blown the weights up: the penalty and the validation
+            # pass can overflow too, so they are checked like the batch losses.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                epoch_loss = loss_sum / n + self.regularization_loss()
+                if validation_data is not None:
+                    val_loss, val_accuracy = self._evaluate(X_val, y_val, batch_size)
+            for key, value in (("loss", epoch_loss), ("val_loss", val_loss if validation_data else 0)):
+                if not np.isfinite(value):
+                    raise FloatingPointError(
+                        f"the {key} became {value} at the end of epoch {epoch} (after step "
+                        f"{step}): training diverged. Try a lower learning rate "
+                        f"(now {self.optimizer.current_learning_rate:g}), standardized inputs "
+                        "or a smaller initialization."
+                    )
+            history["loss"].append(epoch_loss)
             history["learning_rate"].append(learning_rate)
             if self.accuracy is not None:
-                history["accuracy"].append(self.accuracy.result())
+                history["accuracy"].append(train_accuracy)
             if validation_data is not None:
-                val_loss, val_accuracy = self._evaluate(X_val, y_val, batch_size)
                 history["val_loss"].append(val_loss)
                 if self.accuracy is not None:
                     history["val_accuracy"].append(val_accuracy)

@@ -111,12 +111,21 @@ def load_model(path: str | os.PathLike):
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {str(path)!r}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if "__meta__" not in archive.files:
-                raise ValueError("it has no mynn metadata")
-            meta = json.loads(archive["__meta__"].tobytes().decode("utf-8"))
-            arrays = {name: archive[name] for name in archive.files if name != "__meta__"}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, UnicodeDecodeError) as error:
+        # Open the file here: np.load leaks its own handle when a zip turns out truncated.
+        with open(path, "rb") as handle:
+            archive = np.load(handle, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array
+                raise ValueError("it is a single array, not an .npz archive")
+            with archive:
+                if "__meta__" not in archive.files:
+                    raise ValueError("it has no mynn metadata")
+                meta = json.loads(archive["__meta__"].tobytes().decode("utf-8"))
+                arrays = {name: archive[name] for name in archive.files if name != "__meta__"}
+    # zipfile reports damaged headers as NotImplementedError ("compression method") or
+    # RuntimeError ("encrypted"); to the caller they all mean the same: a corrupt file.
+    except (
+        zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError
+    ) as error:
         raise ValueError(
             f"{str(path)!r} is not a readable mynn model file ({error}). "
             "Expected an archive written by Model.save()."

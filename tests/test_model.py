@@ -1,0 +1,608 @@
+"""Model: a network worked out by hand, whole-model gradients, training behaviour and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mynn.activations import LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
+from mynn.datasets import linear, spiral_classification, vertical
+from mynn.layers import Dense, Dropout
+from mynn.loss import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError
+from mynn.metrics import BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
+from mynn.model import Model
+from mynn.optimizers import SGD, Adam
+
+STRICT = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
+
+
+def numeric_gradient(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    grad = np.zeros_like(x)
+    for i in range(x.size):
+        old = x.flat[i]
+        x.flat[i] = old + h
+        plus = f()
+        x.flat[i] = old - h
+        minus = f()
+        x.flat[i] = old
+        grad.flat[i] = (plus - minus) / (2 * h)
+    return grad
+
+
+def rel_error(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
+
+
+# ------------------------------------------------------------------ worked out by hand
+def hand_network() -> Model:
+    """2 inputs -> 2 ReLU -> 1 linear output, with round weights chosen for mental arithmetic."""
+    hidden, output = Dense(2, 2), Dense(2, 1)
+    hidden.weights = np.array([[0.5, -1.0], [0.25, 0.5]])
+    hidden.biases = np.array([0.0, -0.5])
+    output.weights = np.array([[2.0], [1.0]])
+    output.biases = np.array([0.5])
+    model = Model([hidden, ReLU(), output, Linear()])
+    model.set_loss(MeanSquaredError())
+    model.set_optimizer(SGD(learning_rate=0.1))
+    return model
+
+
+# Two samples; every number below was derived by hand (see the comments), not by mynn.
+X_HAND = np.array([[1.0, 2.0], [0.0, 2.0]])
+Y_HAND = np.array([[1.0], [0.0]])
+
+
+def test_hand_worked_network_forward_backward_and_sgd_step():
+    model = hand_network()
+    hidden, relu, output, _ = model.layers
+
+    # forward
+    # z1 = X W1 + b1: sample 1 [1*0.5 + 2*0.25 + 0, 1*-1 + 2*0.5 - 0.5] = [1.0, -0.5]
+    #                 sample 2 [0*0.5 + 2*0.25 + 0, 0*-1 + 2*0.5 - 0.5] = [0.5, 0.5]
+    # a1 = relu(z1) = [[1.0, 0.0], [0.5, 0.5]]
+    # y_hat = a1 W2 + b2 = [1*2 + 0*1 + 0.5, 0.5*2 + 0.5*1 + 0.5] = [2.5, 2.0]
+    # MSE = ((2.5 - 1)^2 + (2.0 - 0)^2) / 2 = (2.25 + 4) / 2 = 3.125
+    y_hat = model.forward(X_HAND)
+    np.testing.assert_allclose(hidden.output, [[1.0, -0.5], [0.5, 0.5]], rtol=1e-15)
+    np.testing.assert_allclose(relu.output, [[1.0, 0.0], [0.5, 0.5]], rtol=1e-15)
+    np.testing.assert_allclose(y_hat, [[2.5], [2.0]], rtol=1e-15)
+    assert model.loss.calculate(y_hat, Y_HAND) == 3.125
+
+    # backward
+    # dL/dy_hat = 2 (y_hat - y) / n = [2*1.5/2, 2*2/2] = [1.5, 2.0]
+    # dW2 = a1^T g = [1*1.5 + 0.5*2, 0*1.5 + 0.5*2] = [2.5, 1.0]; db2 = 1.5 + 2 = 3.5
+    # da1 = g W2^T = [[3.0, 1.5], [4.0, 2.0]]; ReLU gate (z1 > 0) zeroes sample 1's unit 2:
+    # dz1 = [[3.0, 0.0], [4.0, 2.0]]
+    # dW1 = X^T dz1 = [[1*3 + 0*4, 1*0 + 0*2], [2*3 + 2*4, 2*0 + 2*2]] = [[3, 0], [14, 4]]
+    # db1 = [3 + 4, 0 + 2] = [7, 2]; dX = dz1 W1^T = [[1.5, 0.75], [0.0, 2.0]]
+    dX = model.backward(y_hat, Y_HAND)
+    np.testing.assert_allclose(model.loss._gradient(y_hat, Y_HAND), [[1.5], [2.0]], rtol=1e-15)
+    np.testing.assert_allclose(output.dweights, [[2.5], [1.0]], rtol=1e-15)
+    np.testing.assert_allclose(output.dbiases, [3.5], rtol=1e-15)
+    np.testing.assert_allclose(relu.dinputs, [[3.0, 0.0], [4.0, 2.0]], rtol=1e-15)
+    np.testing.assert_allclose(hidden.dweights, [[3.0, 0.0], [14.0, 4.0]], rtol=1e-15)
+    np.testing.assert_allclose(hidden.dbiases, [7.0, 2.0], rtol=1e-15)
+    np.testing.assert_allclose(dX, [[1.5, 0.75], [0.0, 2.0]], rtol=1e-15)
+
+    # one SGD step with learning rate 0.1: w <- w - 0.1 dw
+    model.optimizer.step(model.parameters())
+    np.testing.assert_allclose(hidden.weights, [[0.2, -1.0], [-1.15, 0.1]], rtol=1e-14)
+    np.testing.assert_allclose(hidden.biases, [-0.7, -0.7], rtol=1e-14)
+    np.testing.assert_allclose(output.weights, [[1.75], [0.9]], rtol=1e-14)
+    np.testing.assert_allclose(output.biases, [0.15], rtol=1e-14)
+
+    # after the step both hidden units are negative for both samples, so y_hat = b2 = 0.15:
+    # MSE = ((0.15 - 1)^2 + 0.15^2) / 2 = (0.7225 + 0.0225) / 2 = 0.3725
+    np.testing.assert_allclose(model.forward(X_HAND), [[0.15], [0.15]], rtol=1e-14)
+    assert model.evaluate(X_HAND, Y_HAND)[0] == pytest.approx(0.3725, rel=1e-14)
+
+
+def test_hand_worked_network_through_train():
+    model = hand_network()
+    history = model.train(X_HAND, Y_HAND, epochs=1, verbose=0)
+    assert history["loss"] == [3.125]  # the loss of the batch before the step
+    assert history["learning_rate"] == [0.1]
+    np.testing.assert_allclose(model.layers[0].weights, [[0.2, -1.0], [-1.15, 0.1]], rtol=1e-14)
+    np.testing.assert_allclose(model.layers[2].biases, [0.15], rtol=1e-14)
+
+
+# ------------------------------------------------------------------ whole-model gradients
+def check_model(model: Model, X: np.ndarray, y) -> dict[str, float]:
+    target = model.loss.check_targets(y, model.n_outputs)
+
+    def scalar() -> float:
+        return model.loss.calculate(model.forward(X), y) + model.regularization_loss()
+
+    dX = model.backward(model.forward(X), target).copy()
+    analytic = {name: grad.copy() for name, _, grad in model.parameters()}
+    errors = {"inputs": rel_error(dX, numeric_gradient(scalar, X))}
+    for name, value, _ in model.parameters():
+        errors[name] = rel_error(analytic[name], numeric_gradient(scalar, value))
+    return errors
+
+
+def classifier(hidden_activation, **regularizers) -> Model:
+    model = Model(
+        [Dense(3, 5, rng=1, **regularizers), hidden_activation, Dense(5, 4, rng=2), Softmax()]
+    )
+    model.set_loss(CategoricalCrossentropy())
+    return model
+
+
+@pytest.mark.parametrize("one_hot", [False, True], ids=["indices", "one_hot"])
+def test_model_gradient_fused_softmax_crossentropy(one_hot):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, 3))
+    labels = np.array([0, 1, 2, 3, 1, 2])
+    y = np.eye(4)[labels] if one_hot else labels
+    model = classifier(Tanh(), weight_regularizer_l2=0.01, bias_regularizer_l1=0.01)
+    model.layers[0].biases = np.full(5, 0.3)  # off the L1 kink at 0
+    assert model._uses_fused_gradient()
+    errors = check_model(model, X, y)
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_model_gradient_without_fused_path():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(6, 3))
+    # Softmax followed by MSE: the gradient must go through the Softmax Jacobian
+    model = Model([Dense(3, 4, rng=1), LeakyReLU(0.1), Dense(4, 3, rng=2), Softmax()])
+    model.set_loss(MeanSquaredError())
+    assert not model._uses_fused_gradient()
+    errors = check_model(model, X, rng.uniform(size=(6, 3)))
+    assert max(errors.values()) < 1e-6, errors
+    # Sigmoid + binary cross-entropy, with L1 and L2 on the weights
+    model = Model(
+        [
+            Dense(3, 4, rng=3, weight_regularizer_l1=0.01),
+            ReLU(),
+            Dense(4, 2, rng=4, weight_regularizer_l2=0.02),
+            Sigmoid(),
+        ]
+    )
+    model.set_loss(BinaryCrossentropy())
+    errors = check_model(model, X, (rng.random((6, 2)) < 0.5).astype(float))
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_fused_gradient_equals_the_chained_one():
+    rng = np.random.default_rng(2)
+    X, labels = rng.normal(size=(5, 3)), np.array([0, 3, 1, 2, 0])
+    model = classifier(ReLU())
+    output = model.forward(X)
+    fused = model.backward(output, labels)
+    fused_weights = model.layers[0].dweights.copy()
+    dvalues = model.layers[3].backward(CategoricalCrossentropy().backward(output, labels))
+    for layer in reversed(model.layers[:3]):
+        dvalues = layer.backward(dvalues)
+    np.testing.assert_allclose(fused, dvalues, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(fused_weights, model.layers[0].dweights, rtol=1e-9, atol=1e-15)
+
+
+def test_confidently_wrong_softmax_still_gets_a_gradient():
+    # Probability 0 for the true class: the chained passes would clip it to 1e-7 and then
+    # multiply by s = 0, losing the signal; the fused gradient (s - y) / n keeps it.
+    model = Model([Dense(2, 2), Softmax()])
+    model.layers[0].weights = np.array([[1e4, -1e4], [0.0, 0.0]])
+    model.set_loss(CategoricalCrossentropy())
+    X = np.array([[1.0, 0.0], [1.0, 0.0]])
+    with np.errstate(**STRICT):
+        output = model.forward(X)
+        model.backward(output, np.array([1, 1]))
+    np.testing.assert_array_equal(output, [[1.0, 0.0], [1.0, 0.0]])
+    np.testing.assert_allclose(model.layers[1].dinputs, [[0.5, -0.5], [0.5, -0.5]], rtol=1e-15)
+    np.testing.assert_allclose(model.layers[0].dbiases, [1.0, -1.0], rtol=1e-15)
+
+
+# ------------------------------------------------------------------ training behaviour
+def spiral_model(dtype=np.float64, accuracy=True) -> tuple[Model, np.ndarray, np.ndarray]:
+    X, y = spiral_classification(40, 3, rng=0)
+    model = Model()
+    model.add(Dense(2, 16, rng=0, dtype=dtype))
+    model.add(ReLU())
+    model.add(Dense(16, 3, rng=1, dtype=dtype))
+    model.add(Softmax())
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(Adam(learning_rate=0.02))
+    if accuracy:
+        model.set_accuracy(CategoricalAccuracy())
+    return model, X.astype(dtype), y
+
+
+def test_history_keys_and_lengths():
+    model, X, y = spiral_model()
+    history = model.train(X, y, epochs=4, batch_size=32, verbose=0, rng=0)
+    assert set(history) == {"loss", "accuracy", "learning_rate"}
+    assert all(len(values) == 4 for values in history.values())
+    history = model.train(
+        X, y, epochs=3, batch_size=32, validation_data=(X[:30], y[:30]), verbose=0, rng=0
+    )
+    assert set(history) == {"loss", "accuracy", "learning_rate", "val_loss", "val_accuracy"}
+    assert all(len(values) == 3 for values in history.values())
+    assert all(type(v) is float for values in history.values() for v in values)
+    model.accuracy = None
+    assert set(model.train(X, y, epochs=2, verbose=0)) == {"loss", "learning_rate"}
+
+
+def test_validation_history_matches_evaluate():
+    model, X, y = spiral_model()
+    X_val, y_val = spiral_classification(10, 3, noise=0.3, rng=5)
+    history = model.train(
+        X, y, epochs=3, batch_size=25, validation_data=(X_val, y_val), verbose=0, rng=0
+    )
+    loss, accuracy = model.evaluate(X_val, y_val, batch_size=25)
+    assert history["val_loss"][-1] == pytest.approx(loss, rel=1e-12)
+    assert history["val_accuracy"][-1] == accuracy
+
+
+def test_short_last_batch_counts_every_sample_once():
+    # 10 samples in batches of 4: sizes 4, 4, 2. A learning rate of 1e-300 leaves the weights as
+    # they are, so the epoch's numbers can be compared with the samples' own.
+    X = np.random.default_rng(0).normal(size=(10, 2))
+    model = Model([Dense(2, 3, rng=0), Softmax()])
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(SGD(learning_rate=1e-300))
+    model.set_accuracy(CategoricalAccuracy())
+    y = model.predict(X)
+    y[8:] = (y[8:] + 1) % 3  # the short batch is all wrong: batches score 1, 1, 0
+    history = model.train(X, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
+    assert history["accuracy"] == [0.8]  # 8 of 10 samples; a mean of batch scores would be 2/3
+    per_sample = CategoricalCrossentropy().forward(model.forward(X), y)
+    assert history["loss"][0] == pytest.approx(per_sample.mean(), rel=1e-12)
+    assert model.evaluate(X, y, batch_size=4) == (pytest.approx(per_sample.mean(), rel=1e-12), 0.8)
+
+
+def test_training_and_validation_accuracy_are_kept_apart():
+    # Frozen weights again: the epoch's accuracy must be the training set's, untouched by the
+    # validation pass that follows it (which uses the same metric object).
+    X = np.random.default_rng(1).normal(size=(12, 2))
+    model = Model([Dense(2, 3, rng=0), Softmax()])
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(SGD(learning_rate=1e-300))
+    model.set_accuracy(CategoricalAccuracy())
+    y = model.predict(X)
+    y_val = (y[:4] + 1) % 3  # validation set: all wrong
+    history = model.train(X, y, epochs=2, batch_size=5, validation_data=(X[:4], y_val), verbose=0)
+    assert history["accuracy"] == [1.0, 1.0]
+    assert history["val_accuracy"] == [0.0, 0.0]
+    assert model.evaluate(X[:4], y_val)[1] == 0.0 and model.evaluate(X, y)[1] == 1.0
+
+
+def test_batch_size_none_is_one_step_per_epoch():
+    model, X, y = spiral_model()
+    model.train(X, y, epochs=5, verbose=0)
+    assert model.optimizer.iterations == 5
+    model.train(X, y, epochs=2, batch_size=50, verbose=0, rng=0)  # 120 samples: 50, 50, 20
+    assert model.optimizer.iterations == 5 + 2 * 3
+    model.train(X, y, epochs=1, batch_size=10_000, verbose=0, rng=0)  # larger than the data
+    assert model.optimizer.iterations == 12
+
+
+def test_evaluate_returns_loss_and_accuracy():
+    model, X, y = spiral_model()
+    loss, accuracy = model.evaluate(X, y)
+    assert type(loss) is float and type(accuracy) is float
+    assert loss == pytest.approx(
+        CategoricalCrossentropy().calculate(model.forward(X), y), rel=1e-12
+    )
+    assert accuracy == pytest.approx(np.mean(model.predict(X) == y), rel=1e-15)
+    assert model.evaluate(X, y, batch_size=7)[0] == pytest.approx(loss, rel=1e-12)
+    model.accuracy = None
+    assert model.evaluate(X, y)[1] is None
+
+
+def test_predict_returns_indices_labels_or_values():
+    X = np.random.default_rng(0).normal(size=(7, 2))
+    softmax = Model([Dense(2, 3, rng=0), Softmax()])
+    p = softmax.predict(X)
+    assert p.shape == (7,) and p.dtype.kind == "i"
+    np.testing.assert_array_equal(p, np.argmax(softmax.forward(X), axis=1))
+    sigmoid = Model([Dense(2, 1, rng=0), Sigmoid()])
+    labels = sigmoid.predict(X)
+    assert labels.shape == (7, 1) and set(labels.ravel().tolist()) <= {0, 1}
+    np.testing.assert_array_equal(labels, (sigmoid.forward(X) > 0.5).astype(int))
+    regression = Model([Dense(2, 2, rng=0), Linear()])
+    np.testing.assert_array_equal(regression.predict(X), X @ regression.layers[0].weights)
+    np.testing.assert_array_equal(regression.predict(X, batch_size=3), regression.predict(X))
+
+
+def test_summary_parameter_counts():
+    model = Model(
+        [Dense(2, 64), ReLU(), Dense(64, 64), ReLU(), Dropout(0.1), Dense(64, 3), Softmax()]
+    )
+    text = model.summary()
+    # 2*64 + 64 = 192, 64*64 + 64 = 4160, 64*3 + 3 = 195; total 4547
+    rows = text.splitlines()
+    assert rows[2].split()[-1] == "192" and rows[3].split()[-1] == "0"
+    assert rows[4].split()[-1] == "4,160" and rows[7].split()[-1] == "195"
+    assert "total parameters: 4,547 (float64)" in text
+    assert "(n_samples, 64)" in rows[3] and "(n_samples, 3)" in rows[8]
+    assert sum(value.size for _, value, _ in model.parameters()) == 4547
+
+
+def test_loss_falls_on_a_known_problem():
+    X, y = vertical(50, 3, rng=0)
+    model = Model([Dense(2, 8, rng=0), ReLU(), Dense(8, 3, rng=1), Softmax()])
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(Adam(learning_rate=0.02))
+    model.set_accuracy(CategoricalAccuracy())
+    history = model.train(X, y, epochs=60, batch_size=32, verbose=0, rng=0)
+    # the clusters overlap (the best possible accuracy is about 0.85); chance is 1/3
+    assert history["loss"][-1] < 0.4 * history["loss"][0]
+    assert history["accuracy"][0] < 0.5 and history["accuracy"][-1] >= 0.8
+
+
+def test_binary_classifier_learns():
+    X, y = vertical(40, 2, spread=0.05, rng=1)
+    model = Model([Dense(2, 4, rng=0), Tanh(), Dense(4, 1, rng=1), Sigmoid()])
+    model.set_loss(BinaryCrossentropy())
+    model.set_optimizer(Adam(learning_rate=0.05))
+    model.set_accuracy(BinaryAccuracy())
+    history = model.train(X, y, epochs=50, verbose=0)
+    assert history["loss"][-1] < 0.5 * history["loss"][0] and history["accuracy"][-1] >= 0.95
+
+
+def test_same_seed_same_training():
+    def run(seed):
+        model, X, y = spiral_model()
+        model.layers.insert(2, Dropout(0.2, rng=3))
+        history = model.train(X, y, epochs=3, batch_size=16, verbose=0, rng=seed)
+        return model, history
+
+    (a, ha), (b, hb), (c, _) = run(7), run(7), run(8)
+    for (_, wa, _), (_, wb, _) in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(wa, wb)
+    assert ha == hb
+    assert not np.array_equal(a.layers[0].weights, c.layers[0].weights)  # shuffling did matter
+
+
+def test_one_hot_targets_train_like_class_indices():
+    (a, X, y), (b, _, _) = spiral_model(), spiral_model()
+    ha = a.train(X, y, epochs=2, batch_size=32, verbose=0, rng=0)
+    hb = b.train(X, np.eye(3)[y], epochs=2, batch_size=32, verbose=0, rng=0)
+    assert ha["accuracy"] == hb["accuracy"]
+    np.testing.assert_allclose(ha["loss"], hb["loss"], rtol=1e-12)
+    np.testing.assert_allclose(a.layers[0].weights, b.layers[0].weights, rtol=1e-9)
+
+
+def test_float32_through_a_whole_training():
+    model, X, y = spiral_model(dtype=np.float32)
+    model.layers.insert(2, Dropout(0.1, rng=0))
+    history = model.train(X, y, epochs=2, batch_size=32, validation_data=(X, y), verbose=0, rng=0)
+    assert all(np.isfinite(v) for values in history.values() for v in values)
+    assert model.forward(X).dtype == np.float32
+    for name, value, grad in model.parameters():
+        assert value.dtype == np.float32 and grad.dtype == np.float32, name
+    for buffers in model.optimizer.state.values():
+        assert all(b.dtype == np.float32 for b in buffers.values())
+    assert model.dtype == np.float32
+    # float64 data is converted to the model's dtype, not the other way around
+    model.train(X.astype(np.float64), y, epochs=1, verbose=0)
+    assert model.layers[0].weights.dtype == np.float32
+    regression = Model([Dense(2, 1, rng=0, dtype="float32"), Linear()])
+    assert regression.predict(X).dtype == np.float32
+
+
+def test_inputs_not_mutated():
+    model, X, y = spiral_model()
+    X_val, y_val = X[:20].copy(), y[:20].copy()
+    X0, y0 = X.copy(), y.copy()
+    model.train(X, y, epochs=2, batch_size=16, validation_data=(X_val, y_val), verbose=0, rng=0)
+    model.evaluate(X, y)
+    model.predict(X)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
+    np.testing.assert_array_equal(X_val, X0[:20])
+    Xr, yr, _ = linear(2, 30, rng=0)
+    Xr0, yr0 = Xr.copy(), yr.copy()
+    reg = Model([Dense(2, 1, rng=0), Linear()])
+    reg.set_loss(MeanSquaredError())
+    reg.set_optimizer(SGD(0.1))
+    reg.train(Xr, yr, epochs=2, verbose=0)
+    np.testing.assert_array_equal(Xr, Xr0)
+    np.testing.assert_array_equal(yr, yr0)
+
+
+def test_extreme_logits_train_without_warnings():
+    X = np.array([[1.0, -1.0], [-1.0, 1.0], [1.0, 1.0]])
+    model = Model([Dense(2, 2, rng=0), Softmax()])
+    model.layers[0].weights = np.array([[1e4, -1e4], [-1e4, 1e4]])  # logits of +-2e4
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(SGD(learning_rate=0.1))
+    model.set_accuracy(CategoricalAccuracy())
+    with np.errstate(**STRICT):
+        history = model.train(X, [1, 0, 1], epochs=2, verbose=0)
+        loss, accuracy = model.evaluate(X, [1, 0, 1])
+    assert np.isfinite(history["loss"]).all() and np.isfinite(loss)
+    # two confident misses (probability clipped to 1e-7) and one tie (probability 1/2)
+    assert history["loss"][0] == pytest.approx((-2 * np.log(1e-7) + np.log(2)) / 3, rel=1e-6)
+
+
+def test_verbose_prints_progress(capsys):
+    model, X, y = spiral_model()
+    model.train(X, y, epochs=10, print_every=5, verbose=1, rng=0)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines] == ["1/10", "5/10", "10/10"]
+    assert "loss" in lines[0] and "accuracy" in lines[0]
+    model.train(X, y, epochs=3, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_regression_accuracy_is_initialized_by_train():
+    X, y, _ = linear(2, 40, rng=0)
+    model = Model([Dense(2, 1, rng=0), Linear()])
+    model.set_loss(MeanSquaredError())
+    model.set_optimizer(SGD(learning_rate=0.1))
+    model.set_accuracy(RegressionAccuracy())
+    model.train(X, y, epochs=1, verbose=0)
+    assert model.accuracy.precision == pytest.approx(np.std(y) / 250)
+
+
+def test_layers_default_is_not_shared():
+    a, b = Model(), Model()
+    a.add(Dense(2, 2))
+    assert b.layers == [] and a.layers is not b.layers
+
+
+# ------------------------------------------------------------------ errors
+def ready_model() -> Model:
+    model = Model([Dense(3, 4, rng=0), ReLU(), Dense(4, 2, rng=1), Softmax()])
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(SGD(0.1))
+    model.set_accuracy(CategoricalAccuracy())
+    return model
+
+
+X3 = np.random.default_rng(0).normal(size=(6, 3))
+Y3 = np.array([0, 1, 1, 0, 1, 0])
+
+
+def test_feature_count_mismatch_names_layer_and_shapes():
+    model = ready_model()
+    pattern = r"X must have 3 features \(columns\) for the first layer Dense\(n_inputs=3, n_neurons=4\)\. Received: X of shape \(6, 5\)"
+    with pytest.raises(ValueError, match=pattern):
+        model.train(np.ones((6, 5)), Y3, verbose=0)
+    with pytest.raises(ValueError, match=r"Received: X of shape \(6, 5\)"):
+        model.predict(np.ones((6, 5)))
+    with pytest.raises(
+        ValueError, match=r"X_val must have 3 features.*Received: X_val of shape \(2, 2\)"
+    ):
+        model.train(X3, Y3, validation_data=(np.ones((2, 2)), [0, 1]), verbose=0)
+    with pytest.raises(
+        ValueError,
+        match=r"Dense\(n_inputs=5, n_neurons=2\) expects 5 inputs but the previous Dense layer has 4 neurons",
+    ):
+        Model([Dense(3, 4), ReLU(), Dense(5, 2)])
+    with pytest.raises(ValueError, match=r"X must be a 2-D array\. Received: X of shape \(3,\)"):
+        model.predict(np.ones(3))
+
+
+def test_length_mismatch():
+    with pytest.raises(
+        ValueError,
+        match=r"X and y must have the same number of samples\. Received: X with 6 samples, y with 5 samples",
+    ):
+        ready_model().train(X3, Y3[:5], verbose=0)
+    with pytest.raises(ValueError, match=r"X_val and y_val must have the same number of samples"):
+        ready_model().train(X3, Y3, validation_data=(X3, Y3[:4]), verbose=0)
+
+
+def test_empty_data():
+    with pytest.raises(ValueError, match=r"X must not be empty\. Received: X of shape \(0, 3\)"):
+        ready_model().train(np.ones((0, 3)), np.array([], dtype=int), verbose=0)
+
+
+@pytest.mark.parametrize(
+    ("y", "error", "message"),
+    [
+        (
+            [0, 1, 2, 0, 1, 0],
+            ValueError,
+            r"class labels must be in \[0, 2\) for 2 outputs\. Received: labels from 0 to 2",
+        ),
+        ([0, 1, 1, 0, 1, -1], ValueError, r"labels from -1 to 1"),
+        (
+            [0, 1, 1, 0, 1, 0.5],
+            ValueError,
+            r"class labels must be whole numbers\. Received: labels such as \[0\.5\]",
+        ),
+        (["a", "b", "a", "b", "a", "b"], TypeError, r"class labels must be integers"),
+    ],
+)
+def test_bad_labels(y, error, message):
+    with pytest.raises(error, match=message):
+        ready_model().train(X3, y, verbose=0)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_inputs(bad):
+    X = X3.copy()
+    X[2, 1] = bad
+    with pytest.raises(
+        ValueError, match=rf"X must contain only finite numbers; found {bad} at index \(2, 1\)"
+    ):
+        ready_model().train(X, Y3, verbose=0)
+    with pytest.raises(ValueError, match=r"at index \(2, 1\)"):
+        ready_model().predict(X)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"epochs": 0}, r"epochs must be a positive integer\. Received: epochs=0"),
+        ({"epochs": 2.5}, r"Received: epochs=2\.5"),
+        ({"batch_size": 0}, r"batch_size must be a positive integer\. Received: batch_size=0"),
+        ({"batch_size": -32}, r"Received: batch_size=-32"),
+        ({"print_every": 0}, r"Received: print_every=0"),
+        ({"verbose": 3}, r"verbose must be 0, 1 or 2\. Received: verbose=3"),
+        (
+            {"validation_data": (X3,)},
+            r"validation_data must be a pair \(X_val, y_val\)\. Received: tuple",
+        ),
+    ],
+)
+def test_train_arguments_out_of_range(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        ready_model().train(X3, Y3, **{"verbose": 0, **kwargs})
+
+
+def test_evaluate_and_predict_batch_size_out_of_range():
+    with pytest.raises(ValueError, match=r"Received: batch_size=0"):
+        ready_model().evaluate(X3, Y3, batch_size=0)
+    with pytest.raises(ValueError, match=r"Received: batch_size=0"):
+        ready_model().predict(X3, batch_size=0)
+
+
+def test_training_without_loss_or_optimizer():
+    model = Model([Dense(3, 2)])
+    with pytest.raises(RuntimeError, match=r"no loss is set; call Model\.set_loss\(\) first"):
+        model.train(X3, Y3, verbose=0)
+    model.set_loss(CategoricalCrossentropy())
+    with pytest.raises(
+        RuntimeError, match=r"no optimizer is set; call Model\.set_optimizer\(\) first"
+    ):
+        model.train(X3, Y3, verbose=0)
+    model.evaluate(X3, Y3)  # evaluating needs no optimizer
+    with pytest.raises(RuntimeError, match=r"no Dense layer"):
+        Model([ReLU()]).predict(X3)
+
+
+def test_class_instead_of_instance():
+    model = Model()
+    with pytest.raises(
+        TypeError, match=r"loss must be an instance, not a class: write CategoricalCrossentropy\(\)"
+    ):
+        model.set_loss(CategoricalCrossentropy)
+    with pytest.raises(
+        TypeError, match=r"optimizer must be an instance, not a class: write Adam\(\)"
+    ):
+        model.set_optimizer(Adam)
+    with pytest.raises(
+        TypeError, match=r"accuracy must be an instance, not a class: write CategoricalAccuracy\(\)"
+    ):
+        model.set_accuracy(CategoricalAccuracy)
+    with pytest.raises(
+        TypeError, match=r"Model\.add\(\) takes a layer instance, not a class: write ReLU\(\)"
+    ):
+        model.add(ReLU)
+    with pytest.raises(
+        TypeError, match=r"Model\.add\(\) takes a mynn layer or activation\. Received: 'relu'"
+    ):
+        model.add("relu")
+    with pytest.raises(TypeError, match=r"loss must be a mynn Loss\. Received: loss='mse'"):
+        model.set_loss("mse")
+
+
+@pytest.mark.parametrize("validation", [False, True])
+def test_divergence_raises_floating_point_error_naming_epoch_and_step(validation):
+    X, y, _ = linear(2, 50, rng=0)
+    model = Model(
+        [Dense(2, 4, rng=0), ReLU(), Dense(4, 1, rng=0, weight_regularizer_l2=0.1), Linear()]
+    )
+    model.set_loss(MeanSquaredError())
+    model.set_optimizer(SGD(learning_rate=1e8))
+    extra = {"validation_data": (X, y)} if validation else {}
+    with pytest.raises(
+        FloatingPointError, match=r"became (inf|nan) .*epoch \d+.*step \d+.*training diverged"
+    ):
+        model.train(X, y, epochs=100, batch_size=10, verbose=0, rng=0, **extra)
