@@ -26,12 +26,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Signal", "Diagnosis", "diagnose", "expected_initial_loss", "overfit_one_batch"]
 
-#: Share of ReLU units that never fire above which a layer is reported as dying.
 DEAD_RELU_LIMIT = 0.5
-#: Share of saturated sigmoid/tanh outputs above which a layer is reported as saturated.
+"""Share of ReLU units that never fire above which a layer is reported as dying."""
 SATURATION_LIMIT = 0.5
-#: Healthy range of one step's update size relative to the weights' size.
+"""Share of saturated sigmoid/tanh outputs above which a layer is reported as saturated."""
 UPDATE_RATIO_RANGE = (1e-5, 0.5)
+"""Healthy range of one step's update size relative to the weights' size."""
 
 
 @dataclass(frozen=True)

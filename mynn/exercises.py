@@ -298,8 +298,8 @@ def _exercises() -> dict[str, Exercise]:
     return {exercise.name: exercise for exercise in items}
 
 
-#: All exercises by name.
 EXERCISES: dict[str, Exercise] = _exercises()
+"""Every exercise, by name: the keys ``check`` accepts."""
 
 
 def _as_tuple(value) -> tuple:

@@ -14,8 +14,8 @@ from ._validation import as_generator, check_dtype, check_number, check_positive
 
 __all__ = ["Layer", "Dense", "Dropout", "INITIALIZERS"]
 
-#: Names accepted by ``Dense(weight_initializer=...)``.
 INITIALIZERS = ("glorot", "he", "small")
+"""Names accepted by ``Dense(weight_initializer=...)``."""
 
 
 class Layer:

@@ -20,8 +20,8 @@ from . import activations, layers, loss, metrics, optimizers
 
 __all__ = ["FORMAT_VERSION", "save_model", "load_model"]
 
-#: Version of the file layout written by ``save_model``; ``load_model`` reads this and older.
 FORMAT_VERSION = 1
+"""Version of the file layout ``save_model`` writes; ``load_model`` reads this one and older."""
 _MAGIC = "mynn-model"
 
 
