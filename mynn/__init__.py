@@ -7,6 +7,7 @@ the seed document (``mynn.layers``, ``mynn.activations``, ``mynn.loss``, ...).
 from .activations import Activation, LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from .datasets import (
     linear,
+    load_digits,
     one_hot,
     sine,
     spiral_classification,
@@ -26,6 +27,7 @@ from .loss import (
     softmax_crossentropy_gradient,
 )
 from .metrics import Accuracy, BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
+from .mnist import load_fashion_mnist, load_mnist
 from .model import Model
 from .optimizers import SGD, Adagrad, Adam, Optimizer, RMSProp
 from .saving import load_model, save_model
@@ -76,4 +78,7 @@ __all__ = [
     "train_test_split",
     "one_hot",
     "standardize",
+    "load_digits",
+    "load_mnist",
+    "load_fashion_mnist",
 ]

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, as_generator, check_number, check_positive_int
-from ._validation import check_same_length
+from ._validation import (
+    as_float_array,
+    as_generator,
+    check_number,
+    check_positive_int,
+    check_same_length,
+)
 
 __all__ = [
     "spiral_classification",
@@ -19,6 +24,7 @@ __all__ = [
     "train_test_split",
     "one_hot",
     "standardize",
+    "load_digits",
 ]
 
 
@@ -196,7 +202,9 @@ def train_test_split(
     return X[train], X[test], y[train], y[test]
 
 
-def one_hot(labels: np.ndarray, n_classes: int | None = None, dtype=np.float64) -> np.ndarray:
+def one_hot(
+    labels: np.ndarray, n_classes: int | None = None, dtype: type | str | np.dtype = np.float64
+) -> np.ndarray:
     """One-hot rows for integer class labels.
 
     Args:
@@ -254,3 +262,55 @@ def standardize(
         std = X.std(axis=0)
     std = np.where(std == 0, 1.0, std).astype(X.dtype)
     return (X - mean) / std, np.asarray(mean), std
+
+
+def load_digits(
+    *, as_images: bool = False, dtype: np.dtype | type = np.float64
+) -> tuple[np.ndarray, np.ndarray]:
+    """The UCI optical handwritten digits: 1,797 images of 8x8 pixels, bundled with mynn.
+
+    Source: the "Optical Recognition of Handwritten Digits" data set of the UCI Machine
+    Learning Repository (E. Alpaydin and C. Kaynak, 1998; licence CC BY 4.0,
+    <https://doi.org/10.24432/C50P49>), in the copy scikit-learn distributes: the 1,797
+    samples of the set's test part, written by 13 people. Each pixel counts the "on" pixels
+    of a 4x4 block of a 32x32 bitmap, so the raw values are integers from 0 to 16. The file
+    ``mynn/data/digits.npz`` (uint8, about 45 KB) was made by ``scripts/make_digits.py``; loading
+    it needs numpy alone and no network.
+
+    Args:
+        as_images: Return ``X`` as images of shape ``(1797, 8, 8)`` instead of flat rows of
+            shape ``(1797, 64)`` (row-major: pixel ``(r, c)`` is column ``8 * r + c``).
+        dtype: Float dtype of ``X`` (float32 or float64).
+
+    Returns:
+        ``(X, y)``: ``X`` of shape ``(1797, 64)`` (or ``(1797, 8, 8)``) and dtype ``dtype``,
+        the pixel values divided by 16 so they lie in [0, 1]; ``y`` of shape ``(1797,)``,
+        int64 digit labels 0 to 9 (between 174 and 183 samples of each).
+
+    Raises:
+        TypeError: If ``dtype`` is not float32 or float64.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.datasets import load_digits
+        >>> X, y = load_digits()
+        >>> X.shape, X.dtype.name, y.shape, y.dtype.name
+        ((1797, 64), 'float64', (1797,), 'int64')
+        >>> float(X.min()), float(X.max()), np.bincount(y).tolist()
+        (0.0, 1.0, [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
+        >>> images, _ = load_digits(as_images=True, dtype=np.float32)
+        >>> images.shape, images.dtype.name
+        ((1797, 8, 8), 'float32')
+    """
+    from importlib.resources import files
+
+    from ._validation import check_dtype
+
+    dtype = check_dtype(dtype)
+    path = files("mynn") / "data" / "digits.npz"
+    with path.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
+        images, labels = archive["images"], archive["labels"]
+    X = images.astype(dtype) / dtype.type(16)
+    if not as_images:
+        X = X.reshape(len(X), -1)
+    return X, labels.astype(np.int64)

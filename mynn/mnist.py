@@ -1,0 +1,577 @@
+"""MNIST and Fashion-MNIST: read the IDX format, download from mirrors, verify, cache.
+
+Both data sets are four gzip-compressed IDX files: training images and labels (60,000) and
+test images and labels (10,000), images of 28x28 pixels with values 0 to 255 and labels 0 to 9.
+[load_mnist][mynn.mnist.load_mnist] and [load_fashion_mnist][mynn.mnist.load_fashion_mnist]
+look for the files in a cache folder and, for those missing, try each mirror in turn:
+
+- the download goes to a temporary file *inside* the cache folder, its checksum (sha256 or md5
+  of the ``.gz`` file, see [DATASETS][mynn.mnist.DATASETS]) is checked and the IDX structure is
+  parsed, and only then is it renamed to its final name, so the cache never holds a partial or
+  corrupt file under a name the loader reads;
+- a mirror that cannot be reached, answers with an error or serves a file with the wrong
+  checksum is skipped and the next one is tried;
+- when no mirror works (or ``download=False``), the error lists the files to fetch by hand and
+  the folder to put them in.
+
+The cache folder is ``cache_dir`` when given, else the environment variable ``MYNN_DATA``, else
+``~/.cache/mynn``; each data set has its own subfolder (``mnist``, ``fashion-mnist``). Only the
+standard library (``urllib``, ``gzip``, ``hashlib``) and numpy are used.
+
+Sources: MNIST by Y. LeCun, C. Cortes and C. J. C. Burges (the usual mirrors, as used by
+torchvision and TensorFlow); Fashion-MNIST by H. Xiao, K. Rasul and R. Vollgraf (Zalando
+Research, MIT licence), checksums as published in its README. Run ``python -m mynn.mnist`` to
+download both into the cache.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import re
+import sys
+import tempfile
+import zlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ._validation import check_number
+
+__all__ = [
+    "DATASETS",
+    "DownloadError",
+    "default_cache_dir",
+    "parse_idx",
+    "read_idx",
+    "fetch",
+    "load_mnist",
+    "load_fashion_mnist",
+]
+
+DATASETS: dict[str, dict] = {
+    "mnist": {
+        "title": "MNIST",
+        "mirrors": (
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+            "http://yann.lecun.com/exdb/mnist/",
+        ),
+        "files": {
+            "train-images-idx3-ubyte.gz": (
+                "sha256:440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"
+            ),
+            "train-labels-idx1-ubyte.gz": (
+                "sha256:3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"
+            ),
+            "t10k-images-idx3-ubyte.gz": (
+                "sha256:8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"
+            ),
+            "t10k-labels-idx1-ubyte.gz": (
+                "sha256:f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"
+            ),
+        },
+    },
+    "fashion-mnist": {
+        "title": "Fashion-MNIST",
+        "mirrors": (
+            "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+        ),
+        "files": {
+            "train-images-idx3-ubyte.gz": "md5:8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            "train-labels-idx1-ubyte.gz": "md5:25c81989df183df01b3e8a0aad5dffbe",
+            "t10k-images-idx3-ubyte.gz": "md5:bef4ecab320f06d8554ea6380940ec79",
+            "t10k-labels-idx1-ubyte.gz": "md5:bb300cfdad3c16e7a12a480ee83cd310",
+        },
+    },
+}
+"""The data sets the loaders know, by key (``"mnist"``, ``"fashion-mnist"``).
+
+Each entry has a ``title``, the ``mirrors`` (base URLs, tried in turn) and the four ``files`` in
+the order training images, training labels, test images, test labels, each with the checksum
+of its ``.gz`` file (``"sha256:<hex>"`` or ``"md5:<hex>"``): for MNIST the sha256 values that
+TensorFlow Datasets and other loaders record, for Fashion-MNIST the md5 values of its README.
+Pass other ``mirrors`` or ``checksums`` to the loaders rather than editing this table.
+"""
+
+# IDX type codes (third byte of the magic number) and the big-endian dtypes they name.
+_IDX_TYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_CHECKSUM = re.compile(r"^(sha256|md5):([0-9a-fA-F]+)$")
+_HEX_LENGTH = {"sha256": 64, "md5": 32}
+_CHUNK = 1 << 20
+
+
+class DownloadError(OSError):
+    """No mirror delivered a file (unreachable, HTTP error or wrong checksum)."""
+
+
+def default_cache_dir() -> Path:
+    """The cache folder: ``$MYNN_DATA`` when set and not empty, else ``~/.cache/mynn``."""
+    configured = os.environ.get("MYNN_DATA")
+    if configured:
+        return Path(configured).expanduser()
+    return Path.home() / ".cache" / "mynn"
+
+
+# ------------------------------------------------------------------------- IDX format
+def parse_idx(data: bytes, *, name: str = "IDX data") -> np.ndarray:
+    """Decode the bytes of an (uncompressed) IDX file into an array.
+
+    An IDX file starts with a magic number of four bytes, ``0x00 0x00 <type> <ndim>``, then
+    ``ndim`` dimension sizes as big-endian uint32, then the values in C order, big-endian.
+    The type byte is 0x08 (uint8), 0x09 (int8), 0x0B (int16), 0x0C (int32), 0x0D (float32)
+    or 0x0E (float64).
+
+    Args:
+        data: The file's bytes.
+        name: What to call the data in error messages (a file name).
+
+    Returns:
+        An array of shape ``dims`` in native byte order (a copy, writable).
+
+    Raises:
+        ValueError: If the magic number is wrong, the header is cut short, or the data is
+            shorter (truncated) or longer than the dimensions say.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.mnist import parse_idx
+        >>> header = bytes([0, 0, 0x08, 2]) + (2).to_bytes(4, "big") + (3).to_bytes(4, "big")
+        >>> parse_idx(header + bytes(range(6))).tolist()
+        [[0, 1, 2], [3, 4, 5]]
+        >>> parse_idx(header + bytes(range(5)), name="demo")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: demo is truncated: its header announces 2x3 values of uint8 (6 bytes) ...
+    """
+    data = memoryview(data).cast("B")
+    if len(data) < 4:
+        raise ValueError(f"{name} is not an IDX file: it has only {len(data)} bytes.")
+    zero_1, zero_2, type_code, ndim = data[:4]
+    if zero_1 or zero_2 or type_code not in _IDX_TYPES or ndim == 0:
+        raise ValueError(
+            f"{name} is not an IDX file: its magic number is 0x{bytes(data[:4]).hex()}, "
+            "expected 0x0000 followed by a type byte (08, 09, 0b, 0c, 0d or 0e) and the "
+            "number of dimensions (1 or more)."
+        )
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(
+            f"{name} is truncated: its header needs {header} bytes for {ndim} dimensions "
+            f"but the file has {len(data)}."
+        )
+    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dtype = _IDX_TYPES[type_code]
+    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    found = len(data) - header
+    if found != expected:
+        problem = "is truncated" if found < expected else "is longer than its header says"
+        raise ValueError(
+            f"{name} {problem}: its header announces {'x'.join(map(str, dims))} values of "
+            f"{dtype.name} ({expected} bytes) but {'only ' if found < expected else ''}"
+            f"{found} bytes follow the header."
+        )
+    values = np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)
+    return values.astype(dtype.newbyteorder("="))
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file, gzip-compressed (``.gz``, detected by content) or not.
+
+    Raises:
+        FileNotFoundError: If ``path`` does not exist.
+        ValueError: If the file is a damaged or truncated gzip stream, or not a valid IDX file
+            (see [parse_idx][mynn.mnist.parse_idx]).
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":  # the gzip magic number
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as error:
+            raise ValueError(
+                f"{path} is not a complete gzip file (truncated or corrupt): {error}"
+            ) from None
+    return parse_idx(raw, name=str(path))
+
+
+# ------------------------------------------------------------------------- checksums
+def _parse_checksum(filename: str, checksum: str | None) -> tuple[str, str] | None:
+    if checksum is None:
+        return None
+    match = _CHECKSUM.match(checksum) if isinstance(checksum, str) else None
+    if match is None or len(match.group(2)) != _HEX_LENGTH[match.group(1)]:
+        raise ValueError(
+            f'the checksum of {filename} must be "sha256:<64 hex digits>", '
+            f'"md5:<32 hex digits>" or None. Received: {checksum!r}'
+        )
+    return match.group(1), match.group(2).lower()
+
+
+def _digest(path: Path, algorithm: str) -> str:
+    hasher = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _check_file(path: Path, expected: tuple[str, str] | None) -> str | None:
+    """``None`` if ``path`` has the expected checksum and parses as IDX, else the reason."""
+    if expected is not None:
+        algorithm, want = expected
+        got = _digest(path, algorithm)
+        if got != want:
+            return f"checksum mismatch ({algorithm} {got}, expected {want})"
+    try:
+        read_idx(path)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+# -------------------------------------------------------------------------- download
+def _download(
+    url: str, target: Path, expected: tuple[str, str] | None, timeout: float
+) -> str | None:
+    """Download ``url`` into ``target`` atomically; ``None`` on success, else the reason."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".part", dir=target.parent
+    )
+    temporary = Path(temporary)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            request = urllib.request.Request(url, headers={"User-Agent": "mynn"})
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    out.write(chunk)
+        problem = _check_file(temporary, expected)
+        if problem is not None:
+            return problem
+        os.replace(temporary, target)
+        return None
+    except (OSError, http.client.HTTPException) as error:  # URLError, HTTPError, timeouts
+        if isinstance(error, urllib.error.URLError) and not isinstance(
+            error, urllib.error.HTTPError
+        ):
+            error = error.reason  # e.g. ConnectionRefusedError inside the URLError
+        return f"{type(error).__name__}: {error}"
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _resolve(
+    dataset: str,
+    cache_dir: str | os.PathLike | None,
+    mirrors: Sequence[str] | None,
+    checksums: Mapping[str, str | None] | None,
+) -> tuple[dict, Path, tuple[str, ...], dict[str, tuple[str, str] | None]]:
+    if dataset not in DATASETS:
+        raise ValueError(
+            f"dataset must be one of {sorted(DATASETS)}. Received: dataset={dataset!r}"
+        )
+    spec = DATASETS[dataset]
+    folder = (
+        Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    ) / dataset
+    if mirrors is None:
+        mirrors = spec["mirrors"]
+    if isinstance(mirrors, (str, bytes)) or not all(isinstance(m, str) for m in mirrors):
+        raise TypeError(
+            f"mirrors must be a sequence of base URLs (str). Received: mirrors={mirrors!r}"
+        )
+    mirrors = tuple(mirrors)
+    if not mirrors:
+        raise ValueError("mirrors must name at least one base URL. Received: mirrors=()")
+    table = dict(spec["files"])
+    if checksums is not None:
+        unknown = set(checksums) - set(table)
+        if unknown:
+            raise ValueError(
+                f"checksums names files that {spec['title']} does not have: {sorted(unknown)}. "
+                f"Its files are {list(table)}."
+            )
+        table.update(checksums)
+    parsed = {name: _parse_checksum(name, value) for name, value in table.items()}
+    return spec, folder, mirrors, parsed
+
+
+def _instructions(spec: dict, folder: Path, missing: list[str], mirrors: tuple[str, ...]) -> str:
+    files = "\n".join(f"  {name}" for name in missing)
+    sources = "\n".join(f"  {mirror}" for mirror in mirrors)
+    return (
+        f"Download these {spec['title']} files:\n{files}\nfrom one of:\n{sources}\n"
+        f"and put them, still gzip-compressed, in the folder\n  {folder}\n"
+        "(to use another folder, pass cache_dir= or set the environment variable MYNN_DATA;\n"
+        "the files go in its subfolder named after the data set)."
+    )
+
+
+def fetch(
+    dataset: str,
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    mirrors: Sequence[str] | None = None,
+    checksums: Mapping[str, str | None] | None = None,
+    download: bool = True,
+    timeout: float = 30.0,
+) -> dict[str, Path]:
+    """Make sure the four files of ``dataset`` are in the cache; return their paths.
+
+    Files already in the cache are checked against their checksums; missing ones are
+    downloaded from the mirrors in turn (when ``download``) as described in the module.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion-mnist"`` (a key of [DATASETS][mynn.mnist.DATASETS]).
+        cache_dir: Root cache folder (default: [default_cache_dir][mynn.mnist.default_cache_dir]).
+        mirrors: Base URLs to try in turn instead of the data set's own.
+        checksums: Checksums replacing the table's, by file name: ``"sha256:<hex>"``,
+            ``"md5:<hex>"`` or ``None`` (that file is then only checked to be valid IDX).
+        download: If ``False``, never touch the network.
+        timeout: Seconds to wait for a mirror to answer.
+
+    Returns:
+        The path of each file, by file name, in the table's order.
+
+    Raises:
+        FileNotFoundError: If files are missing and ``download`` is ``False``.
+        DownloadError: If a file could not be had from any mirror (the message gives each
+            mirror's failure and what to download by hand).
+        ValueError: If a cached file does not match its checksum or is not valid IDX, or an
+            argument is invalid.
+    """
+    spec, folder, mirrors, expected = _resolve(dataset, cache_dir, mirrors, checksums)
+    timeout = check_number("timeout", timeout, low=0.0, low_open=True)
+    paths = {name: folder / name for name in expected}
+    missing = [name for name, path in paths.items() if not path.is_file()]
+    for name, path in paths.items():
+        if name in missing:
+            continue
+        problem = _check_file(path, expected[name])
+        if problem is not None:
+            raise ValueError(
+                f"the cached file {path} is damaged: {problem}. Delete it to download "
+                "it again (or pass checksums= if you put a different copy there on purpose)."
+            )
+    if missing and not download:
+        raise FileNotFoundError(
+            f"{spec['title']} is not in the cache and download=False.\n"
+            + _instructions(spec, folder, missing, mirrors)
+        )
+    if missing:
+        folder.mkdir(parents=True, exist_ok=True)
+    for name in missing:
+        failures = []
+        for mirror in mirrors:
+            url = mirror.rstrip("/") + "/" + name
+            problem = _download(url, paths[name], expected[name], timeout)
+            if problem is None:
+                break
+            failures.append(f"  {url}: {problem}")
+        else:
+            still_missing = [n for n in missing if not paths[n].is_file()]
+            raise DownloadError(
+                f"{spec['title']}: no mirror delivered {name}.\n"
+                + "\n".join(failures)
+                + "\n"
+                + _instructions(spec, folder, still_missing, mirrors)
+            )
+    return paths
+
+
+def _load(
+    dataset: str,
+    *,
+    cache_dir,
+    mirrors,
+    checksums,
+    download: bool,
+    as_images: bool,
+    dtype,
+    timeout: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from ._validation import check_dtype
+
+    dtype = check_dtype(dtype)
+    paths = list(
+        fetch(
+            dataset,
+            cache_dir=cache_dir,
+            mirrors=mirrors,
+            checksums=checksums,
+            download=download,
+            timeout=timeout,
+        ).values()
+    )
+    result = []
+    for images_path, labels_path in (paths[0:2], paths[2:4]):
+        images, labels = read_idx(images_path), read_idx(labels_path)
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise ValueError(
+                f"{images_path} and {labels_path} do not match: expected images of shape "
+                f"(n, rows, columns) and labels of shape (n,). Received: {images.shape} and "
+                f"{labels.shape}"
+            )
+        X = images.astype(dtype) / dtype.type(255)
+        if not as_images:
+            X = X.reshape(len(X), -1)
+        result += [X, labels.astype(np.int64)]
+    return tuple(result)
+
+
+def load_mnist(
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    mirrors: Sequence[str] | None = None,
+    checksums: Mapping[str, str | None] | None = None,
+    download: bool = True,
+    as_images: bool = False,
+    dtype: np.dtype | type = np.float32,
+    timeout: float = 30.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Load MNIST, the handwritten digits: ``(X_train, y_train, X_test, y_test)``.
+
+    Handwritten digits 0 to 9 collected by Y. LeCun, C. Cortes and C. J. C. Burges, 28x28
+    grey-scale pixels: 60,000 training and 10,000 test images.
+
+    The files are read from ``<cache_dir>/mnist/`` and, when missing, downloaded from the
+    mirrors in turn, checksum-verified and only then stored (see [mynn.mnist][]).
+
+    Args:
+        cache_dir: Root cache folder (default ``$MYNN_DATA``, else ``~/.cache/mynn``).
+        mirrors: Base URLs to try in turn instead of the built-in ones.
+        checksums: Checksums replacing the built-in ones, by file name (``"sha256:<hex>"``,
+            ``"md5:<hex>"`` or ``None``).
+        download: If ``False``, only the cache is used (no network access).
+        as_images: Return images of shape ``(n, 28, 28)`` instead of rows ``(n, 784)``.
+        dtype: Float dtype of the images (float32 or float64); float32 by default because
+            the 60,000 training images take 188 MB as float32 (376 MB as float64).
+        timeout: Seconds to wait for a mirror to answer.
+
+    Returns:
+        ``X_train`` of shape ``(60000, 784)``, ``y_train`` ``(60000,)``, ``X_test``
+        ``(10000, 784)``, ``y_test`` ``(10000,)``: pixels divided by 255 so they lie in
+        [0, 1]; labels int64 from 0 to 9 (the digit).
+
+    Raises:
+        FileNotFoundError: If the files are not cached and ``download`` is ``False``.
+        DownloadError: If no mirror delivered a file; the message lists the files to
+            download by hand and the folder to put them in.
+        ValueError: If a cached file is damaged or an argument is invalid.
+
+    Examples:
+        Without the files in the cache and with ``download=False`` the error says what to
+        fetch and where to put it:
+
+        >>> import tempfile
+        >>> from mynn.mnist import load_mnist
+        >>> load_mnist(cache_dir=tempfile.mkdtemp(), download=False)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: MNIST is not in the cache and download=False...
+    """
+    return _load(
+        "mnist",
+        cache_dir=cache_dir,
+        mirrors=mirrors,
+        checksums=checksums,
+        download=download,
+        as_images=as_images,
+        dtype=dtype,
+        timeout=timeout,
+    )
+
+
+def load_fashion_mnist(
+    *,
+    cache_dir: str | os.PathLike | None = None,
+    mirrors: Sequence[str] | None = None,
+    checksums: Mapping[str, str | None] | None = None,
+    download: bool = True,
+    as_images: bool = False,
+    dtype: np.dtype | type = np.float32,
+    timeout: float = 30.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Load Fashion-MNIST, Zalando's article images: ``(X_train, y_train, X_test, y_test)``.
+
+    Photos of clothing by H. Xiao, K. Rasul and R. Vollgraf (Zalando Research, MIT licence)
+    in MNIST's format: 28x28 grey-scale pixels, 10 classes, 60,000 training and 10,000 test
+    images.
+
+    The files are read from ``<cache_dir>/fashion-mnist/`` and, when missing, downloaded from the
+    mirrors in turn, checksum-verified and only then stored (see [mynn.mnist][]).
+
+    Args:
+        cache_dir: Root cache folder (default ``$MYNN_DATA``, else ``~/.cache/mynn``).
+        mirrors: Base URLs to try in turn instead of the built-in ones.
+        checksums: Checksums replacing the built-in ones, by file name (``"sha256:<hex>"``,
+            ``"md5:<hex>"`` or ``None``).
+        download: If ``False``, only the cache is used (no network access).
+        as_images: Return images of shape ``(n, 28, 28)`` instead of rows ``(n, 784)``.
+        dtype: Float dtype of the images (float32 or float64); float32 by default because
+            the 60,000 training images take 188 MB as float32 (376 MB as float64).
+        timeout: Seconds to wait for a mirror to answer.
+
+    Returns:
+        ``X_train`` of shape ``(60000, 784)``, ``y_train`` ``(60000,)``, ``X_test``
+        ``(10000, 784)``, ``y_test`` ``(10000,)``: pixels divided by 255 so they lie in
+        [0, 1]; labels int64 from 0 to 9 (0 T-shirt/top, 1 trouser, 2 pullover, 3 dress, 4 coat, 5 sandal, 6 shirt, 7 sneaker,
+        8 bag, 9 ankle boot).
+
+    Raises:
+        FileNotFoundError: If the files are not cached and ``download`` is ``False``.
+        DownloadError: If no mirror delivered a file; the message lists the files to
+            download by hand and the folder to put them in.
+        ValueError: If a cached file is damaged or an argument is invalid.
+
+    Examples:
+        Without the files in the cache and with ``download=False`` the error says what to
+        fetch and where to put it:
+
+        >>> import tempfile
+        >>> from mynn.mnist import load_fashion_mnist
+        >>> load_fashion_mnist(cache_dir=tempfile.mkdtemp(), download=False)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: Fashion-MNIST is not in the cache and download=False...
+    """
+    return _load(
+        "fashion-mnist",
+        cache_dir=cache_dir,
+        mirrors=mirrors,
+        checksums=checksums,
+        download=download,
+        as_images=as_images,
+        dtype=dtype,
+        timeout=timeout,
+    )
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
+    """``python -m mynn.mnist [mnist] [fashion-mnist]``: download into the cache."""
+    names = list(argv if argv is not None else sys.argv[1:]) or list(DATASETS)
+    for name in names:
+        paths = fetch(name)
+        print(
+            f"{DATASETS[name]['title']}: {len(paths)} files in {next(iter(paths.values())).parent}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,360 @@
+"""mynn.mnist: IDX parsing, and the download path against a local HTTP server.
+
+Every download here goes to a ``http.server`` on 127.0.0.1 that the test starts in a thread and
+that serves small IDX files the test writes itself; the checksums are passed to the loader. No
+test touches the internet.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import http.server
+import socket
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mynn import mnist
+from mynn.mnist import (
+    DATASETS,
+    DownloadError,
+    fetch,
+    load_fashion_mnist,
+    load_mnist,
+    parse_idx,
+    read_idx,
+)
+
+FILES = list(DATASETS["mnist"]["files"])  # train images, train labels, test images, test labels
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Encode a uint8 array as an IDX file (the format the loader parses)."""
+    array = np.asarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(size).to_bytes(4, "big") for size in array.shape
+    )
+    return header + array.tobytes()
+
+
+def make_set(rng: np.random.Generator, n_train: int = 12, n_test: int = 5) -> dict[str, np.ndarray]:
+    return {
+        FILES[0]: rng.integers(0, 256, size=(n_train, 28, 28), dtype=np.uint8),
+        FILES[1]: rng.integers(0, 10, size=n_train, dtype=np.uint8),
+        FILES[2]: rng.integers(0, 256, size=(n_test, 28, 28), dtype=np.uint8),
+        FILES[3]: rng.integers(0, 10, size=n_test, dtype=np.uint8),
+    }
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # keep the test output clean
+        pass
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A local HTTP server in a thread: yields (base URL, folder it serves, request log)."""
+    root = tmp_path / "served"
+    root.mkdir()
+    requests: list[str] = []
+
+    class Handler(_QuietHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            super().do_GET()
+
+    handler = functools.partial(Handler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/data/", root, requests
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def dataset(server):
+    """The four .gz files served under /data/, with their sha256 checksums."""
+    base, root, requests = server
+    arrays = make_set(np.random.default_rng(0))
+    folder = root / "data"
+    folder.mkdir()
+    checksums = {}
+    for name, array in arrays.items():
+        data = gzip.compress(idx_bytes(array), mtime=0)
+        (folder / name).write_bytes(data)
+        checksums[name] = sha256(data)
+    return {
+        "base": base,
+        "folder": folder,
+        "arrays": arrays,
+        "checksums": checksums,
+        "requests": requests,
+    }
+
+
+def closed_port_url() -> str:
+    """A URL on 127.0.0.1 whose port nothing listens on (connection refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/data/"
+
+
+def cache_listing(cache: Path) -> list[str]:
+    """Every file in the cache, hidden temporary ones included."""
+    return sorted(p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file())
+
+
+# --------------------------------------------------------------------------- IDX format
+
+
+def test_parse_idx_round_trip_and_types():
+    array = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    parsed = parse_idx(idx_bytes(array))
+    np.testing.assert_array_equal(parsed, array)
+    assert parsed.dtype == np.uint8 and parsed.flags.writeable
+    ints = np.array([-2, 70000], dtype=">i4")
+    data = bytes([0, 0, 0x0C, 1]) + (2).to_bytes(4, "big") + ints.tobytes()
+    parsed = parse_idx(data)
+    assert parsed.tolist() == [-2, 70000] and parsed.dtype == np.int32
+    assert parsed.dtype.byteorder in ("=", "<", "|")  # native order, not big-endian
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x00\x00", "not an IDX file: it has only 2 bytes"),
+        (b"\x1f\x8b\x08\x00", "magic number is 0x1f8b0800"),
+        (bytes([0, 0, 0x07, 1]), "magic number is 0x00000701"),
+        (bytes([0, 0, 0x08, 0]), "magic number is 0x00000800"),
+        (bytes([0, 0, 0x08, 3]) + bytes(8), "header needs 16 bytes for 3 dimensions"),
+    ],
+)
+def test_parse_idx_rejects_bad_headers(data, message):
+    with pytest.raises(ValueError, match=message):
+        parse_idx(data)
+
+
+def test_parse_idx_truncated_and_too_long():
+    good = idx_bytes(np.zeros((3, 28, 28), dtype=np.uint8))
+    with pytest.raises(
+        ValueError, match=r"labels\.idx is truncated: .*3x28x28 .*2352 bytes.*only 2000"
+    ):
+        parse_idx(good[: 16 + 2000], name="labels.idx")
+    with pytest.raises(ValueError, match="longer than its header says"):
+        parse_idx(good + b"\x00")
+
+
+def test_read_idx_plain_and_gzip(tmp_path):
+    array = np.arange(10, dtype=np.uint8)
+    (tmp_path / "plain").write_bytes(idx_bytes(array))
+    (tmp_path / "packed.gz").write_bytes(gzip.compress(idx_bytes(array)))
+    np.testing.assert_array_equal(read_idx(tmp_path / "plain"), array)
+    np.testing.assert_array_equal(read_idx(tmp_path / "packed.gz"), array)
+
+
+def test_read_idx_truncated_gzip(tmp_path):
+    data = gzip.compress(idx_bytes(np.arange(200, dtype=np.uint8).reshape(10, 20)))
+    (tmp_path / "cut.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a complete gzip file"):
+        read_idx(tmp_path / "cut.gz")
+
+
+# ---------------------------------------------------------------------------- download
+
+
+def test_download_success_then_cache_hit(dataset, tmp_path):
+    cache = tmp_path / "cache"
+    X_train, y_train, X_test, y_test = load_mnist(
+        cache_dir=cache, mirrors=[dataset["base"]], checksums=dataset["checksums"]
+    )
+    arrays = dataset["arrays"]
+    assert X_train.shape == (12, 784) and X_train.dtype == np.float32
+    assert X_test.shape == (5, 784) and y_test.shape == (5,) and y_train.dtype == np.int64
+    np.testing.assert_allclose(X_train * 255, arrays[FILES[0]].reshape(12, -1), atol=1e-4)
+    np.testing.assert_array_equal(y_train, arrays[FILES[1]])
+    np.testing.assert_array_equal(y_test, arrays[FILES[3]])
+    assert float(X_train.min()) >= 0.0 and float(X_train.max()) <= 1.0
+    # the cache holds exactly the four files, byte for byte what was served
+    assert cache_listing(cache) == sorted(f"mnist/{name}" for name in FILES)
+    for name in FILES:
+        assert (cache / "mnist" / name).read_bytes() == (dataset["folder"] / name).read_bytes()
+    assert len(dataset["requests"]) == 4
+
+    # second call: read from the cache, no request at all, even with download=False
+    images, y_again, _, _ = load_mnist(
+        cache_dir=cache,
+        checksums=dataset["checksums"],
+        download=False,
+        as_images=True,
+        dtype=np.float64,
+    )
+    assert len(dataset["requests"]) == 4
+    assert images.shape == (12, 28, 28) and images.dtype == np.float64
+    np.testing.assert_array_equal(y_again, y_train)
+
+
+def test_fashion_mnist_uses_its_own_subfolder(dataset, tmp_path):
+    cache = tmp_path / "cache"
+    md5 = {
+        name: "md5:" + hashlib.md5((dataset["folder"] / name).read_bytes()).hexdigest()
+        for name in FILES
+    }
+    load_fashion_mnist(cache_dir=cache, mirrors=[dataset["base"]], checksums=md5)
+    assert cache_listing(cache) == sorted(f"fashion-mnist/{name}" for name in FILES)
+
+
+def test_cache_dir_from_environment(dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("MYNN_DATA", str(tmp_path / "from-env"))
+    assert mnist.default_cache_dir() == tmp_path / "from-env"
+    paths = fetch("mnist", mirrors=[dataset["base"]], checksums=dataset["checksums"])
+    assert list(paths) == FILES
+    assert all(path.parent == tmp_path / "from-env" / "mnist" for path in paths.values())
+    monkeypatch.delenv("MYNN_DATA")
+    assert mnist.default_cache_dir() == Path.home() / ".cache" / "mynn"
+
+
+def test_corrupt_file_is_rejected_and_not_cached(dataset, tmp_path):
+    cache = tmp_path / "cache"
+    # the server's copy of the test labels is damaged after its checksum was published
+    damaged = dataset["folder"] / FILES[3]
+    data = bytearray(damaged.read_bytes())
+    data[-5] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(DownloadError) as caught:
+        load_mnist(cache_dir=cache, mirrors=[dataset["base"]], checksums=dataset["checksums"])
+    message = str(caught.value)
+    assert f"no mirror delivered {FILES[3]}" in message
+    assert "checksum mismatch (sha256 " + hashlib.sha256(bytes(data)).hexdigest() in message
+    # the three good files are kept; the bad one and no temporary file is left
+    assert cache_listing(cache) == sorted(f"mnist/{name}" for name in FILES[:3])
+
+
+def test_truncated_file_without_checksum_is_not_cached(dataset, tmp_path):
+    cache = tmp_path / "cache"
+    cut = dataset["folder"] / FILES[0]
+    # a complete gzip stream of an IDX file that lacks its last 100 bytes
+    raw = gzip.decompress(cut.read_bytes())
+    cut.write_bytes(gzip.compress(raw[:-100]))
+    checksums = dict(dataset["checksums"], **{FILES[0]: None})  # only the structure is checked
+    with pytest.raises(DownloadError, match=r"is truncated: its header announces 12x28x28"):
+        load_mnist(cache_dir=cache, mirrors=[dataset["base"]], checksums=checksums)
+    assert f"mnist/{FILES[0]}" not in cache_listing(cache)
+    assert not any(".part" in name for name in cache_listing(cache))
+
+
+def test_truncated_file_in_cache_is_a_clear_error(dataset, tmp_path):
+    cache = tmp_path / "cache"
+    fetch("mnist", cache_dir=cache, mirrors=[dataset["base"]], checksums=dataset["checksums"])
+    path = cache / "mnist" / FILES[2]
+    path.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(ValueError, match=r"cached file .*t10k-images-idx3-ubyte\.gz is damaged"):
+        load_mnist(cache_dir=cache, checksums=dataset["checksums"], download=False)
+    checksums = dict(dataset["checksums"], **{FILES[2]: None})
+    with pytest.raises(ValueError, match="not a complete gzip file"):
+        load_mnist(cache_dir=cache, checksums=checksums, download=False)
+
+
+def test_unreachable_first_mirror_falls_back_to_second(dataset, tmp_path):
+    cache = tmp_path / "cache"
+    mirrors = [closed_port_url(), dataset["base"].replace("/data/", "/missing/"), dataset["base"]]
+    _, y_train, _, _ = load_mnist(
+        cache_dir=cache, mirrors=mirrors, checksums=dataset["checksums"], timeout=5
+    )
+    np.testing.assert_array_equal(y_train, dataset["arrays"][FILES[1]])
+    # every file: a refused connection, a 404 on the second mirror, then the third
+    assert sum(path.startswith("/missing/") for path in dataset["requests"]) == 4
+    assert sum(path.startswith("/data/") for path in dataset["requests"]) == 4
+    assert cache_listing(cache) == sorted(f"mnist/{name}" for name in FILES)
+
+
+def test_all_mirrors_down_names_files_and_folder(tmp_path):
+    cache = tmp_path / "cache"
+    first, second = closed_port_url(), closed_port_url()
+    with pytest.raises(DownloadError) as caught:
+        load_mnist(cache_dir=cache, mirrors=[first, second], timeout=5)
+    message = str(caught.value)
+    assert f"{first}{FILES[0]}: ConnectionRefusedError" in message
+    assert f"{second}{FILES[0]}: ConnectionRefusedError" in message
+    for name in FILES:
+        assert f"  {name}\n" in message
+    assert str(cache / "mnist") in message and "MYNN_DATA" in message
+    assert cache_listing(cache) == []
+
+
+def test_offline_without_cache_download_false(tmp_path):
+    cache = tmp_path / "cache"
+    with pytest.raises(FileNotFoundError) as caught:
+        load_fashion_mnist(cache_dir=cache, download=False)
+    message = str(caught.value)
+    assert message.startswith("Fashion-MNIST is not in the cache and download=False.")
+    for name in FILES:
+        assert f"  {name}\n" in message
+    for mirror in DATASETS["fashion-mnist"]["mirrors"]:
+        assert mirror in message
+    assert f"  {cache / 'fashion-mnist'}\n" in message
+    assert not cache.exists()  # nothing is created when nothing is downloaded
+
+
+def test_only_missing_files_are_downloaded(dataset, tmp_path):
+    cache = tmp_path / "cache"
+    fetch("mnist", cache_dir=cache, mirrors=[dataset["base"]], checksums=dataset["checksums"])
+    (cache / "mnist" / FILES[1]).unlink()
+    dataset["requests"].clear()
+    fetch("mnist", cache_dir=cache, mirrors=[dataset["base"]], checksums=dataset["checksums"])
+    assert dataset["requests"] == [f"/data/{FILES[1]}"]
+
+
+# ---------------------------------------------------------------------- argument checks
+
+
+def test_builtin_checksum_table_is_well_formed():
+    for key, spec in DATASETS.items():
+        assert list(spec["files"]) == FILES, key
+        assert len(spec["mirrors"]) >= 2, key
+        for name, checksum in spec["files"].items():
+            assert mnist._parse_checksum(name, checksum) is not None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"checksums": {"nope.gz": None}}, ValueError, "does not have: \\['nope.gz'\\]"),
+        ({"checksums": {FILES[0]: "sha1:abc"}}, ValueError, 'must be "sha256:<64 hex digits>"'),
+        ({"checksums": {FILES[0]: "md5:abc"}}, ValueError, "Received: 'md5:abc'"),
+        ({"mirrors": "http://127.0.0.1/"}, TypeError, "mirrors must be a sequence"),
+        ({"mirrors": []}, ValueError, "at least one base URL"),
+        ({"timeout": 0}, ValueError, "timeout"),
+        ({"dtype": np.uint8}, TypeError, "dtype must be float32 or float64"),
+    ],
+)
+def test_invalid_arguments(tmp_path, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        load_mnist(cache_dir=tmp_path, download=False, **kwargs)
+
+
+def test_unknown_dataset(tmp_path):
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        fetch("cifar", cache_dir=tmp_path)
+
+
+def test_command_line_downloads_into_the_cache(dataset, tmp_path, monkeypatch, capsys):
+    # `python -m mynn.mnist mnist` with the table pointed at the local server
+    monkeypatch.setitem(DATASETS["mnist"], "mirrors", (closed_port_url(), dataset["base"]))
+    monkeypatch.setitem(DATASETS["mnist"], "files", dataset["checksums"])
+    monkeypatch.setenv("MYNN_DATA", str(tmp_path / "cli"))
+    assert mnist._main(["mnist"]) == 0
+    assert capsys.readouterr().out == f"MNIST: 4 files in {tmp_path / 'cli' / 'mnist'}\n"
+    assert cache_listing(tmp_path / "cli") == sorted(f"mnist/{name}" for name in FILES)
