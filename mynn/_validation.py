@@ -93,7 +93,11 @@ def as_float_array(name: str, values, dtype=None, *, ndim: int | None = None) ->
         )
     if array.size == 0:
         raise ValueError(f"{name} must not be empty. Received: {name} of shape {array.shape}")
-    if not np.isfinite(array).all():
+    # A NaN or inf makes the sum NaN or inf, so a finite sum proves every value finite without
+    # a boolean copy of the data; only a non-finite sum (or an overflow) needs the exact check.
+    with np.errstate(over="ignore", invalid="ignore"):  # inf - inf or an overflow: no warning
+        total = array.sum()
+    if not np.isfinite(total) and not np.isfinite(array).all():
         bad = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(
             f"{name} must contain only finite numbers; found {array[tuple(bad)]} at index "

@@ -28,8 +28,8 @@ __all__ = [
     "softmax_crossentropy_gradient",
 ]
 
-#: Probabilities are clipped to ``[EPSILON, 1 - EPSILON]`` before a logarithm or a division.
 EPSILON = 1e-7
+"""Probabilities are clipped to ``[EPSILON, 1 - EPSILON]`` before a logarithm or a division."""
 
 
 class Loss:
@@ -221,9 +221,10 @@ class CategoricalCrossentropy(Loss):
         return check_labels(y, n_outputs)
 
     def _per_sample(self, y_pred, y_true):
+        if y_true.ndim == 1:  # only the true class's probabilities count: clip just those
+            p = np.clip(y_pred[np.arange(len(y_pred)), y_true], EPSILON, 1 - EPSILON)
+            return -np.log(p)
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
-        if y_true.ndim == 1:
-            return -np.log(p[np.arange(len(p)), y_true])
         return -np.sum(y_true * np.log(p), axis=1)
 
     def _gradient(self, y_pred, y_true):

@@ -7,6 +7,7 @@ parameter from its gradient.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Iterable
@@ -298,7 +299,7 @@ class Model:
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     output = self.forward(X_batch, training=True)
                     batch_loss = float(self.loss._per_sample(output, y_batch).sum())
-                    if not np.isfinite(batch_loss):
+                    if not math.isfinite(batch_loss):
                         raise FloatingPointError(
                             f"the loss became {batch_loss} at epoch {epoch}, step {step}: "
                             "training diverged. Try a lower learning rate "
@@ -317,23 +318,23 @@ class Model:
             # The last step may have blown the weights up: the penalty and the validation
             # pass can overflow too, so they are checked like the batch losses.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                epoch_loss = loss_sum / n + self.regularization_loss()
+                results = {"loss": loss_sum / n + self.regularization_loss()}
                 if validation_data is not None:
-                    val_loss, val_accuracy = self._evaluate(X_val, y_val, batch_size)
-            for key, value in (("loss", epoch_loss), ("val_loss", val_loss if validation_data else 0)):
-                if not np.isfinite(value):
+                    results["val_loss"], val_accuracy = self._evaluate(X_val, y_val, batch_size)
+            for key, value in results.items():
+                if not math.isfinite(value):
                     raise FloatingPointError(
                         f"the {key} became {value} at the end of epoch {epoch} (after step "
                         f"{step}): training diverged. Try a lower learning rate "
                         f"(now {self.optimizer.current_learning_rate:g}), standardized inputs "
                         "or a smaller initialization."
                     )
-            history["loss"].append(epoch_loss)
+            history["loss"].append(results["loss"])
             history["learning_rate"].append(learning_rate)
             if self.accuracy is not None:
                 history["accuracy"].append(train_accuracy)
             if validation_data is not None:
-                history["val_loss"].append(val_loss)
+                history["val_loss"].append(results["val_loss"])
                 if self.accuracy is not None:
                     history["val_accuracy"].append(val_accuracy)
             if diagnostics:

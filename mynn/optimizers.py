@@ -25,8 +25,8 @@ from ._validation import check_number
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSProp", "Adam"]
 
-#: ``(name, value, gradient)``: what ``Optimizer.step`` updates. ``value`` is changed in place.
 Parameter = tuple[str, np.ndarray, np.ndarray]
+"""``(name, value, gradient)``: what ``Optimizer.step`` updates. ``value`` is changed in place."""
 
 
 class Optimizer:
@@ -278,12 +278,13 @@ class Adam(Optimizer):
         np.multiply(gradient, gradient, out=scratch)
         scratch *= 1 - self.beta_2
         v += scratch
-        # scratch <- sqrt(v_hat) + eps, then m_hat / scratch * learning_rate
-        np.divide(v, 1 - self.beta_2**t, out=scratch)
-        np.sqrt(scratch, out=scratch)
-        scratch += self.epsilon
+        # m_hat / (sqrt(v_hat) + eps) with numerator and denominator times r = sqrt(1 - beta_2**t):
+        # r / (1 - beta_1**t) * m / (sqrt(v) + eps * r), the same number with no pass dividing v.
+        root = (1 - self.beta_2**t) ** 0.5
+        np.sqrt(v, out=scratch)
+        scratch += self.epsilon * root
         np.divide(m, scratch, out=scratch)
-        scratch *= learning_rate / (1 - self.beta_1**t)
+        scratch *= learning_rate * root / (1 - self.beta_1**t)
         value -= scratch
 
     def get_config(self) -> dict:
