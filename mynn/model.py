@@ -290,44 +290,18 @@ class Model:
         started = time.perf_counter()
         for epoch in range(1, epochs + 1):
             order = generator.permutation(n) if shuffle and size < n else None
-            if self.accuracy is not None:
-                self.accuracy.reset()
-            loss_sum = 0.0
-            for step, start in enumerate(range(0, n, size), start=1):
-                index = slice(start, start + size) if order is None else order[start : start + size]
-                X_batch, y_batch = X[index], y[index]
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    output = self.forward(X_batch, training=True)
-                    batch_loss = float(self.loss._per_sample(output, y_batch).sum())
-                    if not math.isfinite(batch_loss):
-                        raise FloatingPointError(
-                            f"the loss became {batch_loss} at epoch {epoch}, step {step}: "
-                            "training diverged. Try a lower learning rate "
-                            f"(now {self.optimizer.current_learning_rate:g}), standardized "
-                            "inputs or a smaller initialization."
-                        )
-                    loss_sum += batch_loss
-                    if self.accuracy is not None:
-                        self.accuracy.update(self._predictions(output), y_batch)
-                    self.backward(output, y_batch, input_gradient=False)
-                    learning_rate = self.optimizer.current_learning_rate
-                    self.optimizer.step(self.parameters())
-
-            # Read the training accuracy before the validation pass resets the metric.
-            train_accuracy = self.accuracy.result() if self.accuracy is not None else None
-            # The last step may have blown the weights up: the penalty and the validation
-            # pass can overflow too, so they are checked like the batch losses.
+            # A diverging run overflows somewhere; the losses are checked instead of warning.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                loss_sum, steps, learning_rate = self._train_epoch(X, y, order, size, epoch)
+                # Read the training accuracy before the validation pass resets the metric.
+                train_accuracy = self.accuracy.result() if self.accuracy is not None else None
                 results = {"loss": loss_sum / n + self.regularization_loss()}
                 if validation_data is not None:
                     results["val_loss"], val_accuracy = self._evaluate(X_val, y_val, batch_size)
             for key, value in results.items():
                 if not math.isfinite(value):
-                    raise FloatingPointError(
-                        f"the {key} became {value} at the end of epoch {epoch} (after step "
-                        f"{step}): training diverged. Try a lower learning rate "
-                        f"(now {self.optimizer.current_learning_rate:g}), standardized inputs "
-                        "or a smaller initialization."
+                    raise self._diverged(
+                        f"the {key} became {value} at the end of epoch {epoch} (after step {steps})"
                     )
             history["loss"].append(results["loss"])
             history["learning_rate"].append(learning_rate)
@@ -342,6 +316,39 @@ class Model:
             if verbose and (epoch % print_every == 0 or epoch == epochs or epoch == 1):
                 print(_format_epoch(epoch, epochs, history, time.perf_counter() - started), flush=True)
         return history
+
+    def _train_epoch(
+        self, X: np.ndarray, y: np.ndarray, order: np.ndarray | None, size: int, epoch: int
+    ) -> tuple[float, int, float]:
+        """One pass over the data: per batch, forward, loss, backward and one optimizer step.
+
+        Returns the sum of the per-sample losses, the number of steps and the learning rate of
+        the last step. The metric, when set, accumulates every batch's predictions.
+        """
+        if self.accuracy is not None:
+            self.accuracy.reset()
+        loss_sum = 0.0
+        for step, start in enumerate(range(0, len(X), size), start=1):
+            index = slice(start, start + size) if order is None else order[start : start + size]
+            X_batch, y_batch = X[index], y[index]
+            output = self.forward(X_batch, training=True)
+            batch_loss = float(self.loss._per_sample(output, y_batch).sum())
+            if not math.isfinite(batch_loss):
+                raise self._diverged(f"the loss became {batch_loss} at epoch {epoch}, step {step}")
+            loss_sum += batch_loss
+            if self.accuracy is not None:
+                self.accuracy.update(self._predictions(output), y_batch)
+            self.backward(output, y_batch, input_gradient=False)
+            learning_rate = self.optimizer.current_learning_rate
+            self.optimizer.step(self.parameters())
+        return loss_sum, step, learning_rate
+
+    def _diverged(self, what: str) -> FloatingPointError:
+        return FloatingPointError(
+            f"{what}: training diverged. Try a lower learning rate (now "
+            f"{self.optimizer.current_learning_rate:g}), standardized inputs or a smaller "
+            "initialization."
+        )
 
     # ------------------------------------------------------ evaluate/predict
     def evaluate(
