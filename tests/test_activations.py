@@ -2,40 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pytest
+from support import REF, STRICT, numeric_gradient, rel_error
 
 from mynn.activations import LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
-
-REF = {
-    k: np.asarray(v)
-    for k, v in json.loads((Path(__file__).parent / "data" / "reference.json").read_text()).items()
-}
-
-#: Floating-point traps that signal a real problem. Underflow (e**-20000 rounding to 0.0, the
-#: correctly rounded answer) is not one of them, so it stays at numpy's default "ignore".
-STRICT = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
-
-
-def numeric_gradient(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    grad = np.zeros_like(x)
-    for i in range(x.size):
-        old = x.flat[i]
-        x.flat[i] = old + h
-        plus = f()
-        x.flat[i] = old - h
-        minus = f()
-        x.flat[i] = old
-        grad.flat[i] = (plus - minus) / (2 * h)
-    return grad
-
-
-def rel_error(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
-
 
 ACTIVATIONS = {
     "relu": ReLU,

@@ -3,34 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from support import DATA, REF, numeric_gradient, rel_error
 
 from mynn.layers import Dense, Dropout
-
-DATA = Path(__file__).parent / "data"
-REF = {k: np.asarray(v) for k, v in json.loads((DATA / "reference.json").read_text()).items()}
-
-
-def numeric_gradient(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central differences of the scalar f() w.r.t. x (perturbed in place and restored)."""
-    grad = np.zeros_like(x)
-    for i in range(x.size):
-        old = x.flat[i]
-        x.flat[i] = old + h
-        plus = f()
-        x.flat[i] = old - h
-        minus = f()
-        x.flat[i] = old
-        grad.flat[i] = (plus - minus) / (2 * h)
-    return grad
-
-
-def rel_error(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
 
 
 def reference_dense(**kwargs) -> Dense:

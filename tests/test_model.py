@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import STRICT, numeric_gradient, rel_error
 
 from mynn.activations import LeakyReLU, Linear, ReLU, Sigmoid, Softmax, Tanh
 from mynn.datasets import linear, spiral_classification, vertical
@@ -12,25 +13,6 @@ from mynn.loss import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredEr
 from mynn.metrics import BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
 from mynn.model import Model
 from mynn.optimizers import SGD, Adam
-
-STRICT = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
-
-
-def numeric_gradient(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    grad = np.zeros_like(x)
-    for i in range(x.size):
-        old = x.flat[i]
-        x.flat[i] = old + h
-        plus = f()
-        x.flat[i] = old - h
-        minus = f()
-        x.flat[i] = old
-        grad.flat[i] = (plus - minus) / (2 * h)
-    return grad
-
-
-def rel_error(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.linalg.norm(a - b) / (np.linalg.norm(a) + np.linalg.norm(b)))
 
 
 # ------------------------------------------------------------------ worked out by hand
