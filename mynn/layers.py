@@ -295,6 +295,8 @@ class Dropout(Layer):
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         """Apply a fresh dropout mask when ``training``; otherwise return the inputs."""
         inputs = np.asarray(inputs)
+        if inputs.dtype.kind not in "fc":
+            inputs = inputs.astype(np.float64)
         self.inputs = inputs
         if not training or self.rate == 0.0:
             self.mask = None

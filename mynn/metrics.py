@@ -112,8 +112,9 @@ class RegressionAccuracy(Accuracy):
     r"""Share of predictions within a tolerance of the target: $|\hat y - y| < \text{precision}$.
 
     When ``precision`` is not given, ``init(y)`` sets it from the training targets to
-    $\operatorname{std}(y)/250$, the seed's choice; [Model.train][mynn.model.Model.train]
-    calls ``init`` for you.
+    $\operatorname{std}(y)/250$ (the seed document's choice; one tolerance for all outputs).
+    [Model.train][mynn.model.Model.train] calls ``init(y, reinit=True)`` with its training
+    targets at every call, so the tolerance always follows the data being trained on.
 
     Args:
         precision: Fixed tolerance, positive; ``None`` to derive it from the data.

@@ -235,15 +235,21 @@ class Model:
             verbose: 0 prints nothing; 1 prints a line every ``print_every`` epochs.
             print_every: Epochs between printed lines (default: about ten lines per run).
             diagnostics: Also record, after every epoch, the health signals of
-                [diagnose][mynn.diagnostics.diagnose] on the first 256 training samples
-                (``history["diagnostics"]``, one dict per epoch). Costs a copy of the model
-                per epoch.
+                [diagnose][mynn.diagnostics.diagnose] on 256 training samples spread evenly
+                over the set (all of them when there are fewer), in ``history["diagnostics"]``,
+                one dict per epoch. Costs a copy of the model per epoch.
 
         Returns:
-            The history: a dict of per-epoch lists ``"loss"`` (data loss plus regularization,
-            averaged over all samples), ``"accuracy"`` (when a metric is set),
+            The history: a dict of per-epoch lists ``"loss"`` (the data loss averaged over all
+            samples of the epoch, plus the regularization penalty of the weights at the epoch's
+            end), ``"accuracy"`` (when a metric is set),
             ``"learning_rate"`` (of the epoch's last step) and, with ``validation_data``,
             ``"val_loss"`` and ``"val_accuracy"``; with ``diagnostics``, ``"diagnostics"``.
+
+            The epoch's loss and accuracy are gathered batch by batch while the weights
+            change (and Dropout is active), so they differ a little from ``evaluate(X, y)``
+            after the epoch. A RegressionAccuracy metric derives its tolerance from ``y`` at
+            every call.
 
         Raises:
             RuntimeError: If no loss or optimizer is set.
@@ -256,8 +262,8 @@ class Model:
         epochs = check_positive_int("epochs", epochs)
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
-        if verbose not in (0, 1, 2, False, True):
-            raise ValueError(f"verbose must be 0, 1 or 2. Received: verbose={verbose!r}")
+        if verbose not in (0, 1):
+            raise ValueError(f"verbose must be 0 or 1. Received: verbose={verbose!r}")
         if print_every is None:
             print_every = max(1, epochs // 10)
         print_every = check_positive_int("print_every", print_every)
@@ -270,7 +276,7 @@ class Model:
                 )
             X_val, y_val = self._prepare(*validation_data, names=("X_val", "y_val"))
         if self.accuracy is not None:
-            self.accuracy.init(y)
+            self.accuracy.init(y, reinit=True)
         generator = as_generator(rng)
         n = len(X)
         size = n if batch_size is None else min(batch_size, n)
@@ -287,6 +293,7 @@ class Model:
             from .diagnostics import diagnose
 
             history["diagnostics"] = []
+            probe = np.linspace(0, n - 1, min(n, 256)).astype(np.int64)  # spread over the set
         started = time.perf_counter()
         for epoch in range(1, epochs + 1):
             order = generator.permutation(n) if shuffle and size < n else None
@@ -312,7 +319,7 @@ class Model:
                 if self.accuracy is not None:
                     history["val_accuracy"].append(val_accuracy)
             if diagnostics:
-                history["diagnostics"].append(diagnose(self, X[:256], y[:256]).to_dict())
+                history["diagnostics"].append(diagnose(self, X[probe], y[probe]).to_dict())
             if verbose and (epoch % print_every == 0 or epoch == epochs or epoch == 1):
                 print(_format_epoch(epoch, epochs, history, time.perf_counter() - started), flush=True)
         return history
@@ -358,7 +365,8 @@ class Model:
 
         The loss is the data loss averaged over all samples (regularization penalties are a
         property of the weights, not of the data, and are left out); the accuracy is ``None``
-        when no metric is set.
+        when no metric is set. A RegressionAccuracy keeps the tolerance of the last ``train``;
+        on a model never trained it derives one from these ``y``.
 
         Returns:
             ``(loss, accuracy)``.

@@ -276,3 +276,8 @@ def test_dense_rejects_bad_dtype_and_rng():
 def test_dropout_rate_out_of_range(rate):
     with pytest.raises(ValueError, match=r"rate must be .*\[0, 1\)\. Received: rate="):
         Dropout(rate)
+
+
+def test_dropout_takes_integer_inputs():
+    out = Dropout(0.5, rng=0).forward(np.ones((4, 3), dtype=np.int64), training=True)
+    assert out.dtype == np.float64 and set(np.unique(out).tolist()) <= {0.0, 2.0}

@@ -516,7 +516,7 @@ def test_non_finite_inputs(bad):
         ({"batch_size": 0}, r"batch_size must be a positive integer\. Received: batch_size=0"),
         ({"batch_size": -32}, r"Received: batch_size=-32"),
         ({"print_every": 0}, r"Received: print_every=0"),
-        ({"verbose": 3}, r"verbose must be 0, 1 or 2\. Received: verbose=3"),
+        ({"verbose": 3}, r"verbose must be 0 or 1\. Received: verbose=3"),
         (
             {"validation_data": (X3,)},
             r"validation_data must be a pair \(X_val, y_val\)\. Received: tuple",
@@ -588,3 +588,47 @@ def test_divergence_raises_floating_point_error_naming_epoch_and_step(validation
         FloatingPointError, match=r"became (inf|nan) .*epoch \d+.*step \d+.*training diverged"
     ):
         model.train(X, y, epochs=100, batch_size=10, verbose=0, rng=0, **extra)
+
+
+def test_regression_tolerance_follows_the_training_targets():
+    X, y = np.linspace(0, 1, 50)[:, None], np.linspace(0, 1, 50)[:, None]
+    model = Model([Dense(1, 1, rng=0), Linear()])
+    model.set_loss(MeanSquaredError())
+    model.set_optimizer(SGD(learning_rate=0.1))
+    model.set_accuracy(RegressionAccuracy())
+    model.train(X, y, epochs=1, verbose=0, rng=0)
+    first = model.accuracy.precision
+    model.train(X, 1000 * y, epochs=1, verbose=0, rng=0)
+    assert model.accuracy.precision == pytest.approx(1000 * first)
+    model.evaluate(X, y)  # evaluating keeps the tolerance of the last training run
+    assert model.accuracy.precision == pytest.approx(1000 * first)
+
+
+def test_verbose_takes_0_or_1():
+    model = Model([Dense(1, 1, rng=0), Linear()])
+    model.set_loss(MeanSquaredError())
+    model.set_optimizer(SGD())
+    with pytest.raises(ValueError, match=r"verbose must be 0 or 1. Received: verbose=2"):
+        model.train(np.zeros((4, 1)), np.zeros((4, 1)), verbose=2)
+
+
+def test_diagnostics_probe_is_spread_over_the_set():
+    X, y = vertical(200, 3, rng=0)  # sorted by class: the first 256 rows would miss a class
+    model = Model([Dense(2, 8, rng=0), ReLU(), Dense(8, 3, rng=1), Softmax()])
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(Adam(learning_rate=0.01))
+    seen = []
+    import mynn.diagnostics as diagnostics
+
+    original = diagnostics.diagnose
+
+    def spy(model, X_probe, y_probe=None):
+        seen.append(np.bincount(y_probe, minlength=3))
+        return original(model, X_probe, y_probe)
+
+    diagnostics.diagnose = spy
+    try:
+        model.train(X, y, epochs=1, verbose=0, rng=0, diagnostics=True)
+    finally:
+        diagnostics.diagnose = original
+    assert seen[0].sum() == 256 and seen[0].min() >= 80, seen
