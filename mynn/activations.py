@@ -187,6 +187,11 @@ class Softmax(Activation):
     """
 
     def _function(self, x):
+        if x.ndim != 2:
+            raise ValueError(
+                "Softmax expects scores of shape (n_samples, n_classes). "
+                f"Received: inputs of shape {x.shape}"
+            )
         shifted = x - x.max(axis=1, keepdims=True)
         np.exp(shifted, out=shifted)
         shifted /= shifted.sum(axis=1, keepdims=True)

@@ -126,3 +126,8 @@ def test_backward_before_forward_raises(name):
 def test_leaky_relu_alpha_out_of_range(alpha):
     with pytest.raises(ValueError, match=r"alpha must be .* Received: alpha="):
         LeakyReLU(alpha)
+
+
+def test_softmax_needs_a_batch_of_rows():
+    with pytest.raises(ValueError, match=r"Softmax expects scores of shape \(n_samples, n_classes\)"):
+        Softmax().forward(np.array([1.0, 2.0, 3.0]))
