@@ -98,13 +98,7 @@ class BinaryAccuracy(Accuracy):
     """
 
     def _correct(self, predictions, y_true):
-        if y_true.ndim == 1 and predictions.ndim == 2 and predictions.shape[1] == 1:
-            y_true = y_true[:, None]
-        if predictions.shape != y_true.shape:
-            raise ValueError(
-                f"predictions and y_true must have one shape. Received: predictions of shape "
-                f"{predictions.shape}, y_true of shape {y_true.shape}"
-            )
+        y_true = _same_shape(predictions, y_true)
         return predictions == y_true
 
 
@@ -150,14 +144,20 @@ class RegressionAccuracy(Accuracy):
             raise RuntimeError(
                 "RegressionAccuracy has no precision yet: pass precision= or call init(y) first."
             )
-        if y_true.ndim == 1 and predictions.ndim == 2 and predictions.shape[1] == 1:
-            y_true = y_true[:, None]
-        if predictions.shape != y_true.shape:
-            raise ValueError(
-                f"predictions and y_true must have one shape. Received: predictions of shape "
-                f"{predictions.shape}, y_true of shape {y_true.shape}"
-            )
+        y_true = _same_shape(predictions, y_true)
         return np.abs(predictions - y_true) < self.precision
 
     def get_config(self) -> dict:
         return {"precision": self.fixed_precision}
+
+
+def _same_shape(predictions: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    """``y_true`` in the shape of ``predictions`` (a 1-D target becomes one column)."""
+    if y_true.ndim == 1 and predictions.ndim == 2 and predictions.shape[1] == 1:
+        y_true = y_true[:, None]
+    if predictions.shape != y_true.shape:
+        raise ValueError(
+            f"predictions and y_true must have one shape. Received: predictions of shape "
+            f"{predictions.shape}, y_true of shape {y_true.shape}"
+        )
+    return y_true

@@ -157,19 +157,23 @@ class Adagrad(Optimizer):
 
     def _update(self, value, gradient, state, learning_rate):
         cache, scratch = state["cache"], state["scratch"]
-        np.multiply(gradient, gradient, out=scratch)
-        cache += scratch
+        self._accumulate(cache, gradient, scratch)
         np.sqrt(cache, out=scratch)
         scratch += self.epsilon
         np.divide(gradient, scratch, out=scratch)
         scratch *= learning_rate
         value -= scratch
 
+    def _accumulate(self, cache, gradient, scratch):
+        """Add this step's squared gradient to the cache: ``c += g**2``."""
+        np.multiply(gradient, gradient, out=scratch)
+        cache += scratch
+
     def get_config(self) -> dict:
         return {**super().get_config(), "epsilon": self.epsilon}
 
 
-class RMSProp(Optimizer):
+class RMSProp(Adagrad):
     r"""RMSProp: like Adagrad, but the cache is a moving average, so steps do not vanish.
 
     $$
@@ -192,8 +196,6 @@ class RMSProp(Optimizer):
         0.9684
     """
 
-    buffers = ("cache",)
-
     def __init__(
         self,
         learning_rate: float = 0.001,
@@ -201,24 +203,18 @@ class RMSProp(Optimizer):
         epsilon: float = 1e-7,
         rho: float = 0.9,
     ):
-        super().__init__(learning_rate, decay)
-        self.epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+        super().__init__(learning_rate, decay, epsilon)
         self.rho = check_number("rho", rho, low=0.0, high=1.0, high_open=True)
 
-    def _update(self, value, gradient, state, learning_rate):
-        cache, scratch = state["cache"], state["scratch"]
+    def _accumulate(self, cache, gradient, scratch):
+        """Move the cache towards this step's squared gradient: ``c = rho*c + (1-rho)*g**2``."""
         cache *= self.rho
         np.multiply(gradient, gradient, out=scratch)
         scratch *= 1 - self.rho
         cache += scratch
-        np.sqrt(cache, out=scratch)
-        scratch += self.epsilon
-        np.divide(gradient, scratch, out=scratch)
-        scratch *= learning_rate
-        value -= scratch
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "epsilon": self.epsilon, "rho": self.rho}
+        return {**super().get_config(), "rho": self.rho}
 
 
 class Adam(Optimizer):
