@@ -70,15 +70,7 @@ class Model:
     # ----------------------------------------------------------------- building
     def add(self, layer: Layer) -> None:
         """Append a layer or activation."""
-        if isinstance(layer, type) and issubclass(layer, Layer):
-            raise TypeError(
-                f"Model.add() takes a layer instance, not a class: write {layer.__name__}(). "
-                f"Received: {layer.__name__}"
-            )
-        if not isinstance(layer, Layer):
-            raise TypeError(
-                f"Model.add() takes a mynn layer or activation. Received: {layer!r}"
-            )
+        _check_type("layer", layer, Layer)
         if isinstance(layer, Dense):
             previous = self._dense_layers()
             if previous and previous[-1].n_neurons != layer.n_inputs:

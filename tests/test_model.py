@@ -564,11 +564,11 @@ def test_class_instead_of_instance():
     ):
         model.set_accuracy(CategoricalAccuracy)
     with pytest.raises(
-        TypeError, match=r"Model\.add\(\) takes a layer instance, not a class: write ReLU\(\)"
+        TypeError, match=r"layer must be an instance, not a class: write ReLU\(\)\. Received: layer=ReLU"
     ):
         model.add(ReLU)
     with pytest.raises(
-        TypeError, match=r"Model\.add\(\) takes a mynn layer or activation\. Received: 'relu'"
+        TypeError, match=r"layer must be a mynn Layer\. Received: layer='relu'"
     ):
         model.add("relu")
     with pytest.raises(TypeError, match=r"loss must be a mynn Loss\. Received: loss='mse'"):
