@@ -1,7 +1,9 @@
 """Small data sets to learn on, and the helpers every experiment needs.
 
 Every function that draws random numbers takes ``rng`` (a ``np.random.Generator``, an int seed
-or ``None``), so the same seed always gives the same data.
+or ``None``), so the same seed always gives the same data. The generators of labelled classes
+return their samples in random order, never grouped by class, so any slice of the rows (the
+first 80% for training, the last 20% for validation, say) holds every class.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ def spiral_classification(
 
     Arm $c$ has ``samples`` points at radius $r$ from 0 to 1 and angle
     $\theta = 4c + 4r + \text{noise}\cdot\mathcal N(0, 1)$, placed at
-    $(r\sin 2.5\theta,\ r\cos 2.5\theta)$.
+    $(r\sin 2.5\theta,\ r\cos 2.5\theta)$. The rows come in random order (drawn from
+    ``rng``), so a head/tail split of them holds every class.
 
     Args:
         samples: Points per class.
@@ -45,13 +48,16 @@ def spiral_classification(
 
     Returns:
         ``X`` of shape ``(samples * classes, 2)`` (float64) and ``y`` of shape
-        ``(samples * classes,)`` (int64 class indices, ``samples`` of each).
+        ``(samples * classes,)`` (int64 class indices, ``samples`` of each), rows shuffled.
 
     Examples:
+        >>> import numpy as np
         >>> from mynn.datasets import spiral_classification
         >>> X, y = spiral_classification(100, 3, rng=0)
-        >>> X.shape, y.shape, sorted(set(y.tolist()))
-        ((300, 2), (300,), [0, 1, 2])
+        >>> X.shape, y.shape, np.bincount(y).tolist()
+        ((300, 2), (300,), [100, 100, 100])
+        >>> np.bincount(y[240:]).tolist()  # the last 20% holds every class
+        [19, 23, 18]
     """
     samples = check_positive_int("samples", samples)
     classes = check_positive_int("classes", classes)
@@ -61,7 +67,15 @@ def spiral_classification(
     arm = np.repeat(np.arange(classes), samples)
     theta = 4.0 * arm + 4.0 * radius + noise * generator.standard_normal(samples * classes)
     X = np.column_stack([radius * np.sin(2.5 * theta), radius * np.cos(2.5 * theta)])
-    return X, arm.astype(np.int64)
+    return _shuffled(X, arm, generator)
+
+
+def _shuffled(
+    X: np.ndarray, labels: np.ndarray, generator: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``X`` and ``labels`` in one random order, labels as int64."""
+    order = generator.permutation(len(X))
+    return X[order], labels[order].astype(np.int64)
 
 
 def vertical(
@@ -70,10 +84,12 @@ def vertical(
     """Classes as vertical clusters side by side: an almost linearly separable task.
 
     Class ``c`` is centred at ``x = (c + 1) / (classes + 1)``, ``y = 0.5``, with normal noise of
-    standard deviation ``spread`` horizontally and twice that vertically.
+    standard deviation ``spread`` horizontally and twice that vertically. The rows come in
+    random order (drawn from ``rng``), so a head/tail split of them holds every class.
 
     Returns:
-        ``X`` of shape ``(samples * classes, 2)`` and ``y`` of shape ``(samples * classes,)``.
+        ``X`` of shape ``(samples * classes, 2)`` and ``y`` of shape ``(samples * classes,)``
+        (int64 class indices, ``samples`` of each), rows shuffled.
 
     Examples:
         >>> from mynn.datasets import vertical
@@ -88,7 +104,7 @@ def vertical(
     arm = np.repeat(np.arange(classes), samples)
     x = (arm + 1) / (classes + 1) + spread * generator.standard_normal(len(arm))
     y = 0.5 + 2 * spread * generator.standard_normal(len(arm))
-    return np.column_stack([x, y]), arm.astype(np.int64)
+    return _shuffled(np.column_stack([x, y]), arm, generator)
 
 
 def sine(samples: int = 1000, *, periods: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

@@ -33,13 +33,27 @@ def test_classification_shapes_labels_and_seeds(make):
 def test_spiral_geometry():
     X, y = spiral_classification(50, 2, noise=0.0, rng=0)
     radius = np.hypot(X[:, 0], X[:, 1])
-    np.testing.assert_allclose(radius, np.tile(np.linspace(0, 1, 50), 2), atol=1e-12)
+    for c in range(2):  # each arm: radii evenly spaced from 0 to 1, in some order
+        np.testing.assert_allclose(np.sort(radius[y == c]), np.linspace(0, 1, 50), atol=1e-12)
     # without noise, arm c at radius r has angle 4c + 4r, placed at (r sin 2.5t, r cos 2.5t)
-    r, theta = radius[60], 4.0 * 1 + 4.0 * radius[60]
+    r, c = radius, y
+    theta = 4.0 * c + 4.0 * r
     np.testing.assert_allclose(
-        X[60], [r * np.sin(2.5 * theta), r * np.cos(2.5 * theta)], rtol=1e-12
+        X, np.column_stack([r * np.sin(2.5 * theta), r * np.cos(2.5 * theta)]), atol=1e-12
     )
-    assert y[60] == 1
+
+
+@pytest.mark.parametrize("make", [spiral_classification, vertical])
+def test_rows_come_in_random_order(make):
+    # A head/tail split (the first 80% to train, the rest to validate) must hold every class
+    # in both parts, in about its share: the rows are not grouped by class.
+    X, y = make(1000, 3, rng=0)
+    head, tail = y[:2400], y[2400:]
+    assert np.bincount(head, minlength=3).min() >= 700, np.bincount(head)
+    assert np.bincount(tail, minlength=3).min() >= 150, np.bincount(tail)
+    # (test_spiral_geometry checks that each row keeps its own label)
+    # the order comes from rng: another seed, another order
+    assert not np.array_equal(y, make(1000, 3, rng=1)[1])
 
 
 def test_vertical_centres():
