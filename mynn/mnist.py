@@ -3,20 +3,25 @@
 Both data sets are four gzip-compressed IDX files: training images and labels (60,000) and
 test images and labels (10,000), images of 28x28 pixels with values 0 to 255 and labels 0 to 9.
 [load_mnist][mynn.mnist.load_mnist] and [load_fashion_mnist][mynn.mnist.load_fashion_mnist]
-look for the files in a cache folder and, for those missing, try each mirror in turn:
+look for each file in three places, in this order:
 
-- the download goes to a temporary file *inside* the cache folder, its checksum (sha256 or md5
-  of the ``.gz`` file, see [DATASETS][mynn.mnist.DATASETS]) is checked and the IDX structure is
-  parsed, and only then is it renamed to its final name, so the cache never holds a partial or
-  corrupt file under a name the loader reads;
-- a mirror that cannot be reached, answers with an error or serves a file with the wrong
-  checksum is skipped and the next one is tried;
-- when no mirror works (or ``download=False``), the error lists the files to fetch by hand and
-  the folder to put them in.
+1. the cache folder: ``cache_dir`` when given, else the environment variable ``MYNN_DATA``,
+   else ``~/.cache/mynn``, with a subfolder per data set (``mnist``, ``fashion-mnist``);
+2. read-only system folders where an operating-system package installs the files (Debian's
+   and Ubuntu's ``dataset-fashion-mnist`` puts Fashion-MNIST in
+   ``/usr/share/datasets/fashion-mnist``); they are read in place and never written to;
+3. the mirrors, tried in turn: the download goes to a temporary file *inside* the cache folder,
+   is checked, and only then is renamed to its final name, so the cache never holds a partial
+   or corrupt file under a name the loader reads. A mirror that cannot be reached, answers with
+   an error or serves a wrong file is skipped and the next one is tried.
 
-The cache folder is ``cache_dir`` when given, else the environment variable ``MYNN_DATA``, else
-``~/.cache/mynn``; each data set has its own subfolder (``mnist``, ``fashion-mnist``). Only the
-standard library (``urllib``, ``gzip``, ``hashlib``) and numpy are used.
+Every file, wherever it comes from, is checked the same way: the sha256 of its *uncompressed*
+IDX bytes must equal the value in [DATASETS][mynn.mnist.DATASETS], and the IDX structure must
+parse. Checking the content rather than the ``.gz`` file accepts any faithful copy (the
+published gzip files, a copy recompressed by a packager, as Debian's is, or files already
+uncompressed) and still rejects one with a single wrong byte. When no place has a file (or
+``download=False``), the error lists the files to fetch by hand and the folder to put them in.
+Only the standard library (``urllib``, ``gzip``, ``hashlib``) and numpy are used.
 
 Sources: MNIST by Y. LeCun, C. Cortes and C. J. C. Burges (the usual mirrors, as used by
 torchvision and TensorFlow); Fashion-MNIST by H. Xiao, K. Rasul and R. Vollgraf (Zalando
@@ -61,18 +66,20 @@ DATASETS: dict[str, dict] = {
         ),
         "files": {
             "train-images-idx3-ubyte.gz": (
-                "sha256:440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"
+                "sha256:ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"
             ),
             "train-labels-idx1-ubyte.gz": (
-                "sha256:3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"
+                "sha256:65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"
             ),
             "t10k-images-idx3-ubyte.gz": (
-                "sha256:8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"
+                "sha256:0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"
             ),
             "t10k-labels-idx1-ubyte.gz": (
-                "sha256:f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6"
+                "sha256:ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
             ),
         },
+        "system_dirs": (),
+        "system_package": None,
     },
     "fashion-mnist": {
         "title": "Fashion-MNIST",
@@ -82,20 +89,38 @@ DATASETS: dict[str, dict] = {
             "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
         ),
         "files": {
-            "train-images-idx3-ubyte.gz": "md5:8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-            "train-labels-idx1-ubyte.gz": "md5:25c81989df183df01b3e8a0aad5dffbe",
-            "t10k-images-idx3-ubyte.gz": "md5:bef4ecab320f06d8554ea6380940ec79",
-            "t10k-labels-idx1-ubyte.gz": "md5:bb300cfdad3c16e7a12a480ee83cd310",
+            "train-images-idx3-ubyte.gz": (
+                "sha256:c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"
+            ),
+            "train-labels-idx1-ubyte.gz": (
+                "sha256:bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"
+            ),
+            "t10k-images-idx3-ubyte.gz": (
+                "sha256:5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"
+            ),
+            "t10k-labels-idx1-ubyte.gz": (
+                "sha256:0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"
+            ),
         },
+        "system_dirs": ("/usr/share/datasets/fashion-mnist",),
+        "system_package": "dataset-fashion-mnist",
     },
 }
 """The data sets the loaders know, by key (``"mnist"``, ``"fashion-mnist"``).
 
-Each entry has a ``title``, the ``mirrors`` (base URLs, tried in turn) and the four ``files`` in
-the order training images, training labels, test images, test labels, each with the checksum
-of its ``.gz`` file (``"sha256:<hex>"`` or ``"md5:<hex>"``): for MNIST the sha256 values that
-TensorFlow Datasets and other loaders record, for Fashion-MNIST the md5 values of its README.
-Pass other ``mirrors`` or ``checksums`` to the loaders rather than editing this table.
+Each entry has a ``title``, the ``mirrors`` (base URLs, tried in turn), the four ``files`` in
+the order training images, training labels, test images, test labels, the read-only
+``system_dirs`` where an operating-system package installs them and that package's name
+(``system_package``, for Debian and Ubuntu; ``None`` when there is none).
+
+Each file's checksum is the sha256 of its **uncompressed** IDX bytes, not of the ``.gz``
+file, so that every faithful copy passes whatever its compression. The values are the ones
+that many independent loaders record for the decompressed files; for Fashion-MNIST they also
+agree with the md5 sums of the decompressed files that other loaders publish and with the
+files of Debian's ``dataset-fashion-mnist``, whose recompressed ``.gz`` files differ from the
+originals (their md5 does not match the values in Fashion-MNIST's README) while their content
+is the same. Pass other ``mirrors`` or ``checksums`` to the loaders rather than editing this
+table.
 """
 
 # IDX type codes (third byte of the magic number) and the big-endian dtypes they name.
@@ -195,15 +220,19 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             (see [parse_idx][mynn.mnist.parse_idx]).
     """
     path = Path(path)
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":  # the gzip magic number
-        try:
-            raw = gzip.decompress(raw)
-        except (EOFError, OSError, zlib.error) as error:
-            raise ValueError(
-                f"{path} is not a complete gzip file (truncated or corrupt): {error}"
-            ) from None
-    return parse_idx(raw, name=str(path))
+    return parse_idx(_uncompressed(path, path.read_bytes()), name=str(path))
+
+
+def _uncompressed(path: Path, raw: bytes) -> bytes:
+    """The IDX bytes of a file's content ``raw``: gunzipped when it is gzip, else as is."""
+    if raw[:2] != b"\x1f\x8b":  # the gzip magic number
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, OSError, zlib.error) as error:
+        raise ValueError(
+            f"{path} is not a complete gzip file (truncated or corrupt): {error}"
+        ) from None
 
 
 # ------------------------------------------------------------------------- checksums
@@ -219,23 +248,25 @@ def _parse_checksum(filename: str, checksum: str | None) -> tuple[str, str] | No
     return match.group(1), match.group(2).lower()
 
 
-def _digest(path: Path, algorithm: str) -> str:
-    hasher = hashlib.new(algorithm)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            hasher.update(chunk)
-    return hasher.hexdigest()
-
-
 def _check_file(path: Path, expected: tuple[str, str] | None) -> str | None:
-    """``None`` if ``path`` has the expected checksum and parses as IDX, else the reason."""
-    if expected is not None:
-        algorithm, want = expected
-        got = _digest(path, algorithm)
-        if got != want:
-            return f"checksum mismatch ({algorithm} {got}, expected {want})"
+    """``None`` if ``path`` holds the expected data and parses as IDX, else the reason.
+
+    The checksum is compared with the digest of the uncompressed IDX bytes, so any faithful
+    copy passes however it was compressed; a checksum of the file exactly as stored (the
+    ``.gz`` bytes) is accepted too, for checksums passed in by hand.
+    """
     try:
-        read_idx(path)
+        raw = path.read_bytes()
+        content = _uncompressed(path, raw)
+        if expected is not None:
+            algorithm, want = expected
+            got = hashlib.new(algorithm, content).hexdigest()
+            if got != want and (content is raw or hashlib.new(algorithm, raw).hexdigest() != want):
+                return (
+                    f"checksum mismatch: the {algorithm} of its uncompressed content is {got}, "
+                    f"expected {want}"
+                )
+        parse_idx(content, name=str(path))
     except ValueError as error:
         return str(error)
     return None
@@ -280,7 +311,8 @@ def _resolve(
     cache_dir: str | os.PathLike | None,
     mirrors: Sequence[str] | None,
     checksums: Mapping[str, str | None] | None,
-) -> tuple[dict, Path, tuple[str, ...], dict[str, tuple[str, str] | None]]:
+    system_dirs: Sequence[str | os.PathLike] | None,
+) -> tuple[dict, Path, tuple[str, ...], dict[str, tuple[str, str] | None], tuple[Path, ...]]:
     if dataset not in DATASETS:
         raise ValueError(
             f"dataset must be one of {sorted(DATASETS)}. Received: dataset={dataset!r}"
@@ -298,6 +330,15 @@ def _resolve(
     mirrors = tuple(mirrors)
     if not mirrors:
         raise ValueError("mirrors must name at least one base URL. Received: mirrors=()")
+    if system_dirs is None:
+        system_dirs = spec["system_dirs"]
+    if isinstance(system_dirs, (str, bytes, os.PathLike)) or not all(
+        isinstance(d, (str, os.PathLike)) for d in system_dirs
+    ):
+        raise TypeError(
+            "system_dirs must be a sequence of folder paths (str or Path). "
+            f"Received: system_dirs={system_dirs!r}"
+        )
     table = dict(spec["files"])
     if checksums is not None:
         unknown = set(checksums) - set(table)
@@ -308,18 +349,63 @@ def _resolve(
             )
         table.update(checksums)
     parsed = {name: _parse_checksum(name, value) for name, value in table.items()}
-    return spec, folder, mirrors, parsed
+    return spec, folder, mirrors, parsed, tuple(Path(d) for d in system_dirs)
 
 
-def _instructions(spec: dict, folder: Path, missing: list[str], mirrors: tuple[str, ...]) -> str:
+def _instructions(
+    spec: dict,
+    folder: Path,
+    missing: list[str],
+    mirrors: tuple[str, ...],
+    notes: list[str],
+) -> str:
     files = "\n".join(f"  {name}" for name in missing)
     sources = "\n".join(f"  {mirror}" for mirror in mirrors)
-    return (
+    text = (
         f"Download these {spec['title']} files:\n{files}\nfrom one of:\n{sources}\n"
-        f"and put them, still gzip-compressed, in the folder\n  {folder}\n"
+        f"and put them, gzip-compressed or not, in the folder\n  {folder}\n"
         "(to use another folder, pass cache_dir= or set the environment variable MYNN_DATA;\n"
         "the files go in its subfolder named after the data set)."
     )
+    if spec["system_package"]:
+        text += (
+            f"\nOn Debian or Ubuntu, `apt-get install {spec['system_package']}` installs them "
+            f"in {', '.join(spec['system_dirs'])}, where they are found without a download."
+        )
+    if notes:
+        text += "\nAlso found, and not used:\n" + "\n".join(f"  {note}" for note in notes)
+    return text
+
+
+def _find_local(
+    name: str,
+    folder: Path,
+    system_dirs: tuple[Path, ...],
+    expected: tuple[str, str] | None,
+    notes: list[str],
+) -> Path | None:
+    """Where ``name`` is found, checked, without a download; ``None`` if nowhere.
+
+    A damaged file in the cache is an error (it would shadow every later attempt); a damaged
+    copy in a system folder is passed over, with the reason appended to ``notes``.
+    """
+    for path in (folder / name, folder / name.removesuffix(".gz")):
+        if path.is_file():
+            problem = _check_file(path, expected)
+            if problem is not None:
+                raise ValueError(
+                    f"the cached file {path} is damaged: {problem}. Delete it to download "
+                    "it again (or pass checksums= if you put a different copy there on purpose)."
+                )
+            return path
+    for system in system_dirs:
+        for path in (system / name, system / name.removesuffix(".gz")):
+            if path.is_file():
+                problem = _check_file(path, expected)
+                if problem is None:
+                    return path
+                notes.append(f"{path}: {problem}")
+    return None
 
 
 def fetch(
@@ -330,23 +416,29 @@ def fetch(
     checksums: Mapping[str, str | None] | None = None,
     download: bool = True,
     timeout: float = 30.0,
+    system_dirs: Sequence[str | os.PathLike] | None = None,
 ) -> dict[str, Path]:
-    """Make sure the four files of ``dataset`` are in the cache; return their paths.
+    """Find, check or download the four files of ``dataset``; return their paths.
 
-    Files already in the cache are checked against their checksums; missing ones are
-    downloaded from the mirrors in turn (when ``download``) as described in the module.
+    Each file is looked for in the cache folder, then in the system folders, and downloaded
+    from the mirrors in turn (when ``download``) only if it is in neither, as described in
+    [mynn.mnist][]. Every file found or downloaded is checked against its checksum and parsed.
 
     Args:
         dataset: ``"mnist"`` or ``"fashion-mnist"`` (a key of [DATASETS][mynn.mnist.DATASETS]).
         cache_dir: Root cache folder (default: [default_cache_dir][mynn.mnist.default_cache_dir]).
         mirrors: Base URLs to try in turn instead of the data set's own.
-        checksums: Checksums replacing the table's, by file name: ``"sha256:<hex>"``,
-            ``"md5:<hex>"`` or ``None`` (that file is then only checked to be valid IDX).
+        checksums: Checksums replacing the table's, by file name: ``"sha256:<hex>"`` or
+            ``"md5:<hex>"`` of the uncompressed IDX bytes (or of the file as stored), or
+            ``None`` (that file is then only checked to be valid IDX).
         download: If ``False``, never touch the network.
         timeout: Seconds to wait for a mirror to answer.
+        system_dirs: Read-only folders to look in after the cache, instead of the data set's
+            own (``()`` looks in none).
 
     Returns:
-        The path of each file, by file name, in the table's order.
+        The path of each file, by file name, in the table's order: in the cache folder or in
+        a system folder (files found there are read in place, never copied or written).
 
     Raises:
         FileNotFoundError: If files are missing and ``download`` is ``False``.
@@ -355,23 +447,17 @@ def fetch(
         ValueError: If a cached file does not match its checksum or is not valid IDX, or an
             argument is invalid.
     """
-    spec, folder, mirrors, expected = _resolve(dataset, cache_dir, mirrors, checksums)
+    spec, folder, mirrors, expected, system_dirs = _resolve(
+        dataset, cache_dir, mirrors, checksums, system_dirs
+    )
     timeout = check_number("timeout", timeout, low=0.0, low_open=True)
-    paths = {name: folder / name for name in expected}
-    missing = [name for name, path in paths.items() if not path.is_file()]
-    for name, path in paths.items():
-        if name in missing:
-            continue
-        problem = _check_file(path, expected[name])
-        if problem is not None:
-            raise ValueError(
-                f"the cached file {path} is damaged: {problem}. Delete it to download "
-                "it again (or pass checksums= if you put a different copy there on purpose)."
-            )
+    notes: list[str] = []
+    found = {name: _find_local(name, folder, system_dirs, expected[name], notes) for name in expected}
+    missing = [name for name, path in found.items() if path is None]
     if missing and not download:
         raise FileNotFoundError(
             f"{spec['title']} is not in the cache and download=False.\n"
-            + _instructions(spec, folder, missing, mirrors)
+            + _instructions(spec, folder, missing, mirrors, notes)
         )
     if missing:
         folder.mkdir(parents=True, exist_ok=True)
@@ -379,45 +465,30 @@ def fetch(
         failures = []
         for mirror in mirrors:
             url = mirror.rstrip("/") + "/" + name
-            problem = _download(url, paths[name], expected[name], timeout)
+            problem = _download(url, folder / name, expected[name], timeout)
             if problem is None:
+                found[name] = folder / name
                 break
             failures.append(f"  {url}: {problem}")
         else:
-            still_missing = [n for n in missing if not paths[n].is_file()]
+            still_missing = [n for n in missing if found[n] is None]
             raise DownloadError(
                 f"{spec['title']}: no mirror delivered {name}.\n"
                 + "\n".join(failures)
                 + "\n"
-                + _instructions(spec, folder, still_missing, mirrors)
+                + _instructions(spec, folder, still_missing, mirrors, notes)
             )
-    return paths
+    return found
 
 
 def _load(
-    dataset: str,
-    *,
-    cache_dir,
-    mirrors,
-    checksums,
-    download: bool,
-    as_images: bool,
-    dtype,
-    timeout: float,
+    dataset: str, as_images: bool, dtype, **where
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Both loaders: ``where`` holds the keyword arguments of [fetch][mynn.mnist.fetch]."""
     from ._validation import check_dtype
 
     dtype = check_dtype(dtype)
-    paths = list(
-        fetch(
-            dataset,
-            cache_dir=cache_dir,
-            mirrors=mirrors,
-            checksums=checksums,
-            download=download,
-            timeout=timeout,
-        ).values()
-    )
+    paths = list(fetch(dataset, **where).values())
     result = []
     for images_path, labels_path in (paths[0:2], paths[2:4]):
         images, labels = read_idx(images_path), read_idx(labels_path)
@@ -443,6 +514,7 @@ def load_mnist(
     as_images: bool = False,
     dtype: np.dtype | type = np.float32,
     timeout: float = 30.0,
+    system_dirs: Sequence[str | os.PathLike] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load MNIST, the handwritten digits: ``(X_train, y_train, X_test, y_test)``.
 
@@ -450,18 +522,22 @@ def load_mnist(
     grey-scale pixels: 60,000 training and 10,000 test images.
 
     The files are read from ``<cache_dir>/mnist/`` and, when missing, downloaded from the
-    mirrors in turn, checksum-verified and only then stored (see [mynn.mnist][]).
+    mirrors in turn, checksum-verified and only then stored (see [mynn.mnist][]). No operating
+    system package is known to ship MNIST, so there is no system folder to look in.
 
     Args:
         cache_dir: Root cache folder (default ``$MYNN_DATA``, else ``~/.cache/mynn``).
         mirrors: Base URLs to try in turn instead of the built-in ones.
         checksums: Checksums replacing the built-in ones, by file name (``"sha256:<hex>"``,
-            ``"md5:<hex>"`` or ``None``).
-        download: If ``False``, only the cache is used (no network access).
+            ``"md5:<hex>"`` or ``None``; see [fetch][mynn.mnist.fetch]).
+        download: If ``False``, only the cache and the system folders are used (no network
+            access).
         as_images: Return images of shape ``(n, 28, 28)`` instead of rows ``(n, 784)``.
         dtype: Float dtype of the images (float32 or float64); float32 by default because
             the 60,000 training images take 188 MB as float32 (376 MB as float64).
         timeout: Seconds to wait for a mirror to answer.
+        system_dirs: Read-only folders to look in after the cache (default: the data set's
+            own, see [DATASETS][mynn.mnist.DATASETS]; ``()`` for none).
 
     Returns:
         ``X_train`` of shape ``(60000, 784)``, ``y_train`` ``(60000,)``, ``X_test``
@@ -486,14 +562,8 @@ def load_mnist(
         FileNotFoundError: MNIST is not in the cache and download=False...
     """
     return _load(
-        "mnist",
-        cache_dir=cache_dir,
-        mirrors=mirrors,
-        checksums=checksums,
-        download=download,
-        as_images=as_images,
-        dtype=dtype,
-        timeout=timeout,
+        "mnist", as_images, dtype, cache_dir=cache_dir, mirrors=mirrors, checksums=checksums,
+        download=download, timeout=timeout, system_dirs=system_dirs,
     )
 
 
@@ -506,6 +576,7 @@ def load_fashion_mnist(
     as_images: bool = False,
     dtype: np.dtype | type = np.float32,
     timeout: float = 30.0,
+    system_dirs: Sequence[str | os.PathLike] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load Fashion-MNIST, Zalando's article images: ``(X_train, y_train, X_test, y_test)``.
 
@@ -513,25 +584,31 @@ def load_fashion_mnist(
     in MNIST's format: 28x28 grey-scale pixels, 10 classes, 60,000 training and 10,000 test
     images.
 
-    The files are read from ``<cache_dir>/fashion-mnist/`` and, when missing, downloaded from the
+    The files are read from ``<cache_dir>/fashion-mnist/``, else from
+    ``/usr/share/datasets/fashion-mnist/`` (where Debian's and Ubuntu's package
+    ``dataset-fashion-mnist`` installs them: ``apt-get install dataset-fashion-mnist`` is a way
+    to get them with no download by mynn), and when missing from both, downloaded from the
     mirrors in turn, checksum-verified and only then stored (see [mynn.mnist][]).
 
     Args:
         cache_dir: Root cache folder (default ``$MYNN_DATA``, else ``~/.cache/mynn``).
         mirrors: Base URLs to try in turn instead of the built-in ones.
         checksums: Checksums replacing the built-in ones, by file name (``"sha256:<hex>"``,
-            ``"md5:<hex>"`` or ``None``).
-        download: If ``False``, only the cache is used (no network access).
+            ``"md5:<hex>"`` or ``None``; see [fetch][mynn.mnist.fetch]).
+        download: If ``False``, only the cache and the system folders are used (no network
+            access).
         as_images: Return images of shape ``(n, 28, 28)`` instead of rows ``(n, 784)``.
         dtype: Float dtype of the images (float32 or float64); float32 by default because
             the 60,000 training images take 188 MB as float32 (376 MB as float64).
         timeout: Seconds to wait for a mirror to answer.
+        system_dirs: Read-only folders to look in after the cache (default: the data set's
+            own, see [DATASETS][mynn.mnist.DATASETS]; ``()`` for none).
 
     Returns:
         ``X_train`` of shape ``(60000, 784)``, ``y_train`` ``(60000,)``, ``X_test``
         ``(10000, 784)``, ``y_test`` ``(10000,)``: pixels divided by 255 so they lie in
-        [0, 1]; labels int64 from 0 to 9 (0 T-shirt/top, 1 trouser, 2 pullover, 3 dress, 4 coat, 5 sandal, 6 shirt, 7 sneaker,
-        8 bag, 9 ankle boot).
+        [0, 1]; labels int64 from 0 to 9 (0 T-shirt/top, 1 trouser, 2 pullover, 3 dress,
+        4 coat, 5 sandal, 6 shirt, 7 sneaker, 8 bag, 9 ankle boot).
 
     Raises:
         FileNotFoundError: If the files are not cached and ``download`` is ``False``.
@@ -545,20 +622,16 @@ def load_fashion_mnist(
 
         >>> import tempfile
         >>> from mynn.mnist import load_fashion_mnist
-        >>> load_fashion_mnist(cache_dir=tempfile.mkdtemp(), download=False)  # doctest: +ELLIPSIS
+        >>> load_fashion_mnist(
+        ...     cache_dir=tempfile.mkdtemp(), download=False, system_dirs=()
+        ... )  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
         FileNotFoundError: Fashion-MNIST is not in the cache and download=False...
     """
     return _load(
-        "fashion-mnist",
-        cache_dir=cache_dir,
-        mirrors=mirrors,
-        checksums=checksums,
-        download=download,
-        as_images=as_images,
-        dtype=dtype,
-        timeout=timeout,
+        "fashion-mnist", as_images, dtype, cache_dir=cache_dir, mirrors=mirrors, checksums=checksums,
+        download=download, timeout=timeout, system_dirs=system_dirs,
     )
 
 

@@ -85,16 +85,15 @@ def server(tmp_path):
 
 @pytest.fixture
 def dataset(server):
-    """The four .gz files served under /data/, with their sha256 checksums."""
+    """The four .gz files served under /data/, with the sha256 of their uncompressed bytes."""
     base, root, requests = server
     arrays = make_set(np.random.default_rng(0))
     folder = root / "data"
     folder.mkdir()
     checksums = {}
     for name, array in arrays.items():
-        data = gzip.compress(idx_bytes(array), mtime=0)
-        (folder / name).write_bytes(data)
-        checksums[name] = sha256(data)
+        (folder / name).write_bytes(gzip.compress(idx_bytes(array), mtime=0))
+        checksums[name] = sha256(idx_bytes(array))
     return {
         "base": base,
         "folder": folder,
@@ -208,11 +207,12 @@ def test_download_success_then_cache_hit(dataset, tmp_path):
 
 def test_fashion_mnist_uses_its_own_subfolder(dataset, tmp_path):
     cache = tmp_path / "cache"
+    # checksums of the .gz files as stored (not of their content) are accepted too
     md5 = {
         name: "md5:" + hashlib.md5((dataset["folder"] / name).read_bytes()).hexdigest()
         for name in FILES
     }
-    load_fashion_mnist(cache_dir=cache, mirrors=[dataset["base"]], checksums=md5)
+    load_fashion_mnist(cache_dir=cache, mirrors=[dataset["base"]], checksums=md5, system_dirs=())
     assert cache_listing(cache) == sorted(f"fashion-mnist/{name}" for name in FILES)
 
 
@@ -228,16 +228,18 @@ def test_cache_dir_from_environment(dataset, tmp_path, monkeypatch):
 
 def test_corrupt_file_is_rejected_and_not_cached(dataset, tmp_path):
     cache = tmp_path / "cache"
-    # the server's copy of the test labels is damaged after its checksum was published
+    # the server's copy of the test labels is damaged (one label changed, a valid gzip file)
+    # after its checksum was published
     damaged = dataset["folder"] / FILES[3]
-    data = bytearray(damaged.read_bytes())
-    data[-5] ^= 0xFF
-    damaged.write_bytes(bytes(data))
+    data = bytearray(gzip.decompress(damaged.read_bytes()))
+    data[-1] ^= 0x01
+    damaged.write_bytes(gzip.compress(bytes(data)))
     with pytest.raises(DownloadError) as caught:
         load_mnist(cache_dir=cache, mirrors=[dataset["base"]], checksums=dataset["checksums"])
     message = str(caught.value)
     assert f"no mirror delivered {FILES[3]}" in message
-    assert "checksum mismatch (sha256 " + hashlib.sha256(bytes(data)).hexdigest() in message
+    got = hashlib.sha256(bytes(data)).hexdigest()
+    assert f"checksum mismatch: the sha256 of its uncompressed content is {got}" in message
     # the three good files are kept; the bad one and no temporary file is left
     assert cache_listing(cache) == sorted(f"mnist/{name}" for name in FILES[:3])
 
@@ -297,7 +299,7 @@ def test_all_mirrors_down_names_files_and_folder(tmp_path):
 def test_offline_without_cache_download_false(tmp_path):
     cache = tmp_path / "cache"
     with pytest.raises(FileNotFoundError) as caught:
-        load_fashion_mnist(cache_dir=cache, download=False)
+        load_fashion_mnist(cache_dir=cache, download=False, system_dirs=())
     message = str(caught.value)
     assert message.startswith("Fashion-MNIST is not in the cache and download=False.")
     for name in FILES:
@@ -305,6 +307,7 @@ def test_offline_without_cache_download_false(tmp_path):
     for mirror in DATASETS["fashion-mnist"]["mirrors"]:
         assert mirror in message
     assert f"  {cache / 'fashion-mnist'}\n" in message
+    assert "apt-get install dataset-fashion-mnist" in message
     assert not cache.exists()  # nothing is created when nothing is downloaded
 
 
@@ -315,6 +318,109 @@ def test_only_missing_files_are_downloaded(dataset, tmp_path):
     dataset["requests"].clear()
     fetch("mnist", cache_dir=cache, mirrors=[dataset["base"]], checksums=dataset["checksums"])
     assert dataset["requests"] == [f"/data/{FILES[1]}"]
+
+
+# ---------------------------------------------------------- copies found without download
+
+
+def write_copy(folder: Path, arrays: dict[str, np.ndarray], *, compress) -> None:
+    """Write a set into ``folder``; ``compress(raw)`` gives the bytes of each .gz file."""
+    folder.mkdir(parents=True)
+    for name, array in arrays.items():
+        (folder / name).write_bytes(compress(idx_bytes(array)))
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+
+
+def test_recompressed_system_copy_is_read_in_place(dataset, tmp_path):
+    # a packager's copy: the same content, compressed at another level with another header,
+    # so the .gz bytes differ from the published ones but the content checksums match
+    system = tmp_path / "usr-share" / "fashion-mnist"
+    write_copy(system, dataset["arrays"], compress=lambda raw: gzip.compress(raw, 1, mtime=7))
+    assert all(
+        (system / n).read_bytes() != (dataset["folder"] / n).read_bytes() for n in FILES
+    )
+    before = snapshot(system)
+    cache = tmp_path / "cache"
+    X_train, y_train, _, y_test = load_fashion_mnist(
+        cache_dir=cache, checksums=dataset["checksums"], system_dirs=[system], download=False
+    )
+    np.testing.assert_array_equal(y_train, dataset["arrays"][FILES[1]])
+    np.testing.assert_array_equal(y_test, dataset["arrays"][FILES[3]])
+    paths = fetch("fashion-mnist", cache_dir=cache, checksums=dataset["checksums"],
+                  system_dirs=[system], download=False)
+    assert all(path.parent == system for path in paths.values()), paths
+    assert snapshot(system) == before  # read in place: not written, not even touched
+    assert not cache.exists()  # and nothing copied into the cache
+    assert dataset["requests"] == []
+
+
+def test_cached_copy_comes_before_the_system_copy(dataset, tmp_path):
+    cache = tmp_path / "cache"
+    fetch("mnist", cache_dir=cache, mirrors=[dataset["base"]], checksums=dataset["checksums"])
+    system = tmp_path / "system"
+    write_copy(system, dataset["arrays"], compress=gzip.compress)
+    paths = fetch("mnist", cache_dir=cache, checksums=dataset["checksums"], system_dirs=[system])
+    assert all(path.parent == cache / "mnist" for path in paths.values())
+
+
+def test_uncompressed_files_are_accepted(dataset, tmp_path):
+    folder = tmp_path / "cache" / "mnist"
+    folder.mkdir(parents=True)
+    for name, array in dataset["arrays"].items():
+        (folder / name.removesuffix(".gz")).write_bytes(idx_bytes(array))
+    _, y_train, _, _ = load_mnist(
+        cache_dir=tmp_path / "cache", checksums=dataset["checksums"], download=False
+    )
+    np.testing.assert_array_equal(y_train, dataset["arrays"][FILES[1]])
+
+
+def test_damaged_system_copy_is_passed_over_with_its_reason(dataset, tmp_path):
+    arrays = dict(dataset["arrays"])
+    labels = arrays[FILES[1]].copy()
+    labels[0] = (labels[0] + 1) % 10  # one wrong label: still valid IDX and valid gzip
+    arrays[FILES[1]] = labels
+    system = tmp_path / "system"
+    write_copy(system, arrays, compress=gzip.compress)
+    cache = tmp_path / "cache"
+    with pytest.raises(FileNotFoundError) as caught:
+        load_mnist(cache_dir=cache, checksums=dataset["checksums"], system_dirs=[system],
+                   download=False)
+    message = str(caught.value)
+    assert f"  {FILES[1]}\n" in message and f"  {FILES[0]}\n" not in message, message
+    assert f"Also found, and not used:\n  {system / FILES[1]}: checksum mismatch" in message
+    # with a mirror, only the damaged file is downloaded, into the cache
+    paths = fetch("mnist", cache_dir=cache, mirrors=[dataset["base"]],
+                  checksums=dataset["checksums"], system_dirs=[system])
+    assert dataset["requests"] == [f"/data/{FILES[1]}"]
+    assert paths[FILES[1]] == cache / "mnist" / FILES[1]
+    assert paths[FILES[0]] == system / FILES[0]
+
+
+DEBIAN = Path("/usr/share/datasets/fashion-mnist")
+DEBIAN_MD5SUMS = Path("/var/lib/dpkg/info/dataset-fashion-mnist.md5sums")
+
+
+@pytest.mark.skipif(
+    not DEBIAN_MD5SUMS.is_file(), reason="Debian's dataset-fashion-mnist is not installed"
+)
+def test_debian_copy_is_recompressed_but_faithful():
+    # What Debian installed is what its package recorded...
+    recorded = dict(
+        reversed(line.split(maxsplit=1)) for line in DEBIAN_MD5SUMS.read_text().splitlines()
+    )
+    for name in FILES:
+        data = (DEBIAN / name).read_bytes()
+        assert hashlib.md5(data).hexdigest() == recorded[f"usr/share/datasets/fashion-mnist/{name}"]
+    # ...its .gz files differ from the published ones (md5 of the train images in Zalando's
+    # README: 8d4fb7e6c68d591d4c3dfef9ec88bf0d)...
+    train_images = (DEBIAN / FILES[0]).read_bytes()
+    assert hashlib.md5(train_images).hexdigest() != "8d4fb7e6c68d591d4c3dfef9ec88bf0d"
+    # ...and their content is the original: the loader's content checksums accept them.
+    paths = fetch("fashion-mnist", cache_dir=Path("/nonexistent-cache"), download=False)
+    assert all(path.parent == DEBIAN for path in paths.values())
 
 
 # ---------------------------------------------------------------------- argument checks
@@ -337,6 +443,7 @@ def test_builtin_checksum_table_is_well_formed():
         ({"mirrors": "http://127.0.0.1/"}, TypeError, "mirrors must be a sequence"),
         ({"mirrors": []}, ValueError, "at least one base URL"),
         ({"timeout": 0}, ValueError, "timeout"),
+        ({"system_dirs": "/usr/share"}, TypeError, "system_dirs must be a sequence"),
         ({"dtype": np.uint8}, TypeError, "dtype must be float32 or float64"),
     ],
 )
