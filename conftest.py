@@ -23,7 +23,10 @@ ways that matter here. This file closes the gaps:
 Also, what a block prints is captured instead of flooding the terminal (a figure
 block prints a whole SVG); a failing block shows it, shortened, as "Captured
 stdout call". And a continuation block runs once, in the namespace the block
-before it left, instead of re-running the whole chain (see _BlockRunner).
+before it left, instead of re-running the whole chain (see _BlockRunner). The
+namespace a block leaves behind is kept as ``item.block_namespace``, so that a
+fixture named in the fence (```` ```{.python fixture:name} ````) can check, in its
+teardown, a result the block computed without the block showing any test code.
 
 It is the top-level conftest, not docs/conftest.py, because the same parser must
 apply to every file pytest-markdown-docs collects (docs/ pages and the docstrings
@@ -185,6 +188,7 @@ class _BlockRunner:
     def __init__(self, runner, sink: list[tuple[str, str]]) -> None:
         self._runner = runner
         self._sink = sink
+        self.namespace: dict | None = None  # what the block left behind, pass or fail
 
     def runtest(self, test, args, **kwargs):
         global _last_passed
@@ -203,6 +207,7 @@ class _BlockRunner:
             rest = "\n" * done.count("\n") + test.source[len(done) :]
             to_run = dataclasses.replace(test, source=rest)
         out, err = io.StringIO(), io.StringIO()
+        self.namespace = namespace
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 result = self._runner.runtest(to_run, namespace, **kwargs)
@@ -220,10 +225,11 @@ def pytest_runtest_call(item: pytest.Item):
     if not isinstance(item, MarkdownInlinePythonItem):
         return (yield)
     sink: list[tuple[str, str]] = []
-    item.runner = _BlockRunner(item.runner, sink)
+    item.runner = runner = _BlockRunner(item.runner, sink)
     try:
         return (yield)
     finally:
+        item.block_namespace = runner.namespace
         for name in ("stdout", "stderr"):
             text = "".join(chunk for stream, chunk in sink if stream == name)
             if text:

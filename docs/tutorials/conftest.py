@@ -1,36 +1,145 @@
 """Fixtures for the tutorial pages whose code needs data that is not bundled with mynn.
 
-A fence written ```` ```{.python fixture:mnist_data} ```` receives MNIST as
-``(X_train, y_train, X_test, y_test)`` from the cache; ``fashion_mnist_data`` does the same
-for Fashion-MNIST. Neither downloads anything: when the files are not cached the block is
-skipped, and the skip reason (shown by ``pytest -rs``) names the folder and the command that
-fills it. Run ``python -m mynn.mnist`` once on a machine with internet access to run them.
+The MNIST page's training blocks call the loaders as a reader would. Their fences name a
+fixture (```` ```{.python fixture:fashion_mnist_result} ````), which the page does not show:
+
+- before the block, it makes sure the data can be read without a download (from the cache
+  or from a system folder such as Debian's ``/usr/share/datasets/fashion-mnist``). Where it
+  cannot, the block is skipped with the reason (shown by ``pytest -rs``), except under CI
+  (``CI=true``), where ``.ci/run`` installs Debian's ``dataset-fashion-mnist`` and a skipped
+  Fashion-MNIST block would hide a broken set-up: there it fails instead;
+- after the block, it compares the ``test_accuracy`` the block computed with the result
+  committed in ``docs/tutorials/mnist-results.json`` (the page's results table is rendered from
+  that file when the site is built) and reports both at the end of the test run. With
+  ``MYNN_RECORD_RESULTS=1`` it writes the fresh result into the file instead.
 """
 
 from __future__ import annotations
 
+import datetime
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from mynn.mnist import DATASETS, default_cache_dir, load_fashion_mnist, load_mnist
+from mynn.mnist import DATASETS, fetch
+
+RESULTS = Path(__file__).with_name("mnist-results.json")
+
+# How far a fresh test accuracy may lie from the committed one: the "tolerance" entry of the
+# results file, 0.006 in accuracy (0.6 points, 60 of the 10,000 test images). Training 7,035 float32 Adam steps is not bit-for-bit
+# portable: BLAS kernels round matrix products differently, and the rounding differences grow
+# over the steps. Measured on one machine (2026-11-30) with the page's settings: 89.17% under
+# OpenBLAS's Haswell kernel, 89.35% under its Prescott kernel (0.18 points apart); over the
+# last three epochs the accuracy moved by up to 0.25 points. Without the learning-rate decay
+# the two kernels ended 0.58 points apart (88.45% and 89.03%), which is why the page decays
+# the rate. 0.6 points is about three times the measured spread. The target (88%) is asserted
+# in the block itself.
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+RECORD = os.environ.get("MYNN_RECORD_RESULTS") == "1"
+_reports: list[str] = []
 
 
-def _cached(loader, key: str):
+def _require(key: str) -> None:
+    """Skip (fail under CI, for Fashion-MNIST) unless ``key`` is readable with no download."""
     try:
-        return loader(download=False)
-    except FileNotFoundError:
-        pytest.skip(
-            f"{DATASETS[key]['title']} is not cached in {default_cache_dir() / key}; "
-            f"run `python -m mynn.mnist {key}` with internet access to download it."
+        fetch(key, download=False)
+    except FileNotFoundError as error:
+        first_line = str(error).splitlines()[0]
+        reason = (
+            f"{first_line} (and no system copy); `python -m mynn.mnist {key}` downloads it, "
+            "the error of the loader says where to put the files by hand"
         )
+        if IN_CI and DATASETS[key]["system_package"]:
+            pytest.fail(
+                f"CI must run this block: .ci/run installs {DATASETS[key]['system_package']}.\n"
+                + reason,
+                pytrace=False,
+            )
+        pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def mnist_data():
-    """MNIST from the cache, or a skip with the reason."""
-    return _cached(load_mnist, "mnist")
+def _result_fixture(key: str, request: pytest.FixtureRequest):
+    _require(key)
+    yield
+    namespace = getattr(request.node, "block_namespace", None) or {}
+    accuracy = namespace.get("test_accuracy")
+    if accuracy is None:  # the block failed before computing it; its failure says why
+        return
+    accuracy = float(accuracy)
+    results = json.loads(RESULTS.read_text(encoding="utf-8"))
+    title = DATASETS[key]["title"]
+    if RECORD:
+        results[key] = _measurement(accuracy, namespace)
+        _write_atomically(RESULTS, json.dumps(results, indent=2) + "\n")
+        _reports.append(f"{title}: test accuracy {accuracy:.4f}, recorded in {RESULTS.name}")
+        return
+    committed = results.get(key)
+    if committed is None:
+        _reports.append(
+            f"{title}: test accuracy {accuracy:.4f}; no committed result to compare with "
+            f"(run with MYNN_RECORD_RESULTS=1 to record it in {RESULTS.name})"
+        )
+        return
+    expected, tolerance = committed["test_accuracy"], results["tolerance"]
+    _reports.append(
+        f"{title}: test accuracy {accuracy:.4f}, committed {expected:.4f} "
+        f"(difference {accuracy - expected:+.4f}, tolerance {tolerance})"
+    )
+    assert abs(accuracy - expected) <= tolerance, (
+        f"{title}: the block reached a test accuracy of {accuracy:.4f}, but "
+        f"{RESULTS.name} says {expected:.4f} (tolerance {tolerance}). If mynn changed on "
+        "purpose, record the new result with MYNN_RECORD_RESULTS=1 and commit the file."
+    )
 
 
-@pytest.fixture(scope="session")
-def fashion_mnist_data():
-    """Fashion-MNIST from the cache, or a skip with the reason."""
-    return _cached(load_fashion_mnist, "fashion-mnist")
+def _measurement(accuracy: float, namespace: dict) -> dict:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # optional: it only names the BLAS in the record
+        threadpool_info = list
+    blas = next((lib for lib in threadpool_info() if lib["user_api"] == "blas"), {})
+    return {
+        "test_accuracy": round(accuracy, 6),
+        "epochs": len(namespace["history"]["loss"]),
+        "recorded": datetime.date.today().isoformat(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "machine": platform.machine(),
+        "blas": f"{blas.get('internal_api', '?')} {blas.get('version', '?')} "
+        f"{blas.get('architecture', '?')} kernel, {blas.get('num_threads', '?')} thread(s)",
+    }
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def fashion_mnist_result(request):
+    """Fashion-MNIST readable without a download, and the block's accuracy checked after it."""
+    yield from _result_fixture("fashion-mnist", request)
+
+
+@pytest.fixture
+def mnist_result(request):
+    """MNIST readable without a download, and the block's accuracy checked after it."""
+    yield from _result_fixture("mnist", request)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _reports:
+        terminalreporter.section("MNIST page results")
+        for line in _reports:
+            terminalreporter.write_line(line)
