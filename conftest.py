@@ -23,8 +23,8 @@ ways that matter here. This file closes the gaps:
 5. A page whose YAML front matter lists ``requires: [torch]`` needs that package: without it,
    each of its blocks is skipped with the reason, and under ``CI=true`` (where .ci/run installs
    every optional package) it fails instead. The site build reads the same list
-   (hooks/requires.py). The ``torch`` fixture does the same for tests, and mynn/bridge.py,
-   which cannot be imported without torch, is only collected where torch is installed.
+   (hooks/requires.py). A test marked ``@pytest.mark.requires("torch")`` is treated the same,
+   and mynn/bridge.py, which cannot be imported without torch, is only collected with it.
 
 Also, what a block prints is captured instead of flooding the terminal (a figure
 block prints a whole SVG); a failing block shows it, shortened, as "Captured
@@ -284,35 +284,42 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 if importlib.util.find_spec("torch") is None:
     # Importing mynn/bridge.py raises ImportError without torch (by design), so its docstring
-    # examples are collected only where torch is installed; tests/test_bridge.py fails in CI
-    # without it.
+    # examples are collected only where torch is installed; CI installs torch, and the tests
+    # marked requires("torch") fail there without it.
     collect_ignore = ["mynn/bridge.py"]
-
 
 # How to install each optional package, for the skip reasons.
 INSTALL_HINTS = {
     "torch": (
-        "install a CPU build: `pip install torch==2.13.0` where the package index serves it "
-        "(as on mynn's CI machines), else `pip install torch --index-url "
-        "https://download.pytorch.org/whl/cpu` (a plain `pip install torch` on Linux "
-        "downloads a CUDA build of several GB)"
+        "install a CPU build: `pip install torch --index-url "
+        "https://download.pytorch.org/whl/cpu` (a plain `pip install torch` on Linux is a "
+        "CUDA build of several GB), or `pip install torch==2.13.0` where the package index "
+        "serves the CPU build, as on mynn's CI machines"
     ),
 }
 
 
-def require_package(name: str, needed_by: str):
-    """Import the optional package ``name``, or skip the test that needs it.
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "requires(*packages): the test needs these optional packages; it is skipped without "
+        "them, and fails under CI=true",
+    )
+
+
+def require_packages(names) -> None:
+    """Skip the running test if an optional package in ``names`` is not installed.
 
     Under ``CI=true`` a missing package is a failure instead: .ci/run installs every optional
     package, so a skip there would hide tests that never ran.
     """
-    if importlib.util.find_spec(name) is None:
-        hint = INSTALL_HINTS.get(name, f"install it with `pip install {name}`")
-        reason = f"{needed_by} needs {name}, which is not installed; {hint}"
-        if IN_CI:
-            pytest.fail(f"{reason} (CI=true: .ci/run installs it, so this is an error)", pytrace=False)
-        pytest.skip(reason)
-    return importlib.import_module(name)
+    for name in names:
+        if importlib.util.find_spec(name) is None:
+            hint = INSTALL_HINTS.get(name, f"install it with `pip install {name}`")
+            reason = f"{name} is not installed; {hint}"
+            if IN_CI:
+                pytest.fail(f"{reason} (CI=true: .ci/run installs it, so this is an error)", pytrace=False)
+            pytest.skip(reason)
 
 
 @functools.cache
@@ -324,16 +331,12 @@ def page_requires(path: Path) -> tuple[str, ...]:
     end = text.find("\n---\n", 4)
     meta = yaml.safe_load(text[4:end]) if end > 0 else None
     requires = meta.get("requires", []) if isinstance(meta, dict) else []
-    return tuple(requires)
+    return (requires,) if isinstance(requires, str) else tuple(requires)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if isinstance(item, MarkdownInlinePythonItem) and item.path.suffix == ".md":
-        for name in page_requires(item.path):
-            require_package(name, item.path.relative_to(item.config.rootpath).as_posix())
-
-
-@pytest.fixture(scope="session")
-def torch():
-    """PyTorch for the tests of mynn.bridge: a skip without it (a failure under CI=true)."""
-    return require_package("torch", "this test of mynn.bridge")
+        require_packages(page_requires(item.path))
+    marker = item.get_closest_marker("requires")
+    if marker is not None:
+        require_packages(marker.args)

@@ -40,7 +40,8 @@ from .layers import Dense, Dropout, Layer
 from .model import Model
 from .optimizers import SGD, Adagrad, Adam, Optimizer, RMSProp
 
-INSTALL_HINT = (
+# How to install PyTorch for the bridge: part of the ImportError raised without it.
+_INSTALL_HINT = (
     "The bridge runs on the CPU, so a CPU build of PyTorch is all it needs:\n"
     "    pip install torch --index-url https://download.pytorch.org/whl/cpu\n"
     "A plain `pip install torch` on Linux downloads a CUDA build of several GB instead.\n"
@@ -48,14 +49,13 @@ INSTALL_HINT = (
     "tested on), `pip install torch==2.13.0` is enough: 2.13.0 is the version the bridge\n"
     "is tested with."
 )
-"""How to install PyTorch for the bridge; part of the ImportError raised without it."""
 
 try:
     import torch
     from torch import nn
 except ImportError as error:  # torch is optional: only this module needs it
     raise ImportError(
-        f"mynn.bridge needs PyTorch, which could not be imported ({error}).\n{INSTALL_HINT}",
+        f"mynn.bridge needs PyTorch, which could not be imported ({error}).\n{_INSTALL_HINT}",
         name="torch",
     ) from error
 
@@ -112,7 +112,7 @@ def to_torch(model: Model, *, logits: bool = False) -> nn.Sequential:
         >>> X = np.random.default_rng(0).normal(size=(5, 4))
         >>> with torch.no_grad():
         ...     torch_output = module(torch.from_numpy(X)).numpy()
-        >>> bool(np.abs(torch_output - model.forward(X)).max() < 1e-15)
+        >>> bool(np.abs(torch_output - model.forward(X)).max() < 1e-12)
         True
     """
     if not isinstance(model, Model):
@@ -329,7 +329,8 @@ class InverseTimeDecay(torch.optim.lr_scheduler.LRScheduler):
 def _torch_counterpart(optimizer: Optimizer):
     kind = type(optimizer)
     if kind is SGD:
-        return torch.optim.SGD, {"momentum": optimizer.momentum}, {"momentum": "momentum_buffer"}
+        buffers = {"momentum": "momentum_buffer"} if optimizer.momentum else {}
+        return torch.optim.SGD, {"momentum": optimizer.momentum}, buffers
     if kind is Adagrad:
         return torch.optim.Adagrad, {"eps": optimizer.epsilon}, {"cache": "sum"}
     if kind is RMSProp:
@@ -395,23 +396,11 @@ def to_torch_optimizer(
         >>> _ = model.train(X, y, epochs=3, verbose=0)  # three mynn steps
         >>> module = to_torch(model)
         >>> optimizer, scheduler = to_torch_optimizer(model, module)
-        >>> optimizer
-        Adam (
-        Parameter Group 0
-            amsgrad: False
-            betas: (0.9, 0.999)
-            capturable: False
-            decoupled_weight_decay: False
-            differentiable: False
-            eps: 1e-07
-            foreach: None
-            fused: None
-            initial_lr: 0.1
-            lr: 0.09708737864077671
-            maximize: False
-            weight_decay: 0.0
-        )
-        >>> float(optimizer.state[module[0].weight]["step"])
+        >>> type(optimizer).__name__, optimizer.param_groups[0]["eps"]
+        ('Adam', 1e-07)
+        >>> optimizer.param_groups[0]["lr"] == model.optimizer.current_learning_rate  # 0.1 / 1.03
+        True
+        >>> float(optimizer.state[module[0].weight]["step"])  # Adam's bias correction goes on
         3.0
     """
     if not isinstance(model, Model):
@@ -431,22 +420,19 @@ def to_torch_optimizer(
         if not isinstance(layer, Dense):
             continue
         _check_linear(module, index, layer)
-        for kind, l1, l2 in (
-            ("weight", layer.weight_regularizer_l1, layer.weight_regularizer_l2),
-            ("bias", layer.bias_regularizer_l1, layer.bias_regularizer_l2),
+        for torch_name, mynn_name, l1, l2 in (
+            ("weight", "weights", layer.weight_regularizer_l1, layer.weight_regularizer_l2),
+            ("bias", "biases", layer.bias_regularizer_l1, layer.bias_regularizer_l2),
         ):
             if l1:
                 raise ValueError(
                     f"layer {index}, {layer!r}, has an L1 penalty, which torch optimizers "
-                    f"cannot apply; add l1 * {kind}.abs().sum() to the torch loss instead. "
-                    f"Received: {kind}_regularizer_l1={l1!r}"
+                    f"cannot apply; add l1 * {torch_name}.abs().sum() to the torch loss "
+                    f"instead. Received: {torch_name}_regularizer_l1={l1!r}"
                 )
-            name, value = (
-                (f"{index}.weights", layer.weights)
-                if kind == "weight"
-                else (f"{index}.biases", layer.biases)
-            )
-            pairs.append((name, value, getattr(module[index], kind), 2 * l2))
+            parameter = getattr(module[index], torch_name)
+            value = getattr(layer, mynn_name)
+            pairs.append((f"{index}.{mynn_name}", value, parameter, 2 * l2))
 
     groups: dict[float, list] = {}
     for _, _, parameter, weight_decay in pairs:
@@ -468,8 +454,6 @@ def to_torch_optimizer(
         buffers = mynn_optimizer.state.get(name, {})
         entry = {}
         for mynn_key, torch_key in state_keys.items():
-            if mynn_key == "momentum" and torch_class is torch.optim.SGD and not mynn_optimizer.momentum:
-                continue
             array = buffers.get(mynn_key)
             if array is None or array.shape != value.shape:
                 array = np.zeros_like(value)

@@ -1,12 +1,12 @@
 """mynn.bridge: networks and optimizers moved to PyTorch and back.
 
-The tests that need PyTorch take the ``torch`` fixture (conftest.py): without torch they are
-skipped, under CI=true they fail. The first two tests run without it.
+The tests marked ``needs_torch`` are skipped without PyTorch, and fail under CI=true
+(conftest.py). The first two tests run without it.
 """
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import subprocess
 import sys
 
@@ -32,6 +32,13 @@ from mynn import (
 )
 from mynn.layers import Layer
 
+if importlib.util.find_spec("torch") is not None:
+    import torch
+
+    from mynn import bridge
+
+needs_torch = pytest.mark.requires("torch")
+
 DTYPES = [np.float32, np.float64]
 # One mynn layer of each supported kind with the torch module it must become.
 LAYERS = [
@@ -50,11 +57,6 @@ def tolerance(dtype) -> float:
     # The same formulas, computed by numpy (BLAS) and by PyTorch's kernels, which may sum
     # in another order: a few units in the last place, on values of order 1.
     return 1e-12 if dtype == np.float64 else 1e-5
-
-
-@pytest.fixture(scope="module")
-def bridge(torch):
-    return importlib.import_module("mynn.bridge")
 
 
 # --- torch stays optional -----------------------------------------------------------------
@@ -98,7 +100,8 @@ def test_without_torch_the_bridge_says_how_to_install_a_cpu_build():
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("name, make, expected", LAYERS, ids=[row[0] for row in LAYERS])
-def test_each_layer_computes_the_same_forward_and_backward(bridge, torch, name, make, expected, dtype):
+@needs_torch
+def test_each_layer_computes_the_same_forward_and_backward(name, make, expected, dtype):
     layer = make(dtype)
     module = bridge.to_torch(Model([layer]))[0]
     assert repr(module) == expected
@@ -133,7 +136,8 @@ def every_layer_model(dtype) -> Model:
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-def test_round_trip_from_mynn(bridge, torch, dtype):
+@needs_torch
+def test_round_trip_from_mynn(dtype):
     model = every_layer_model(dtype)
     module = bridge.to_torch(model)
     back = bridge.from_torch(module)
@@ -156,7 +160,8 @@ def test_round_trip_from_mynn(bridge, torch, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-def test_round_trip_from_torch(bridge, torch, dtype):
+@needs_torch
+def test_round_trip_from_torch(dtype):
     nn = torch.nn
     torch_dtype = {np.float32: torch.float32, np.float64: torch.float64}[dtype]
     generator = torch.Generator().manual_seed(0)
@@ -185,7 +190,8 @@ def test_round_trip_from_torch(bridge, torch, dtype):
     np.testing.assert_allclose(model.forward(X), torch_output, rtol=0, atol=tolerance(dtype))
 
 
-def test_copies_share_no_memory_and_leave_torch_random_state_alone(bridge, torch):
+@needs_torch
+def test_copies_share_no_memory_and_leave_torch_random_state_alone():
     model = Model([Dense(3, 2, rng=0)])
     before = torch.random.get_rng_state()
     module = bridge.to_torch(model)
@@ -198,7 +204,8 @@ def test_copies_share_no_memory_and_leave_torch_random_state_alone(bridge, torch
     assert not torch.equal(module[0].bias.detach(), torch.from_numpy(back.layers[0].biases))
 
 
-def test_gradients_of_a_network_agree(bridge, torch):
+@needs_torch
+def test_gradients_of_a_network_agree():
     model = Model([Dense(5, 7, rng=0), Tanh(), Dense(7, 3, rng=1), Softmax()])
     model.set_loss(CategoricalCrossentropy())
     rng = np.random.default_rng(0)
@@ -218,7 +225,8 @@ def test_gradients_of_a_network_agree(bridge, torch):
         )
 
 
-def test_logits_leaves_out_a_final_sigmoid_or_softmax(bridge, torch):
+@needs_torch
+def test_logits_leaves_out_a_final_sigmoid_or_softmax():
     for last in (Sigmoid(), Softmax()):
         module = bridge.to_torch(Model([Dense(2, 1 + isinstance(last, Softmax), rng=0), last]), logits=True)
         assert [type(m).__name__ for m in module] == ["Linear"]
@@ -234,7 +242,8 @@ class Square(Layer):
         return inputs**2
 
 
-def test_to_torch_errors_name_the_culprit(bridge, torch):
+@needs_torch
+def test_to_torch_errors_name_the_culprit():
     with pytest.raises(TypeError, match=r"model must be a mynn Model\. Received: model=\[\]"):
         bridge.to_torch([])
     with pytest.raises(TypeError, match=r"cannot convert layer 1, Square\(\): it has no torch"):
@@ -243,7 +252,8 @@ def test_to_torch_errors_name_the_culprit(bridge, torch):
         bridge.to_torch(Model([Dense(2, 2, rng=0)]), logits="yes")
 
 
-def test_from_torch_errors_name_the_module(bridge, torch):
+@needs_torch
+def test_from_torch_errors_name_the_module():
     nn = torch.nn
     with pytest.raises(TypeError, match=r"Sequential\. Received: module=Linear"):
         bridge.from_torch(nn.Linear(2, 2))
@@ -296,7 +306,7 @@ def mynn_step(model, X, y) -> None:
     model.optimizer.step(model.parameters())
 
 
-def continue_in_torch(bridge, torch, model, X, y, steps: int) -> float:
+def continue_in_torch(model, X, y, steps: int) -> float:
     """Take ``steps`` more steps in mynn and, from the same start, in torch; the largest gap."""
     module = bridge.to_torch(model, logits=True)
     optimizer, scheduler = bridge.to_torch_optimizer(model, module)
@@ -326,25 +336,27 @@ def data(dtype=np.float64):
 
 @pytest.mark.parametrize("mynn_steps", [0, 6])
 @pytest.mark.parametrize("name", OPTIMIZERS)
-def test_torch_continues_the_trajectory_in_float64(bridge, torch, name, mynn_steps):
+@needs_torch
+def test_torch_continues_the_trajectory_in_float64(name, mynn_steps):
     X, y = data()
     model = classifier(OPTIMIZERS[name])
     for _ in range(mynn_steps):
         mynn_step(model, X, y)
     moved = np.abs(model.layers[0].weights - classifier(OPTIMIZERS[name]).layers[0].weights).max()
-    gap = continue_in_torch(bridge, torch, model, X, y, steps=25)
+    gap = continue_in_torch(model, X, y, steps=25)
     assert gap < 1e-10, (name, gap)
     trained = np.abs(model.layers[0].weights - classifier(OPTIMIZERS[name]).layers[0].weights).max()
     assert trained > moved + 0.01, (name, moved, trained)  # the steps went somewhere
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
-def test_torch_continues_the_trajectory_with_l2_and_in_float32(bridge, torch, name):
+@needs_torch
+def test_torch_continues_the_trajectory_with_l2_and_in_float32(name):
     X, y = data()
     model = classifier(OPTIMIZERS[name], l2=1e-3)
     for _ in range(6):
         mynn_step(model, X, y)
-    assert continue_in_torch(bridge, torch, model, X, y, steps=25) < 1e-10, name
+    assert continue_in_torch(model, X, y, steps=25) < 1e-10, name
 
     X32, y32 = data(np.float32)
     model = classifier(OPTIMIZERS[name], dtype=np.float32)
@@ -352,10 +364,11 @@ def test_torch_continues_the_trajectory_with_l2_and_in_float32(bridge, torch, na
         mynn_step(model, X32, y32)
     # float32 rounds at ~6e-8 per operation; over 25 steps of two libraries' kernels the
     # weights (of order 1) drift apart by a few 1e-7 (measured up to 6e-7): 1e-5 allows 15x.
-    assert continue_in_torch(bridge, torch, model, X32, y32, steps=25) < 1e-5, name
+    assert continue_in_torch(model, X32, y32, steps=25) < 1e-5, name
 
 
-def test_state_is_carried_over(bridge, torch):
+@needs_torch
+def test_state_is_carried_over():
     X, y = data()
     model = classifier(lambda: Adam(learning_rate=0.02, decay=0.05))
     for _ in range(4):
@@ -373,13 +386,15 @@ def test_state_is_carried_over(bridge, torch):
     assert not torch.equal(state["exp_avg"], torch.from_numpy(mynn_state["momentum"].T.copy()))
 
 
-def test_l2_becomes_weight_decay_of_twice_the_factor(bridge, torch):
+@needs_torch
+def test_l2_becomes_weight_decay_of_twice_the_factor():
     model = classifier(lambda: SGD(0.1), l2=1e-3)
     optimizer, _ = bridge.to_torch_optimizer(model, bridge.to_torch(model, logits=True))
     assert sorted(group["weight_decay"] for group in optimizer.param_groups) == [0.0, 1e-3, 2e-3, 4e-3]
 
 
-def test_plain_torch_momentum_drifts_under_decay(bridge, torch):
+@needs_torch
+def test_plain_torch_momentum_drifts_under_decay():
     """Why InverseTimeDecay rescales momentum buffers: without it the runs part."""
     X, y = data()
     model = classifier(lambda: SGD(learning_rate=0.5, momentum=0.9, decay=0.1))
@@ -396,7 +411,8 @@ def test_plain_torch_momentum_drifts_under_decay(bridge, torch):
     assert gap > 0.01, gap
 
 
-def test_inverse_time_decay_gives_mynns_rates(bridge, torch):
+@needs_torch
+def test_inverse_time_decay_gives_mynns_rates():
     parameter = torch.zeros(1, requires_grad=True)
     optimizer = torch.optim.SGD([parameter], lr=0.3)
     scheduler = bridge.InverseTimeDecay(optimizer, 0.07, iterations=5)
@@ -414,7 +430,8 @@ def test_inverse_time_decay_gives_mynns_rates(bridge, torch):
         bridge.InverseTimeDecay(optimizer, 0.1, iterations=1.5)
 
 
-def test_to_torch_optimizer_errors(bridge, torch):
+@needs_torch
+def test_to_torch_optimizer_errors():
     module = bridge.to_torch(classifier(lambda: SGD(0.1)), logits=True)
     bare = Model([Dense(5, 8, rng=0), Tanh(), Dense(8, 3, rng=1)])
     with pytest.raises(ValueError, match="no optimizer"):
