@@ -323,6 +323,7 @@ def _assert_math_typeset(page, name: str) -> None:
         ("", False, False),
         ("concepts/neuron/", True, False),
         ("concepts/activation-functions/", True, True),
+        ("pytorch/", True, False),
     ],
 )
 def test_browser(browser_context, site_url, path, has_math, has_figure):
