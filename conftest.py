@@ -318,7 +318,8 @@ def require_packages(names) -> None:
             hint = INSTALL_HINTS.get(name, f"install it with `pip install {name}`")
             reason = f"{name} is not installed; {hint}"
             if IN_CI:
-                pytest.fail(f"{reason} (CI=true: .ci/run installs it, so this is an error)", pytrace=False)
+                reason += " (CI=true: .ci/run installs it, so this is an error)"
+                pytest.fail(reason, pytrace=False)
             pytest.skip(reason)
 
 
