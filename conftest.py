@@ -20,6 +20,12 @@ ways that matter here. This file closes the gaps:
    the directive itself, so such a fence is not collected (the source is tested
    where it lives). Snippet lines mixed with code are a collection error.
 
+5. A page whose YAML front matter lists ``requires: [torch]`` needs that package: without it,
+   each of its blocks is skipped with the reason, and under ``CI=true`` (where .ci/run installs
+   every optional package) it fails instead. The site build reads the same list
+   (hooks/requires.py). A test marked ``@pytest.mark.requires("torch")`` is treated the same,
+   and mynn/bridge.py, which cannot be imported without torch, is only collected with it.
+
 Also, what a block prints is captured instead of flooding the terminal (a figure
 block prints a whole SVG); a failing block shows it, shortened, as "Captured
 stdout call". And a continuation block runs once, in the namespace the block
@@ -47,14 +53,22 @@ import os
 # This must be set before numpy is first imported; mkdocs builds started by the tests inherit it.
 # Results are the same either way; benchmarks/ measures speed on its own terms.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# PyTorch (the bridge's tests and docs/pytorch.md) reads its thread count from OMP_NUM_THREADS
+# when it is imported. Its OpenMP threads wait by spinning: on a loaded 2-core machine the
+# digits network's Adam steps ran 25-60x slower with two threads than with one (measured).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import contextlib
 import dataclasses
+import functools
+import importlib
+import importlib.util
 import io
 import re
 from pathlib import Path
 
 import pytest
+import yaml
 from markdown_it import MarkdownIt
 from mdit_py_plugins.admon import admon_plugin
 from pytest_markdown_docs.plugin import MarkdownInlinePythonItem, parse_superfences_block_info
@@ -268,3 +282,68 @@ def docs_python_fences() -> list[dict]:
                     }
                 )
     return fences
+
+
+# --- optional packages: pages and tests that need them ------------------------------------
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+if importlib.util.find_spec("torch") is None:
+    # Importing mynn/bridge.py raises ImportError without torch (by design), so its docstring
+    # examples are collected only where torch is installed; CI installs torch, and the tests
+    # marked requires("torch") fail there without it.
+    collect_ignore = ["mynn/bridge.py"]
+
+# How to install each optional package, for the skip reasons.
+INSTALL_HINTS = {
+    "torch": (
+        "install a CPU build: `pip install torch --index-url "
+        "https://download.pytorch.org/whl/cpu` (a plain `pip install torch` on Linux is a "
+        "CUDA build of several GB), or `pip install torch==2.13.0` where the package index "
+        "serves the CPU build, as on mynn's CI machines"
+    ),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "requires(*packages): the test needs these optional packages; it is skipped without "
+        "them, and fails under CI=true",
+    )
+
+
+def require_packages(names) -> None:
+    """Skip the running test if an optional package in ``names`` is not installed.
+
+    Under ``CI=true`` a missing package is a failure instead: .ci/run installs every optional
+    package, so a skip there would hide tests that never ran.
+    """
+    for name in names:
+        if importlib.util.find_spec(name) is None:
+            hint = INSTALL_HINTS.get(name, f"install it with `pip install {name}`")
+            reason = f"{name} is not installed; {hint}"
+            if IN_CI:
+                reason += " (CI=true: .ci/run installs it, so this is an error)"
+                pytest.fail(reason, pytrace=False)
+            pytest.skip(reason)
+
+
+@functools.cache
+def page_requires(path: Path) -> tuple[str, ...]:
+    """The packages a page's YAML front matter lists under ``requires`` (none without it)."""
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---\n"):
+        return ()
+    end = text.find("\n---\n", 4)
+    meta = yaml.safe_load(text[4:end]) if end > 0 else None
+    requires = meta.get("requires", []) if isinstance(meta, dict) else []
+    return (requires,) if isinstance(requires, str) else tuple(requires)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if isinstance(item, MarkdownInlinePythonItem) and item.path.suffix == ".md":
+        require_packages(page_requires(item.path))
+    marker = item.get_closest_marker("requires")
+    if marker is not None:
+        require_packages(marker.args)
