@@ -3,6 +3,8 @@ hard-code what they should read, and say what is wrong in words a learner can ac
 
 import math
 import re
+import subprocess
+import sys
 import textwrap
 import threading
 import time
@@ -13,7 +15,7 @@ import pytest
 
 import mynn.exercises
 from mynn.exercises import EXERCISES, Exercise, ExerciseError, check
-from mynn.exercises.running import Printed, Runner
+from mynn.exercises.running import Printed
 
 SEEDS = range(200)
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -430,3 +432,479 @@ def test_the_chapters_solutions_pass_on_200_seeds(name):
 def test_right_answers_written_another_way_pass(name):
     for answer in [EXERCISES[name].reference, *ANOTHER_WAY[name]]:
         assert not failing_seeds(name, answer, range(25)), answer.__name__
+
+
+# --- known mistakes ------------------------------------------------------------------------------
+
+
+def _mistake_id(case) -> str:
+    name, index = case
+    return f"{name}-{EXERCISES[name].mistakes[index][0].__name__}"
+
+
+MISTAKES = [(name, i) for name, ex in sorted(EXERCISES.items()) for i in range(len(ex.mistakes))]
+
+
+@pytest.mark.parametrize("case", MISTAKES, ids=_mistake_id)
+def test_known_mistake_is_rejected_with_its_hint(case):
+    name, index = case
+    wrong, hint = EXERCISES[name].mistakes[index]
+    alone = 0
+    for seed in range(10):
+        with pytest.raises(ExerciseError) as caught:
+            check(name, wrong, rng=seed)
+        message = str(caught.value)
+        assert hint in message, message
+        alone += f"\nLikely mistake: {hint}.\n" in message
+    # on some trials two mistakes give the same result and both hints show; never on all
+    assert alone, f"{name}: the hint never comes alone: {hint}"
+
+
+def test_the_known_mistakes_number_129():
+    counts = {name: len(exercise.mistakes) for name, exercise in EXERCISES.items()}
+    assert sum(counts.values()) == 129 and min(counts.values()) >= 3, counts
+
+
+# --- what a message says, class by class -------------------------------------------------------
+
+X = np.array([[1.0, -2.0, 3.0], [-4.0, 5.0, 0.5]])
+AGAIN = 'To run these trials again: check("fixed", {}, rng=0); this trial\'s inputs are the ' \
+    "error's .inputs."
+
+
+def fixed(reference, returns="array", parts=(), mistakes=(), **inputs):
+    """An exercise whose one trial always has the same inputs (``x=X`` unless given)."""
+    inputs = inputs or {"x": X}
+
+    def make_inputs(rng, trial):
+        return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
+
+    return Exercise("fixed", "a fixed trial", make_inputs, reference, returns, parts, mistakes)
+
+
+def message(exercise, answer, **options) -> str:
+    with pytest.raises(ExerciseError) as caught:
+        check(exercise, answer, trials=1, rng=0, **options)
+    return str(caught.value)
+
+
+def relu_reference(x):
+    return np.maximum(x, 0)
+
+
+def absolute(x):
+    return np.abs(x)
+
+
+RELU = fixed(relu_reference, mistakes=((absolute, "negative inputs must become 0"),))
+MEAN_SQUARE = fixed(lambda x: float(np.mean(x**2)), "number")
+
+
+def test_message_values_differ_with_a_known_mistake():
+    assert message(RELU, absolute) == "\n".join([
+        "fixed, trial 1 of 1 (x of shape (2, 3)):",
+        "2 of 6 entries differ; the first at index [0, 1]: expected 0, received 2",
+        "largest absolute error 4 at [1, 0]",
+        "expected: [[1 0 3] [0 5 0.5]]",
+        "received: [[1 2 3] [4 5 0.5]]",
+        "Likely mistake: negative inputs must become 0.",
+        AGAIN.format("absolute"),
+    ])
+
+
+def test_message_number_differs_and_numbers_show_the_digits_that_differ():
+    def off_by_a_millionth(x):
+        return float(np.mean(x**2)) * (1 + 1e-6)
+
+    lines = message(MEAN_SQUARE, off_by_a_millionth).splitlines()
+    assert lines[1] == (
+        "expected 9.20833, received 9.20834 (absolute error 9.2e-06, relative error 1e-06)"
+    )
+
+
+def test_message_float32_answer():
+    def in_float32(x):
+        return np.mean(x.astype(np.float32) ** 2)
+
+    lines = message(MEAN_SQUARE, in_float32).splitlines()
+    assert lines[1:3] == [
+        "the answer is float32 but the inputs are float64, and mynn keeps the dtype of the data: "
+        "compute in float64 (no astype(float32) or dtype=float32); float32 keeps about 7 "
+        "significant digits",
+        "float32 put it off by up to 3.5e-08 relative",
+    ]
+    # an array in float32 is rejected even where float32 happens to hold the values exactly
+    assert message(RELU, lambda x: np.maximum(x, 0).astype(np.float32)).splitlines()[1] == (
+        lines[1]
+    )
+
+
+def test_message_rounding_of_a_python_float():
+    def rounded_through_float32(x):
+        return float(np.float32(np.mean(x**2)))
+
+    assert message(MEAN_SQUARE, rounded_through_float32).splitlines()[1:3] == [
+        "expected 9.2083333, received 9.208333 (absolute error 3.2e-07, relative error 3.5e-08)",
+        "an error this small is rounding: was the result rounded, or computed in float32 (about "
+        "7 significant digits)? Compute in float64 and return it as it is",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("exercise", "answer", "line"),
+    [
+        (MEAN_SQUARE, lambda x: "9.21",
+         "expected a number, received the str '9.21': return the value, not its text"),
+        (MEAN_SQUARE, lambda x: None, "expected a number, received None: is a `return` missing?"),
+        (MEAN_SQUARE, lambda x: np.mean(x**2, axis=1),
+         "expected a number, received a numpy array of shape (2,): the answer is one number"),
+        (MEAN_SQUARE, lambda x: np.array(np.mean(x**2)),
+         "expected a number, received a numpy array of shape (): float(...) turns a "
+         "one-element array into a number"),
+        (MEAN_SQUARE, lambda x: True, "expected a number, received the bool True"),
+        (RELU, lambda x: np.maximum(x, 0).tolist(),
+         "expected a numpy array of float64, received a list of 2: build it with numpy "
+         "operations or np.array(...)"),
+        (RELU, lambda x: 1.0,
+         "expected a numpy array of float64, received the number 1"),
+        (RELU, lambda x: np.maximum(x, 0).astype(int),
+         "expected float64 numbers, received int64: were they built from Python ints (0 rather "
+         "than 0.0), or made with astype(int)?"),
+        (fixed(lambda n: 2 * n, "count", n=3), lambda n: n * 2.0,
+         "expected an integer, received the float 6.0: a count is an int (use // rather than /, "
+         "or int(...))"),
+        (fixed(lambda x: np.argmax(x, axis=1), "indices"),
+         lambda x: np.argmax(x, axis=1).astype(float),
+         "expected integer class indices, received an array of float64"),
+    ],
+)
+def test_message_wrong_type(exercise, answer, line):
+    assert message(exercise, answer).splitlines()[1] == line
+
+
+def test_message_wrong_shape_names_a_transpose():
+    assert message(RELU, lambda x: np.maximum(x, 0).T).splitlines()[1] == (
+        "expected shape (2, 3), received (3, 2): the transpose"
+    )
+
+
+PAIR = fixed(lambda x: (x * 2, x + 1), parts=("double", "plus_one"))
+
+
+def test_message_says_which_element_of_a_tuple_is_wrong():
+    lines = message(PAIR, lambda x: (x * 2, x + 2)).splitlines()
+    assert lines[1:3] == [
+        "element plus_one (2 of 2) is wrong; double is right",
+        "plus_one: 6 of 6 entries differ; the first at index [0, 0]: expected 2, received 3",
+    ]
+    assert message(PAIR, lambda x: (x * 3, x + 2)).splitlines()[1] == (
+        "elements double (1 of 2) and plus_one (2 of 2) are wrong"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "line"),
+    [
+        (lambda x: [x * 2, x + 1], "expected a tuple of 2 (double, plus_one), received a list of "
+         "2: `return double, plus_one` returns a tuple"),
+        (lambda x: x * 2, "expected a tuple of 2 (double, plus_one), received a numpy array of "
+         "shape (2, 3): return all of them, `return double, plus_one`"),
+        (lambda x: (x * 2,), "expected a tuple of 2 (double, plus_one), received a tuple of 1"),
+    ],
+)
+def test_message_tuple_of_the_wrong_kind(answer, line):
+    assert message(PAIR, answer).splitlines()[1] == line
+
+
+def test_message_nan_and_inf_with_the_warnings_numpy_gave():
+    def overflows(x):
+        e = np.exp(1000 * x)
+        return e / e
+
+    lines = message(RELU, overflows).splitlines()
+    assert lines[1:4] == [
+        "received nan at 5 of 6 entries (the first at [0, 0]) where finite numbers were expected",
+        "NaN and inf usually come from np.exp overflowing on a large input (above about 709), a "
+        "log of 0, or a division 0/0",
+        "your function warned: RuntimeWarning: overflow encountered in exp; "
+        "RuntimeWarning: invalid value encountered in divide",
+    ]
+
+
+def test_message_an_exception_names_the_line_of_the_answer():
+    def raises(x):
+        return x @ x
+
+    assert message(RELU, raises).splitlines()[1] == (
+        "your function raised ValueError: matmul: Input operand 1 has a mismatch in its core "
+        "dimension 0, with gufunc signature (n?,k),(k,m?)->(n?,m?) (size 2 is different from 3) "
+        "(line " + str(raises.__code__.co_firstlineno + 1) + ": return x @ x)"
+    )
+
+
+def test_message_an_input_changed_in_place():
+    def mutates(x):
+        x[x < 0] = 0
+        return x
+
+    assert message(RELU, mutates).splitlines()[1] == (
+        "your function changed its input 'x' in place; leave the inputs alone and return a new "
+        "array: `x -= ...`, `x *= ...` and `x[...] = ...` change the array itself, so write "
+        "`x = x - ...` or work on x.copy()"
+    )
+
+
+def test_message_names_the_seed_that_draws_the_same_trials_again():
+    def wrong(x):
+        return np.abs(x)
+
+    with pytest.raises(ExerciseError) as caught:
+        check("relu", wrong)  # fresh inputs: the message gives their seed
+    seed = int(re.search(r'check\("relu", wrong, rng=(\d+)\)', str(caught.value)).group(1))
+    with pytest.raises(ExerciseError) as again:
+        check("relu", wrong, rng=seed)
+    assert str(again.value) == str(caught.value)
+    np.testing.assert_array_equal(again.value.inputs["x"], caught.value.inputs["x"])
+    np.testing.assert_array_equal(again.value.received, np.abs(caught.value.inputs["x"]))
+    np.testing.assert_array_equal(again.value.expected, np.maximum(caught.value.inputs["x"], 0))
+
+
+def test_message_of_two_mistakes_that_agree_on_the_trial():
+    def double(x):
+        return 2 * x
+
+    def twice(x):
+        return x + x
+
+    exercise = fixed(relu_reference, mistakes=((double, "one"), (twice, "two")))
+    assert "\nLikely mistake, one of: one; or two.\n" in message(exercise, double)
+
+
+# --- time limit and printed output ---------------------------------------------------------------
+
+
+def endless(x):
+    while True:
+        pass
+
+
+def test_an_endless_answer_fails_at_the_time_limit_and_is_stopped():
+    outcome = {}
+
+    def run():
+        outcome["message"] = message(RELU, endless, time_limit=0.2)
+
+    # a guard so that a broken time limit fails this test instead of hanging the suite
+    judge = threading.Thread(target=run, daemon=True)
+    judge.start()
+    judge.join(60)
+    assert not judge.is_alive(), "check() did not come back from an endless answer"
+    assert outcome["message"].splitlines()[1:] == [
+        "your function did not return within the time limit of 0.2 s: an endless loop? (a while "
+        "loop whose condition never turns false, a counter never updated; if it is only slow, "
+        "pass a larger time_limit)",
+        AGAIN.format("endless"),
+    ]
+
+
+def test_an_answer_stuck_in_one_long_call_is_reported_as_still_running(monkeypatch):
+    monkeypatch.setattr(mynn.exercises.running, "STOP_GRACE", 0.05)
+
+    def sleeps(x):
+        time.sleep(1.0)  # one C call: nothing can interrupt it from another thread
+
+    lines = message(RELU, sleeps, time_limit=0.1).splitlines()
+    assert lines[2] == (
+        "it could not be stopped and is still running in the background; restart Python if that "
+        "slows things down"
+    )
+
+
+def test_the_time_limit_works_from_a_thread_other_than_the_main_one():
+    found = []
+    judge = threading.Thread(target=lambda: found.append(message(RELU, endless, time_limit=0.1)))
+    judge.start()
+    judge.join(60)
+    assert "did not return within the time limit of 0.1 s" in found[0]
+
+
+def chatty_wrong(x):
+    for step in range(20_000):
+        print("step", step)
+    return np.abs(x)
+
+
+def test_printed_output_is_shortened_and_shown_before_the_verdict(capsys):
+    text = message(RELU, chatty_wrong)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == (
+        "--- printed by your function: 20,000 lines, the first 10 and the last 5 shown ---"
+    )
+    assert printed[1:11] == [f"step {i}" for i in range(10)]
+    assert printed[11] == "... 19,985 lines not shown ..."
+    assert printed[12:] == [
+        *(f"step {i}" for i in range(19_995, 20_000)),
+        "--- end of what your function printed ---",
+    ]
+    assert "\nYour function printed 20,000 lines (shown above, shortened).\n" in text
+
+
+def test_a_chatty_answer_shows_its_verdict_last_in_a_terminal():
+    # in a fresh Python, printed output and the traceback going to one stream
+    program = textwrap.dedent(
+        """
+        import numpy as np
+        from mynn.exercises import check
+
+        def relu(x):
+            for step in range(20_000):
+                print("step", step)
+            return np.abs(x)
+
+        check("relu", relu, rng=0)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, timeout=120, check=False,
+    )
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1 and len(lines) < 40, result.stdout[-2000:]
+    assert lines[-1] == 'To run these trials again: check("relu", relu, rng=0); this trial\'s ' \
+        "inputs are the error's .inputs."
+    assert lines[-2] == "Your function printed 20,000 lines (shown above, shortened)."
+    verdict = [i for i, line in enumerate(lines) if line.startswith("mynn.exercises.ExerciseError")]
+    assert verdict and lines[verdict[0]].endswith("relu, trial 1 of 5 (x of shape (4, 4)):")
+    assert lines.index("--- end of what your function printed ---") < verdict[0]
+
+
+def test_a_right_chatty_answer_says_so_in_its_verdict(capsys):
+    def relu(x):
+        print("computing")
+        return np.maximum(x, 0)
+
+    verdict = check("relu", relu, trials=3, rng=0)
+    assert verdict == (
+        "relu: correct on 3 random inputs; your function printed 3 lines (shown above)"
+    )
+    assert capsys.readouterr().out.splitlines() == [
+        "--- printed by your function: 3 lines ---", "computing", "computing", "computing",
+        "--- end of what your function printed ---",
+    ]
+
+
+def test_printed_keeps_its_memory_bounded():
+    printed = Printed(head=2, tail=2, width=5)
+    printed.write("x" * 1_000_000)  # one endless line
+    printed.write("\nabcdefgh\n")
+    assert printed.lines == 2 and printed.head == ["xxxxx [...]", "abcde [...]"]
+
+
+# --- arguments -----------------------------------------------------------------------------------
+
+
+def test_unknown_exercise_not_a_function_and_bad_options():
+    with pytest.raises(KeyError, match="no exercise 'sigmoid_derivate'.*Did you mean "
+                       "'sigmoid_derivative'\\? Received: name='sigmoid_derivate'"):
+        check("sigmoid_derivate", lambda x: x)
+    with pytest.raises(TypeError, match=r"function must be your answer, a callable such as relu "
+                       r"\(not relu\(x\)\)\. Received: function=array"):
+        check("relu", np.zeros(3))
+    with pytest.raises(ValueError, match="trials must be a positive integer. Received: trials=0"):
+        check("relu", relu_reference, trials=0)
+    with pytest.raises(ValueError, match=r"time_limit must be a finite number in \(0, inf\]"):
+        check("relu", relu_reference, time_limit=0)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+        check("relu", relu_reference, rng="seed")
+    with pytest.raises(ValueError, match="returns must be one of"):
+        Exercise("x", "task", lambda rng, trial: {}, lambda: 0, returns="float")
+
+
+def test_a_generator_gives_the_draws_and_no_seed_line():
+    generator = np.random.default_rng(3)
+    with pytest.raises(ExerciseError) as caught:
+        check("relu", absolute, rng=generator)
+    assert "To run these trials again" not in str(caught.value)
+
+
+# --- what the trials draw ------------------------------------------------------------------------
+
+
+def draws(name, seeds=range(50), trials=5):
+    exercise = EXERCISES[name]
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        yield [exercise.make_inputs(rng, trial) for trial in range(trials)]
+
+
+def test_two_trials_in_a_row_never_share_a_shape_or_a_count():
+    # (chain_rule and chain_rule_square take numbers only, drawn anew on every trial)
+    for name in sorted(set(EXERCISES) - {"chain_rule", "chain_rule_square"}):
+        for trials in draws(name):
+            sizes = [
+                tuple(np.shape(v) if isinstance(v, np.ndarray) else v for v in inputs.values()
+                      if isinstance(v, (np.ndarray, int)))
+                for inputs in trials
+            ]
+            assert all(a != b for a, b in zip(sizes, sizes[1:])), (name, sizes)
+
+
+def test_hyper_parameters_change_on_every_trial():
+    for name, keys in {
+        "gradient_descent_step": ["learning_rate"],
+        "gradient_descent_steps": ["learning_rate"],
+        "decayed_learning_rate": ["learning_rate", "decay"],
+        "momentum_step": ["learning_rate", "momentum"],
+        "adam_step": ["learning_rate", "beta_1", "beta_2", "epsilon"],
+    }.items():
+        for trials in draws(name):
+            for key in keys:
+                values = [inputs[key] for inputs in trials]
+                assert len(set(values)) == len(values), (name, key, values)
+
+
+def test_edge_cases_are_drawn():
+    for name in ("relu", "relu_backward", "sigmoid_derivative"):
+        key = {"relu": "x", "relu_backward": "inputs", "sigmoid_derivative": "x"}[name]
+        for trials in draws(name):
+            for inputs in trials:  # exact zeros at ReLU's kink, and both signs
+                x = inputs[key]
+                assert (x == 0).any() and (x > 0).any() and (x < 0).any(), name
+    for trials in draws("predicted_classes"):
+        for inputs in trials:  # a tie for the largest probability in some row
+            p = inputs["probabilities"]
+            assert ((p == p.max(axis=1, keepdims=True)).sum(axis=1) > 1).any()
+    for trials in draws("softmax"):
+        ordinary, extreme = trials[0]["x"], trials[1]["x"]
+        assert np.abs(ordinary).max() < 100
+        spread = extreme.max(axis=1) - extreme.min(axis=1)
+        assert extreme.max() > 709 and extreme.min() < -709 and spread.max() > 1418
+
+
+# --- the references agree with mynn --------------------------------------------------------------
+
+
+def test_the_optimizer_references_agree_with_mynn():
+    from mynn.optimizers import SGD, Adam
+
+    rng = np.random.default_rng(0)
+    gradients = rng.normal(size=(4, 3))
+    adam = Adam(learning_rate=0.01, epsilon=1e-3, beta_1=0.8, beta_2=0.95)
+    sgd = SGD(learning_rate=0.1, decay=0.5, momentum=0.7)
+    w_adam, w_sgd = np.ones(3), np.ones(3)
+    mine_adam, m, v = np.ones(3), np.zeros(3), np.zeros(3)
+    mine_sgd, velocity = np.ones(3), np.zeros(3)
+    for t, grad in enumerate(gradients, start=1):
+        rate = EXERCISES["decayed_learning_rate"].reference(0.1, 0.5, t - 1)
+        assert rate == sgd.current_learning_rate
+        adam.step([("w", w_adam, grad)])
+        sgd.step([("w", w_sgd, grad)])
+        mine_adam, m, v = EXERCISES["adam_step"].reference(
+            mine_adam, grad, m, v, t, 0.01, 0.8, 0.95, 1e-3
+        )
+        mine_sgd, velocity = EXERCISES["momentum_step"].reference(
+            mine_sgd, grad, velocity, rate, 0.7
+        )
+    # mynn arranges Adam's arithmetic differently (see Adam._update): a few roundings apart
+    np.testing.assert_allclose(w_adam, mine_adam, rtol=1e-12)
+    np.testing.assert_array_equal(w_sgd, mine_sgd)

@@ -38,11 +38,12 @@ Examples:
     >>> try:
     ...     check("bias_gradient", bias_gradient, rng=0)
     ... except AssertionError as error:
-    ...     print(error)
-    bias_gradient, trial 1 of 5 (dvalues of shape (2, 3)):
-    expected shape (3,), received (2,)
+    ...     print(error)  # doctest: +NORMALIZE_WHITESPACE
+    bias_gradient, trial 1 of 5 (dvalues of shape (4, 3)):
+    expected shape (3,), received (4,)
     Likely mistake: sum over the samples (axis=0), one number per neuron, not over the neurons.
-    Run these trials again with check("bias_gradient", bias_gradient, rng=0); the error's .inputs holds this trial's inputs.
+    To run these trials again: check("bias_gradient", bias_gradient, rng=0); this trial's
+    inputs are the error's .inputs.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ from .catalogue import EXERCISES
 from .engine import Exercise, ExerciseError, run
 
 __all__ = ["ExerciseError", "Exercise", "EXERCISES", "check"]
+
+ExerciseError.__module__ = __name__  # a traceback names it mynn.exercises.ExerciseError
 
 
 def _exercise(name) -> Exercise:

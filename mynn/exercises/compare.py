@@ -154,7 +154,8 @@ def _nonfinite(received: np.ndarray, expected: np.ndarray) -> list[str]:
             found.append(name)
             continue
         first = _index(int(np.flatnonzero(mask)[0]), received.shape)
-        found.append(f"{name} at {int(mask.sum())} of {received.size} entries (the first at {first})")
+        count = int(mask.sum())
+        found.append(f"{name} at {count} of {received.size} entries (the first at {first})")
     return [
         f"received {' and '.join(found)} where finite numbers were expected",
         "NaN and inf usually come from np.exp overflowing on a large input (above about 709), "
@@ -235,8 +236,9 @@ def _single(received, expected, kind: str) -> list[str]:
             lines.append("the values are right: return them as integers, as np.argmax does")
         elif np.issubdtype(received.dtype, np.floating) and kind != "indices":
             off = np.abs(np.asarray(received, dtype=np.float64) - expected)
-            scale = np.maximum(np.abs(expected), ATOL)
-            lines.append(f"it is off by up to {np.max(off / scale):.2g} relative")
+            worst = np.max(off / np.maximum(np.abs(expected), ATOL))
+            if worst > 0:
+                lines.append(f"{received.dtype} put it off by up to {worst:.2g} relative")
         return lines
     received = np.asarray(received, dtype=np.float64 if kind != "indices" else None)
     lines = _nonfinite(received.astype(np.float64), expected.astype(np.float64))
@@ -261,14 +263,17 @@ def differences(received, expected, kind: str, parts: tuple[str, ...] = ()) -> l
         >>> import numpy as np
         >>> differences(np.array([1.0, 2.0]), np.array([1.0, 2.0]), "array")
         []
-        >>> for line in differences(np.array([1.0, 2.5, 3.0]), np.array([1.0, 2.0, 3.0]), "array"):
+        >>> received, expected = np.array([1.0, 2.5, 3.0]), np.array([1.0, 2.0, 3.0])
+        >>> for line in differences(received, expected, "array"):
         ...     print(line)
         1 of 3 entries differ; the first at index [1]: expected 2, received 2.5
         largest absolute error 0.5 at [1]; largest relative error 0.25 at [1]
-        expected: [1. 2. 3.]
-        received: [1. 2.5 3. ]
-        >>> differences([1.0, 2.0], (1.0, 2.0), "number", parts=("a", "b"))
-        ['expected a tuple of 2 (a, b), received a list of 2']
+        expected: [1 2 3]
+        received: [1 2.5 3]
+        >>> for line in differences((1.0, 2.5), (1.0, 2.0), "number", parts=("a", "b")):
+        ...     print(line)
+        element b (2 of 2) is wrong; a is right
+        b: expected 2, received 2.5 (absolute error 0.5, relative error 0.25)
     """
     if not parts:
         return _single(received, expected, kind)

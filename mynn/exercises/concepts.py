@@ -185,7 +185,8 @@ def layer_forward() -> Exercise:
         "array",
         mistakes=(
             (no_bias, "the biases are missing: add b, one per neuron, to every row"),
-            (bias_per_sample, "b holds one bias per neuron (a column of the output): add b as it is"),
+            (bias_per_sample, "b holds one bias per neuron (a column of the output): add b as "
+             "it is"),
             (transposed_weights, "W already has the shape (n, m): X @ W, no transpose"),
             (weights_first, SAMPLES_ARE_ROWS.format("X @ W")),
         ),
@@ -197,7 +198,7 @@ def layer_forward() -> Exercise:
 
 def relu() -> Exercise:
     def inputs(rng, trial):
-        shape = (size(rng, trial, 1, 8), size(rng, trial, 2, 8))
+        shape = (size(rng, trial, 1, 8), size(rng, trial, 3, 8))
         return {"x": with_zeros(rng, rng.normal(size=shape))}
 
     def reference(x):
@@ -229,7 +230,8 @@ def relu() -> Exercise:
         "array",
         mistakes=(
             (absolute_value, "negative inputs must become 0, not positive"),
-            (negatives_kept, "keep the positive inputs and set the negative ones to 0: max, not min"),
+            (negatives_kept, "keep the positive inputs and set the negative ones to 0: max, "
+             "not min"),
             (mask_only, "return the values where x > 0 (and 0 elsewhere), not the mask x > 0"),
             (capped, "ReLU has no upper limit: np.maximum(x, 0), or np.clip(x, 0, None)"),
             (largest_along_axis, "np.max(x, 0) is the largest entry along axis 0; "
@@ -242,7 +244,7 @@ def relu() -> Exercise:
 
 def sigmoid_derivative() -> Exercise:
     def inputs(rng, trial):
-        shape = (size(rng, trial, 1, 8), size(rng, trial, 2, 8))
+        shape = (size(rng, trial, 1, 8), size(rng, trial, 3, 8))
         return {"x": with_zeros(rng, rng.normal(size=shape) * log_uniform(rng, 0.5, 10))}
 
     def reference(x):
@@ -586,7 +588,8 @@ def accuracy() -> Exercise:
     def inputs(rng, trial):
         probabilities = probabilities_with_ties(rng, trial)
         k, c = probabilities.shape
-        labels = np.where(rng.random(k) < 0.5, np.argmax(probabilities, axis=1), rng.integers(0, c, k))
+        predicted = np.argmax(probabilities, axis=1)
+        labels = np.where(rng.random(k) < 0.5, predicted, rng.integers(0, c, k))
         rows = rng.permutation(k)
         labels[rows[0]] = np.argmax(probabilities[rows[0]])  # at least one right answer
         if k > 1:  # and one wrong

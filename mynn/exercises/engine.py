@@ -226,7 +226,7 @@ def run(
         shortened = ", shortened" if printed.lines > len(printed.head) + len(printed.tail) else ""
         note = f"your function printed {printed.lines:,} lines (shown above{shortened})"
     if failure is None:
-        verdict = f"{exercise.name}: correct on {trials} random inputs"
+        verdict = f"{exercise.name}: correct on {trials} random input{'s' * (trials != 1)}"
         return f"{verdict}; {note}" if shown else verdict
     message = [
         f"{exercise.name}, trial {failure.trial + 1} of {trials} ({_describe(failure.inputs)}):",

@@ -44,12 +44,13 @@ def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
 
 
 def with_zeros(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
-    """``x`` with about a quarter of its entries set to exactly 0: at least one, never all."""
-    keep = x.flat[rng.integers(x.size)]
+    """``x`` with about a quarter of its entries set to exactly 0 and, in any case, at least one
+    zero, one positive and one negative entry (``x`` needs 3 entries or more)."""
     x[rng.random(x.shape) < 0.25] = 0.0
-    x.flat[rng.integers(x.size)] = 0.0
-    if not x.any():
-        x.flat[rng.integers(x.size)] = keep if keep else 1.0
+    zero, positive, negative = rng.choice(x.size, size=3, replace=False)
+    x.flat[zero] = 0.0
+    x.flat[positive] = abs(x.flat[positive]) + 0.1
+    x.flat[negative] = -abs(x.flat[negative]) - 0.1
     return x
 
 

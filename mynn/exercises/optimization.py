@@ -115,7 +115,8 @@ def gradient_descent_steps() -> Exercise:
             (uphill, "step AGAINST the gradient: subtract it"),
             (one_step_too_many, "one step too many: for _ in range(steps) runs exactly `steps` "
              "steps"),
-            (one_step_too_few, "one step too few: for _ in range(steps) runs exactly `steps` steps"),
+            (one_step_too_few, "one step too few: for _ in range(steps) runs exactly `steps` "
+             "steps"),
             (gradient_not_updated, "compute the gradient again at the new w on every step"),
             (the_minimum, "return where the steps end, not the minimum 3 they head for"),
             (gradient_of_w_squared, "the gradient of (w - 3)**2 is 2 * (w - 3), not 2 * w"),
@@ -336,7 +337,7 @@ def inputs_gradient() -> Exercise:
 
 def relu_backward() -> Exercise:
     def inputs(rng, trial):
-        shape = (size(rng, trial, 1, 8), size(rng, trial, 2, 8))
+        shape = (size(rng, trial, 1, 8), size(rng, trial, 3, 8))
         inputs = with_zeros(rng, rng.normal(size=shape))
         return {"dvalues": rng.normal(size=shape), "inputs": inputs}
 

@@ -66,8 +66,8 @@ class Outcome:
 class Printed(io.TextIOBase):
     """A text stream that keeps the first and last lines written to it and counts the rest.
 
-    Its memory stays bounded however much is printed, and [render][mynn.exercises.running.Printed.render]
-    shows it as a short block.
+    Its memory stays bounded however much is printed, and
+    [render][mynn.exercises.running.Printed.render] shows it as a short block.
 
     Examples:
         >>> printed = Printed(head=2, tail=1)
@@ -134,7 +134,11 @@ class Printed(io.TextIOBase):
             middle = []
         body = [*self.head, *middle, *self.tail]
         return "\n".join(
-            [f"--- printed by your function: {header} ---", *body, "--- end of what your function printed ---"]
+            [
+                f"--- printed by your function: {header} ---",
+                *body,
+                "--- end of what your function printed ---",
+            ]
         )
 
 
@@ -196,7 +200,8 @@ class Runner:
 
     Examples:
         >>> with Runner(lambda x: x + 1, time_limit=1.0) as runner:
-        ...     runner.call({"x": 1})
+        ...     outcome = runner.call({"x": 1})
+        >>> outcome
         Outcome(status='returned', value=2, error=None, stopped=True, warnings=[])
         >>> def endless():
         ...     while True:
@@ -241,7 +246,9 @@ class Runner:
         """Call the answer with ``inputs`` as keyword arguments and wait for its outcome."""
         worker = self._worker
         if worker is None:
-            raise RuntimeError("call() needs a Runner entered with `with`, and a worker that did not time out")
+            raise RuntimeError(
+                "call() needs a Runner entered with `with` whose worker did not run out of time"
+            )
         seen = len(self._warnings)
         # the caller's context (numpy's errstate lives in it) goes with the call
         worker.jobs.put((contextvars.copy_context(), self.function, inputs))
