@@ -468,8 +468,7 @@ def test_the_known_mistakes_number_129():
 # --- what a message says, class by class -------------------------------------------------------
 
 X = np.array([[1.0, -2.0, 3.0], [-4.0, 5.0, 0.5]])
-AGAIN = 'To run these trials again: check("fixed", {}, rng=0); this trial\'s inputs are the ' \
-    "error's .inputs."
+AGAIN = 'Same trials: check("fixed", {}, rng=0); this trial\'s inputs: error.inputs'
 
 
 def fixed(reference, returns="array", parts=(), mistakes=(), **inputs):
@@ -660,7 +659,7 @@ def test_message_names_the_seed_that_draws_the_same_trials_again():
 
     with pytest.raises(ExerciseError) as caught:
         check("relu", wrong)  # fresh inputs: the message gives their seed
-    seed = int(re.search(r'check\("relu", wrong, rng=(\d+)\)', str(caught.value)).group(1))
+    seed = int(re.search(r'Same trials: check\("relu", wrong, rng=(\d+)\)', str(caught.value))[1])
     with pytest.raises(ExerciseError) as again:
         check("relu", wrong, rng=seed)
     assert str(again.value) == str(caught.value)
@@ -770,8 +769,7 @@ def test_a_chatty_answer_shows_its_verdict_last_in_a_terminal():
     )
     lines = result.stdout.splitlines()
     assert result.returncode == 1 and len(lines) < 40, result.stdout[-2000:]
-    assert lines[-1] == 'To run these trials again: check("relu", relu, rng=0); this trial\'s ' \
-        "inputs are the error's .inputs."
+    assert lines[-1] == 'Same trials: check("relu", relu, rng=0); this trial\'s inputs: error.inputs'
     assert lines[-2] == "Your function printed 20,000 lines (shown above, shortened)."
     verdict = [i for i, line in enumerate(lines) if line.startswith("mynn.exercises.ExerciseError")]
     assert verdict and lines[verdict[0]].endswith("relu, trial 1 of 5 (x of shape (4, 4)):")
@@ -824,7 +822,7 @@ def test_a_generator_gives_the_draws_and_no_seed_line():
     generator = np.random.default_rng(3)
     with pytest.raises(ExerciseError) as caught:
         check("relu", absolute, rng=generator)
-    assert "To run these trials again" not in str(caught.value)
+    assert "Same trials" not in str(caught.value)
 
 
 # --- what the trials draw ------------------------------------------------------------------------

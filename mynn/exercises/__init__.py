@@ -23,8 +23,10 @@ What the checks draw and decide:
 - Each call of an answer has a time limit; what an answer prints is shown, at most 15 lines,
   before the verdict.
 
-The catalogue is in [mynn.exercises.catalogue][], how an answer is judged in
-[mynn.exercises.engine][].
+The exercises themselves are in ``mynn/exercises/concepts.py`` and ``optimization.py``, one
+function each, gathered in ``catalogue.py``; how an answer is judged is in
+[engine][mynn.exercises.engine], [compare][mynn.exercises.compare] and
+[running][mynn.exercises.running], documented below.
 
 Examples:
     >>> import numpy as np
@@ -38,12 +40,11 @@ Examples:
     >>> try:
     ...     check("bias_gradient", bias_gradient, rng=0)
     ... except AssertionError as error:
-    ...     print(error)  # doctest: +NORMALIZE_WHITESPACE
+    ...     print(error)
     bias_gradient, trial 1 of 5 (dvalues of shape (4, 3)):
     expected shape (3,), received (4,)
     Likely mistake: sum over the samples (axis=0), one number per neuron, not over the neurons.
-    To run these trials again: check("bias_gradient", bias_gradient, rng=0); this trial's
-    inputs are the error's .inputs.
+    Same trials: check("bias_gradient", bias_gradient, rng=0); this trial's inputs: error.inputs
 """
 
 from __future__ import annotations

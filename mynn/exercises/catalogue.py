@@ -1,10 +1,9 @@
 """The catalogue: every exercise, by name, in the order of the chapters.
 
-To add an exercise: write the function that builds it in [concepts][mynn.exercises.concepts] or
-[optimization][mynn.exercises.optimization] (its inputs, the right answer, the known mistakes),
-add it below, then give it, in ``tests/test_exercises.py``, an answer that hard-codes something
-and a right answer written another way. A page that asks for it ends its solution with
-``check("name", function)``.
+To add an exercise: write the function that builds it in ``concepts.py`` or ``optimization.py``
+(its inputs, the right answer, the known mistakes), add it below, then give it, in
+``tests/test_exercises.py``, an answer that hard-codes something and a right answer written
+another way. A page that asks for it ends its solution with ``check("name", function)``.
 """
 
 from __future__ import annotations

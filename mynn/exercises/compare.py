@@ -249,7 +249,9 @@ def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def differences(received, expected, kind: str, parts: tuple[str, ...] = ()) -> list[str]:
+def differences(
+    received: object, expected: object, kind: str, parts: tuple[str, ...] = ()
+) -> list[str]:
     """The lines that say how ``received`` differs from ``expected``; ``[]`` if it is right.
 
     Args:
@@ -306,7 +308,7 @@ def differences(received, expected, kind: str, parts: tuple[str, ...] = ()) -> l
     return lines
 
 
-def same(a, b) -> bool:
+def same(a: object, b: object) -> bool:
     """Whether two results agree, within the tolerances (NaN agrees with NaN).
 
     Used to recognise a known mistake in an answer: ``a`` is the answer, ``b`` the mistake's

@@ -245,8 +245,8 @@ def run(
         message.append(note[0].upper() + note[1:] + ".")
     if seed is not None:
         message.append(
-            f'To run these trials again: check("{exercise.name}", {_function_name(function)}, '
-            f"rng={seed}); this trial's inputs are the error's .inputs."
+            f'Same trials: check("{exercise.name}", {_function_name(function)}, rng={seed}); '
+            "this trial's inputs: error.inputs"
         )
     raise ExerciseError(
         "\n".join(message),

@@ -1,6 +1,6 @@
 """What the exercises share: inputs an answer cannot hard-code, and mynn's softmax and sigmoid.
 
-[size][mynn.exercises.helpers.size] draws each size (batch, width, classes) from the lower half
+``size`` draws each size (batch, width, classes) from the lower half
 of its range on even trials and from the upper half on odd ones, so two trials in a row never
 share one and an answer written for one shape fails on the next trial.
 """
