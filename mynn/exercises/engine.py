@@ -1,13 +1,13 @@
 """How an answer is judged: trials on fresh inputs, the first wrong one explained.
 
-[run][mynn.exercises.engine.run] draws the inputs of each trial with the exercise's
-``make_inputs``, computes the right result with its ``reference``, calls the answer through a
-[Runner][mynn.exercises.running.Runner] (time limit, printed output kept short) and stops at the
-first trial where the answer raises, runs out of time, changes its inputs or returns something
-[differences][mynn.exercises.compare.differences] finds wrong. The message then names the trial
-and its inputs, says what differs and, when the answer gives the same result as one of the
-exercise's known mistakes, what to fix.
-"""
+[first_failure][mynn.exercises.engine.first_failure] draws the inputs of each trial with the
+exercise's ``make_inputs``, computes the right result with its ``reference``, calls the answer
+through a [Runner][mynn.exercises.running.Runner] (time limit, printed output kept short) and
+stops at the first trial where the answer raises, runs out of time, changes its inputs or returns
+something [differences][mynn.exercises.compare.differences] finds wrong.
+[run][mynn.exercises.engine.run] turns that into the message: the trial and its inputs, what
+differs and, when the answer gives the same result as one of the exercise's known mistakes, what
+to fix."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import numpy as np
 from .compare import KINDS, differences, same
 from .running import Outcome, Printed, Runner
 
-__all__ = ["Exercise", "ExerciseError", "run"]
+__all__ = ["Exercise", "ExerciseError", "Failure", "first_failure", "run"]
 
 
 class ExerciseError(AssertionError):
@@ -162,7 +162,18 @@ def _function_name(function: Callable) -> str:
 
 
 @dataclass
-class _Failure:
+class Failure:
+    """The first trial an answer got wrong.
+
+    Attributes:
+        trial: Its number, from 0.
+        inputs: Its keyword arguments, as they were before the call.
+        expected: The right result.
+        outcome: What the call gave.
+        lines: What went wrong, in words.
+        hintable: Whether a known mistake may explain it (not for a timeout or a changed input).
+    """
+
     trial: int
     inputs: dict
     expected: object
@@ -190,7 +201,35 @@ def _judge(exercise, function, outcome, time_limit, trial, inputs, originals, ex
         hintable = True
     if not lines:
         return None
-    return _Failure(trial, originals, expected, outcome, lines, hintable)
+    return Failure(trial, originals, expected, outcome, lines, hintable)
+
+
+def first_failure(
+    exercise: Exercise,
+    function: Callable,
+    *,
+    trials: int,
+    generator: np.random.Generator,
+    time_limit: float,
+    printed: Printed | None = None,
+) -> Failure | None:
+    """Run ``function`` on ``trials`` trials of ``exercise``; the first it gets wrong, if any.
+
+    What it prints goes to ``printed``. This decides whether an answer passes;
+    [run][mynn.exercises.engine.run] then reports it.
+    """
+    with Runner(function, time_limit, printed) as runner:
+        for trial in range(trials):
+            inputs = exercise.make_inputs(generator, trial)
+            originals = _copy(inputs)
+            expected = exercise.reference(**_copy(inputs))
+            outcome = runner.call(inputs)
+            failure = _judge(
+                exercise, function, outcome, time_limit, trial, inputs, originals, expected
+            )
+            if failure:
+                return failure
+    return None
 
 
 def run(
@@ -208,18 +247,10 @@ def run(
     shows it so that the same trials can be run again.
     """
     printed = Printed()
-    failure = None
-    with Runner(function, time_limit, printed) as runner:
-        for trial in range(trials):
-            inputs = exercise.make_inputs(generator, trial)
-            originals = _copy(inputs)
-            expected = exercise.reference(**_copy(inputs))
-            outcome = runner.call(inputs)
-            failure = _judge(
-                exercise, function, outcome, time_limit, trial, inputs, originals, expected
-            )
-            if failure:
-                break
+    failure = first_failure(
+        exercise, function, trials=trials, generator=generator, time_limit=time_limit,
+        printed=printed,
+    )
     shown = printed.render()
     if shown:  # before the verdict, so that the verdict is what shows last
         print(shown, flush=True)

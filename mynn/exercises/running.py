@@ -1,20 +1,24 @@
 """Calling a learner's answer: a time limit per call, printed output kept short, warnings noted.
 
-The answer runs in a worker thread while the caller waits for it at most ``time_limit``
-seconds. Why a thread:
+Two ways to stop an answer that runs too long, chosen for each check:
 
-- a signal-based alarm (``signal.setitimer``) works only in the main thread of a POSIX system,
-  so it fails in a notebook's helper threads and on Windows, and it takes over ``SIGALRM``;
-- a separate process needs a function it can pickle (one typed into a notebook is not) and
-  copies of every array;
-- a thread works from any thread on any system and sees the same objects.
+- **An alarm**, in the main thread of a system that has ``signal.setitimer`` (Linux, macOS)
+  and when nothing else uses ``SIGALRM``: the answer runs in the caller's thread and
+  ``SIGALRM`` raises [AnswerStopped][mynn.exercises.running.AnswerStopped] inside it when the
+  time is up, again every 0.1 s until it gives up. This stops endless loops and sleeps alike,
+  leaves nothing running, and costs nothing per call, which matters when the tests run
+  thousands of checks.
+- **A worker thread** everywhere else (a thread other than the main one, Windows, an alarm
+  already in use): the caller waits for the worker at most ``time_limit`` seconds. Python
+  cannot kill a thread, so when the time is up the worker is asked to stop: AnswerStopped is
+  raised inside it (CPython's ``PyThreadState_SetAsyncExc``), which ends an endless Python loop
+  at its next instruction. An answer stuck in one long C call (``time.sleep``, a huge matrix
+  product) only stops when that call returns; the verdict still comes on time, the worker is a
+  daemon thread that never keeps Python from exiting, and
+  [Outcome.stopped][mynn.exercises.running.Outcome] says that it is still running.
 
-Python cannot kill a thread, so when the time is up the worker is asked to stop:
-[AnswerStopped][mynn.exercises.running.AnswerStopped] is raised inside it (CPython's
-``PyThreadState_SetAsyncExc``), which ends an endless Python loop at its next instruction. An
-answer stuck inside one long C call (``time.sleep``, a huge matrix product) is only stopped when
-that call returns; the verdict still comes on time, and the worker, a daemon thread, never keeps
-Python from exiting. [Outcome.stopped][mynn.exercises.running.Outcome] says which happened.
+A separate process could always be killed, but it needs a function it can pickle (one typed
+into a notebook is not) and a copy of every array, and it takes a while to start.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import contextvars
 import ctypes
 import io
 import queue
+import signal
 import threading
 import warnings
 from collections import Counter, deque
@@ -33,7 +38,9 @@ from dataclasses import dataclass, field
 __all__ = ["AnswerStopped", "Outcome", "Printed", "Runner"]
 
 STOP_GRACE = 1.0
-"""Seconds to wait, after the time limit, for the worker to stop."""
+"""Seconds to wait, after the time limit, for a worker thread to stop."""
+RING_AGAIN = 0.1
+"""Seconds between alarms once the time is up, for an answer that catches the first."""
 
 
 class AnswerStopped(BaseException):
@@ -190,13 +197,23 @@ thousands of checks reuse them. A worker whose answer ran out of time is never p
 _idle_lock = threading.Lock()
 
 
-class Runner:
-    """Calls ``function`` in a worker thread, one call at a time, each within ``time_limit``.
+def _alarm_is_free() -> bool:
+    """Whether this thread may use SIGALRM: the main thread, with no other handler or timer."""
+    return (
+        hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN)
+        and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    )
 
-    Use it as a context manager: on entry it takes a worker thread, what is printed goes to
-    ``printed`` and warnings are recorded, not shown, whatever the warning filters say (under
-    ``filterwarnings = error`` they would otherwise become exceptions inside the answer); on exit
-    all three end.
+
+class Runner:
+    """Calls ``function`` one call at a time, each within ``time_limit`` seconds.
+
+    Use it as a context manager: on entry it sets up the alarm or takes a worker thread
+    (``mechanism`` says which), what is printed goes to ``printed``, and warnings are recorded,
+    not shown, whatever the warning filters say (under ``filterwarnings = error`` they would
+    otherwise become exceptions inside the answer); on exit all of it ends.
 
     Examples:
         >>> with Runner(lambda x: x + 1, time_limit=1.0) as runner:
@@ -218,49 +235,88 @@ class Runner:
         self.function = function
         self.time_limit = time_limit
         self.printed = Printed() if printed is None else printed
+        self.mechanism = ""
         self._worker: _Worker | None = None
-        self._redirections = contextlib.ExitStack()
+        self._answering = False
+        self._exit_stack = contextlib.ExitStack()
         self._warnings: list[warnings.WarningMessage] = []
 
     def __enter__(self) -> Runner:
-        with _idle_lock:
-            self._worker = _idle_workers.pop() if _idle_workers else None
-        if self._worker is None:
-            self._worker = _Worker()
         with contextlib.ExitStack() as stack:
+            if _alarm_is_free():
+                self.mechanism = "alarm"
+                previous = signal.signal(signal.SIGALRM, self._ring)
+                stack.callback(signal.signal, signal.SIGALRM, previous)
+                stack.callback(signal.setitimer, signal.ITIMER_REAL, 0)
+            else:
+                self.mechanism = "thread"
+                with _idle_lock:
+                    self._worker = _idle_workers.pop() if _idle_workers else None
+                if self._worker is None:
+                    self._worker = _Worker()
+                stack.callback(self._release_worker)
             self._warnings = stack.enter_context(warnings.catch_warnings(record=True))
             warnings.simplefilter("always")
             stack.enter_context(contextlib.redirect_stdout(self.printed))
             stack.enter_context(contextlib.redirect_stderr(self.printed))
-            self._redirections = stack.pop_all()
+            self._exit_stack = stack.pop_all()
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self._redirections.close()
-        if self._worker is not None:  # None after a call that did not come back
+        self._exit_stack.close()
+
+    def _release_worker(self) -> None:
+        if self._worker is not None:  # None after a call that did not come back in time
             with _idle_lock:
                 _idle_workers.append(self._worker)
             self._worker = None
 
     def call(self, inputs: dict) -> Outcome:
         """Call the answer with ``inputs`` as keyword arguments and wait for its outcome."""
-        worker = self._worker
-        if worker is None:
-            raise RuntimeError(
-                "call() needs a Runner entered with `with` whose worker did not run out of time"
-            )
         seen = len(self._warnings)
+        if self.mechanism == "alarm":
+            outcome = self._call_with_alarm(inputs)
+        elif self.mechanism == "thread" and self._worker is not None:
+            outcome = self._call_in_worker(self._worker, inputs)
+        else:
+            raise RuntimeError(
+                "call() needs a Runner entered with `with` whose answer has not run out of time"
+            )
+        if len(self._warnings) > seen:
+            counts = Counter(f"{w.category.__name__}: {w.message}" for w in self._warnings[seen:])
+            outcome.warnings = [
+                text if n == 1 else f"{text} ({n} times)" for text, n in counts.items()
+            ]
+        return outcome
+
+    def _ring(self, signum, frame) -> None:
+        if self._answering:  # never in the checker's own code, before or after the call
+            raise AnswerStopped
+
+    def _call_with_alarm(self, inputs: dict) -> Outcome:
+        self._answering = True
+        try:
+            signal.setitimer(signal.ITIMER_REAL, self.time_limit, RING_AGAIN)
+            try:
+                value = self.function(**inputs)
+            finally:
+                self._answering = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except AnswerStopped:
+            return Outcome("timed out", stopped=True)
+        except (Exception, SystemExit) as error:  # the learner's code: report what it raised
+            return Outcome("raised", error=error)
+        return Outcome("returned", value=value)
+
+    def _call_in_worker(self, worker: _Worker, inputs: dict) -> Outcome:
         # the caller's context (numpy's errstate lives in it) goes with the call
         worker.jobs.put((contextvars.copy_context(), self.function, inputs))
         try:
-            outcome = worker.results.get(timeout=self.time_limit)
+            return worker.results.get(timeout=self.time_limit)
         except queue.Empty:
             self._worker = None
-            outcome = Outcome("timed out", stopped=worker.stop())
+            return Outcome("timed out", stopped=worker.stop())
         except BaseException:  # Ctrl-C while waiting: do not leave the answer running
             self._worker = None
             worker.stop()
             raise
-        counts = Counter(f"{w.category.__name__}: {w.message}" for w in self._warnings[seen:])
-        outcome.warnings = [text if n == 1 else f"{text} ({n} times)" for text, n in counts.items()]
-        return outcome
