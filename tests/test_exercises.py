@@ -1,6 +1,7 @@
 """The exercise checks accept right answers however they are written, reject answers that
 hard-code what they should read, and say what is wrong in words a learner can act on."""
 
+import inspect
 import math
 import re
 import subprocess
@@ -437,6 +438,17 @@ WORKED = _worked_solutions()
 def test_the_chapters_ask_for_every_exercise_but_accuracy():
     assert sorted(WORKED) == sorted(set(EXERCISES) - {"accuracy"})
     assert all(len(functions) == 1 for functions in WORKED.values())
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_task_inputs_reference_and_solution_agree_on_the_arguments(name):
+    exercise = EXERCISES[name]
+    arguments = list(inspect.signature(exercise.reference).parameters)
+    assert exercise.task.startswith(f"{name}({', '.join(arguments)}) -> "), exercise.task
+    for trial in range(2):
+        assert list(exercise.make_inputs(np.random.default_rng(0), trial)) == arguments
+    for solution in WORKED.get(name, []):
+        assert list(inspect.signature(solution).parameters) == arguments
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))

@@ -32,16 +32,12 @@ KINDS = {
 """What an exercise can ask for, and how a message names it."""
 
 
-def _is_array_kind(kind: str) -> bool:
-    return kind in ("array", "indices")
-
-
 def _type_name(value) -> str:
     if isinstance(value, np.ndarray):
         return f"a numpy array of shape {value.shape}"
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of {len(value)}"
-    if isinstance(value, numbers.Number) and not isinstance(value, (bool, np.bool_)):
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
         return f"the number {float(value):.6g}"
     return type(value).__name__ if value is not None else "None"
 
@@ -76,9 +72,8 @@ def _type_problem(value, kind: str) -> str | None:
             f"expected {wanted}, received {_type_name(value)}: build it with numpy operations "
             "or np.array(...)"
         )
-    text = repr(value) if isinstance(value, str) else ""
     if isinstance(value, str):
-        return f"expected {wanted}, received the str {text[:40]}: return the value, not its text"
+        return f"expected {wanted}, received the str {value[:40]!r}: return the value, not its text"
     return f"expected {wanted}, received {_type_name(value)}"
 
 
@@ -232,7 +227,7 @@ def _single(received, expected, kind: str) -> list[str]:
         return [problem]
     expected = np.asarray(expected)
     received_shape = np.shape(received)
-    if _is_array_kind(kind) and received_shape != expected.shape:
+    if kind in ("array", "indices") and received_shape != expected.shape:
         text = f"expected shape {expected.shape}, received {received_shape}"
         if received_shape == expected.shape[::-1]:
             text += ": the transpose"

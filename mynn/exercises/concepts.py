@@ -25,8 +25,6 @@ from .helpers import (
     with_zeros,
 )
 
-SAMPLES_ARE_ROWS = "{}: each row of X is a sample, so X comes first and is not transposed"
-
 __all__ = [
     "neuron",
     "neuron_batch",
@@ -41,6 +39,8 @@ __all__ = [
     "categorical_crossentropy",
     "accuracy",
 ]
+
+SAMPLES_ARE_ROWS = "{}: each row of X is a sample, so X comes first and is not transposed"
 
 
 # --- Concepts: the neuron ----------------------------------------------------------------------

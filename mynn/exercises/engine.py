@@ -28,7 +28,7 @@ class ExerciseError(AssertionError):
     """Raised by [check][mynn.exercises.check] when an answer is wrong; the message says why.
 
     Attributes:
-        inputs: The keyword arguments of the failing trial, as the answer received them.
+        inputs: The keyword arguments of the failing trial, as they were before the call.
         expected: The right result for them.
         received: What the answer returned (None if it raised or ran out of time).
     """
@@ -255,7 +255,8 @@ def run(
     if shown:  # before the verdict, so that the verdict is what shows last
         print(shown, flush=True)
         shortened = ", shortened" if printed.lines > len(printed.head) + len(printed.tail) else ""
-        note = f"your function printed {printed.lines:,} lines (shown above{shortened})"
+        lines = f"{printed.lines:,} line{'s' * (printed.lines != 1)}"
+        note = f"your function printed {lines} (shown above{shortened})"
     if failure is None:
         verdict = f"{exercise.name}: correct on {trials} random input{'s' * (trials != 1)}"
         return f"{verdict}; {note}" if shown else verdict

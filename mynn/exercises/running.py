@@ -161,7 +161,7 @@ def _raise_in_thread(thread: threading.Thread, exception: type[BaseException]) -
 
 
 class _Worker:
-    """A daemon thread that runs one job at a time: ``(context, function, inputs)``."""
+    """A daemon thread that runs one job at a time, ``(context, function, inputs)``, until None."""
 
     def __init__(self) -> None:
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
@@ -171,8 +171,8 @@ class _Worker:
 
     def _serve(self) -> None:
         try:
-            while True:
-                context, function, inputs = self.jobs.get()
+            while (job := self.jobs.get()) is not None:
+                context, function, inputs = job
                 try:
                     value = context.run(function, **inputs)
                 except AnswerStopped:
@@ -189,12 +189,6 @@ class _Worker:
         if _raise_in_thread(self.thread, AnswerStopped):
             self.thread.join(STOP_GRACE)
         return not self.thread.is_alive()
-
-
-_idle_workers: list[_Worker] = []
-"""Workers free for the next answer: starting a thread costs more than a trial, so the tests'
-thousands of checks reuse them. A worker whose answer ran out of time is never put back."""
-_idle_lock = threading.Lock()
 
 
 def _alarm_is_free() -> bool:
@@ -250,10 +244,7 @@ class Runner:
                 stack.callback(signal.setitimer, signal.ITIMER_REAL, 0)
             else:
                 self.mechanism = "thread"
-                with _idle_lock:
-                    self._worker = _idle_workers.pop() if _idle_workers else None
-                if self._worker is None:
-                    self._worker = _Worker()
+                self._worker = _Worker()
                 stack.callback(self._release_worker)
             self._warnings = stack.enter_context(warnings.catch_warnings(record=True))
             warnings.simplefilter("always")
@@ -267,8 +258,7 @@ class Runner:
 
     def _release_worker(self) -> None:
         if self._worker is not None:  # None after a call that did not come back in time
-            with _idle_lock:
-                _idle_workers.append(self._worker)
+            self._worker.jobs.put(None)
             self._worker = None
 
     def call(self, inputs: dict) -> Outcome:
