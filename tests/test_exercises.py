@@ -4,6 +4,7 @@ hard-code what they should read, and say what is wrong in words a learner can ac
 import inspect
 import math
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -793,6 +794,27 @@ def test_in_another_thread_an_answer_stuck_in_one_long_call_is_reported_as_runni
     )
 
 
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no SIGALRM on this system")
+def test_an_alarm_someone_else_set_is_left_alone():
+    rang = []
+
+    def handler(signum, frame):
+        rang.append(signum)
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        with Runner(relu_reference, time_limit=1.0) as runner:
+            assert runner.mechanism == "thread"
+        assert "did not return within the time limit" in message(RELU, endless, time_limit=0.1)
+        assert signal.getsignal(signal.SIGALRM) is handler
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+        time.sleep(0.2)
+        assert rang == [signal.SIGALRM]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def test_the_time_limit_works_from_a_thread_other_than_the_main_one():
     found = []
     judge = threading.Thread(target=lambda: found.append(message(RELU, endless, time_limit=0.1)))
@@ -843,7 +865,9 @@ def test_a_chatty_answer_shows_its_verdict_last_in_a_terminal():
     )
     lines = result.stdout.splitlines()
     assert result.returncode == 1 and len(lines) < 40, result.stdout[-2000:]
-    assert lines[-1] == 'Same trials: check("relu", relu, rng=0); this trial\'s inputs: error.inputs'
+    assert lines[-1] == (
+        'Same trials: check("relu", relu, rng=0); this trial\'s inputs: error.inputs'
+    )
     assert lines[-2] == "Your function printed 20,000 lines (shown above, shortened)."
     verdict = [i for i, line in enumerate(lines) if line.startswith("mynn.exercises.ExerciseError")]
     assert verdict and lines[verdict[0]].endswith("relu, trial 1 of 5 (x of shape (4, 4)):")
