@@ -54,6 +54,28 @@ class Exercise:
         parts: For an answer that returns a tuple, the name of each element.
         mistakes: ``(wrong function, hint)`` pairs: when an answer gives the same result as a
             wrong function (or raises the same error), the message shows its hint.
+
+    Examples:
+        An exercise of your own, checked like the others:
+
+        >>> import numpy as np
+        >>> from mynn.exercises import Exercise, check
+        >>> def doubled(x):
+        ...     return 2 * x
+        >>> square = Exercise(
+        ...     "square",
+        ...     "square(x) -> array: x**2 element-wise",
+        ...     make_inputs=lambda rng, trial: {"x": rng.normal(size=2 + trial)},
+        ...     reference=lambda x: x**2,
+        ...     mistakes=((doubled, "x**2 multiplies x by itself, not by 2"),),
+        ... )
+        >>> check(square, lambda x: x * x)
+        'square: correct on 5 random inputs'
+        >>> try:
+        ...     check(square, doubled)
+        ... except AssertionError as error:
+        ...     print(str(error).splitlines()[-2])
+        Likely mistake: x**2 multiplies x by itself, not by 2.
     """
 
     name: str
@@ -217,6 +239,18 @@ def first_failure(
 
     What it prints goes to ``printed``. This decides whether an answer passes;
     [run][mynn.exercises.engine.run] then reports it.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.exercises import EXERCISES
+        >>> def relu(x):
+        ...     return np.abs(x)
+        >>> failure = first_failure(
+        ...     EXERCISES["relu"], relu, trials=5, generator=np.random.default_rng(0),
+        ...     time_limit=2.0,
+        ... )
+        >>> failure.trial, failure.lines[0]
+        (0, '7 of 16 entries differ; the first at index [0, 0]: expected 0, received 0.1321')
     """
     with Runner(function, time_limit, printed) as runner:
         for trial in range(trials):
