@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["AnswerStopped", "Outcome", "Printed", "Runner"]
 
-STOP_GRACE = 1.0
+STOP_GRACE = 0.2
 """Seconds to wait, after the time limit, for a worker thread to stop."""
 RING_AGAIN = 0.1
 """Seconds between alarms once the time is up, for an answer that catches the first."""
