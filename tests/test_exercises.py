@@ -970,11 +970,22 @@ def test_edge_cases_are_drawn():
         for inputs in trials:  # a tie for the largest probability in some row
             p = inputs["probabilities"]
             assert ((p == p.max(axis=1, keepdims=True)).sum(axis=1) > 1).any()
-    for trials in draws("softmax"):
+    for trials in draws("softmax"):  # what the Activation Functions page says of them
         ordinary, extreme = trials[0]["x"], trials[1]["x"]
         assert np.abs(ordinary).max() < 100
         spread = extreme.max(axis=1) - extreme.min(axis=1)
-        assert extreme.max() > 709 and extreme.min() < -709 and spread.max() > 1418
+        assert extreme.max() > 709 and extreme.min() < -709 and spread.max() > 1550
+        assert np.abs(np.median(extreme, axis=1)).max() < 1050
+    largest = [np.abs(inputs["x"]).max() for trials in draws("sigmoid_derivative")
+               for inputs in trials]
+    assert 10 < max(largest) < 100 and min(largest) < 5  # from small values to a few tens
+    reaches = 0  # epsilon as large as the square root it is added to, on some trials
+    for trials in draws("adam_step"):
+        for inputs in trials:
+            beta_2, t, v, grad = inputs["beta_2"], inputs["t"], inputs["v"], inputs["grad"]
+            root = np.sqrt((beta_2 * v + (1 - beta_2) * grad**2) / (1 - beta_2**t))
+            reaches += bool((inputs["epsilon"] >= root).any())
+    assert reaches > 10, reaches
 
 
 # --- the references agree with mynn --------------------------------------------------------------
