@@ -514,9 +514,9 @@ def test_known_mistake_is_rejected_with_its_hint(case):
     assert alone, f"{name}: the hint never comes alone: {hint}"
 
 
-def test_the_known_mistakes_number_129():
+def test_every_exercise_knows_three_mistakes_or_more():
     counts = {name: len(exercise.mistakes) for name, exercise in EXERCISES.items()}
-    assert sum(counts.values()) == 129 and min(counts.values()) >= 3, counts
+    assert min(counts.values()) >= 3, counts
 
 
 # --- what a message says, class by class -------------------------------------------------------
