@@ -1,0 +1,322 @@
+"""How an answer is judged: trials on fresh inputs, the first wrong one explained.
+
+[first_failure][mynn.exercises.engine.first_failure] draws the inputs of each trial with the
+exercise's ``make_inputs``, computes the right result with its ``reference``, calls the answer
+through a [Runner][mynn.exercises.running.Runner] (time limit, printed output kept short) and
+stops at the first trial where the answer raises, runs out of time, changes its inputs or returns
+something [differences][mynn.exercises.compare.differences] finds wrong.
+[run][mynn.exercises.engine.run] turns that into the message: the trial and its inputs, what
+differs and, when the answer gives the same result as one of the exercise's known mistakes, what
+to fix."""
+
+from __future__ import annotations
+
+import traceback
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .compare import KINDS, differences, same
+from .running import Outcome, Printed, Runner
+
+__all__ = ["Exercise", "ExerciseError", "Failure", "first_failure", "run"]
+
+
+class ExerciseError(AssertionError):
+    """Raised by [check][mynn.exercises.check] when an answer is wrong; the message says why.
+
+    Attributes:
+        inputs: The keyword arguments of the failing trial, as they were before the call.
+        expected: The right result for them.
+        received: What the answer returned (None if it raised or ran out of time).
+    """
+
+    def __init__(self, message: str, inputs=None, expected=None, received=None) -> None:
+        super().__init__(message)
+        self.inputs, self.expected, self.received = inputs, expected, received
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: what to write, how to draw its inputs, the right answer, typical mistakes.
+
+    Attributes:
+        name: Key in [EXERCISES][mynn.exercises.EXERCISES], passed to ``check``.
+        task: What the function must compute, with its signature and conventions.
+        make_inputs: ``make_inputs(rng, trial)`` draws the keyword arguments of trial number
+            ``trial`` (from 0) with the Generator ``rng``.
+        reference: The right answer.
+        returns: What the answer returns, one of ``"number"``, ``"count"`` (an integer),
+            ``"array"`` (float64) and ``"indices"`` (an integer array); for a tuple, what each
+            element is.
+        parts: For an answer that returns a tuple, the name of each element.
+        mistakes: ``(wrong function, hint)`` pairs: when an answer gives the same result as a
+            wrong function (or raises the same error), the message shows its hint.
+
+    Examples:
+        An exercise of your own, checked like the others:
+
+        >>> import numpy as np
+        >>> from mynn.exercises import Exercise, check
+        >>> def doubled(x):
+        ...     return 2 * x
+        >>> square = Exercise(
+        ...     "square",
+        ...     "square(x) -> array: x**2 element-wise",
+        ...     make_inputs=lambda rng, trial: {"x": rng.normal(size=2 + trial)},
+        ...     reference=lambda x: x**2,
+        ...     mistakes=((doubled, "x**2 multiplies x by itself, not by 2"),),
+        ... )
+        >>> check(square, lambda x: x * x)
+        'square: correct on 5 random inputs'
+        >>> try:
+        ...     check(square, doubled)
+        ... except AssertionError as error:
+        ...     print(str(error).splitlines()[-2])
+        Likely mistake: x**2 multiplies x by itself, not by 2.
+    """
+
+    name: str
+    task: str
+    make_inputs: Callable[[np.random.Generator, int], dict]
+    reference: Callable[..., object]
+    returns: str = "array"
+    parts: tuple[str, ...] = ()
+    mistakes: tuple[tuple[Callable[..., object], str], ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.returns not in KINDS:
+            raise ValueError(
+                f"returns must be one of {sorted(KINDS)}. Received: returns={self.returns!r}"
+            )
+
+
+def _copy(inputs: dict) -> dict:
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
+
+
+def _describe(inputs: dict) -> str:
+    parts = []
+    for key, value in inputs.items():
+        if isinstance(value, np.ndarray):
+            parts.append(f"{key} of shape {value.shape}")
+        elif isinstance(value, float):
+            parts.append(f"{key}={value:.4g}")
+        else:
+            parts.append(f"{key}={value!r}")
+    return ", ".join(parts)
+
+
+def _raised(error: BaseException) -> tuple[type, str]:
+    return type(error), str(error)
+
+
+def _hints(exercise: Exercise, outcome: Outcome, inputs: dict, expected) -> list[str]:
+    """The hints of the known mistakes that give the answer's result (or raise its error).
+
+    A mistake that gives the right result on these inputs says nothing about the answer.
+    """
+    hints = []
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for wrong, hint in exercise.mistakes:
+            try:
+                result = wrong(**_copy(inputs))
+            except Exception as error:  # matches an answer that raises the same error
+                if outcome.status == "raised" and _raised(error) == _raised(outcome.error):
+                    hints.append(hint)
+                continue
+            if (
+                outcome.status == "returned"
+                and same(outcome.value, result)
+                and not same(result, expected)
+            ):
+                hints.append(hint)
+    return list(dict.fromkeys(hints))
+
+
+def _where_it_raised(error: BaseException, function: Callable) -> str:
+    """`` (line 3: return e / e.sum(axis=1))`` for the answer's deepest frame, if known."""
+    filename = getattr(getattr(function, "__code__", None), "co_filename", None)
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    return f" (line {frame.lineno}: {frame.line})" if frame.line else f" (line {frame.lineno})"
+
+
+def _changed(inputs: dict, originals: dict) -> str | None:
+    for key, value in inputs.items():
+        if isinstance(value, np.ndarray) and (
+            value.shape != originals[key].shape or value.tobytes() != originals[key].tobytes()
+        ):
+            return key
+    return None
+
+
+def _timed_out(outcome: Outcome, time_limit: float) -> list[str]:
+    lines = [
+        f"your function did not return within the time limit of {time_limit:g} s: an endless "
+        "loop? (a while loop whose condition never turns false, a counter never updated; if it "
+        "is only slow, pass a larger time_limit)"
+    ]
+    if not outcome.stopped:
+        lines.append(
+            "it could not be stopped and is still running in the background; restart Python if "
+            "that slows things down"
+        )
+    return lines
+
+
+def _changed_input(name: str) -> list[str]:
+    return [
+        f"your function changed its input {name!r} in place; leave the inputs alone and return "
+        f"a new array: `{name} -= ...`, `{name} *= ...` and `{name}[...] = ...` change the array "
+        f"itself, so write `{name} = {name} - ...` or work on {name}.copy()"
+    ]
+
+
+def _function_name(function: Callable) -> str:
+    name = getattr(function, "__name__", "")
+    return name if name.isidentifier() else "your_function"
+
+
+@dataclass
+class Failure:
+    """The first trial an answer got wrong.
+
+    Attributes:
+        trial: Its number, from 0.
+        inputs: Its keyword arguments, as they were before the call.
+        expected: The right result.
+        outcome: What the call gave.
+        lines: What went wrong, in words.
+        hintable: Whether a known mistake may explain it (not for a timeout or a changed input).
+    """
+
+    trial: int
+    inputs: dict
+    expected: object
+    outcome: Outcome
+    lines: list[str]
+    hintable: bool
+
+
+def _judge(exercise, function, outcome, time_limit, trial, inputs, originals, expected):
+    """The failure of one trial, or None if the answer is right."""
+    hintable = False
+    if outcome.status == "timed out":
+        lines = _timed_out(outcome, time_limit)
+    elif outcome.status == "raised":
+        error = outcome.error
+        lines = [
+            f"your function raised {type(error).__name__}: {str(error).strip()}"
+            f"{_where_it_raised(error, function)}"
+        ]
+        hintable = True
+    elif changed := _changed(inputs, originals):
+        lines = _changed_input(changed)
+    else:
+        lines = differences(outcome.value, expected, exercise.returns, exercise.parts)
+        hintable = True
+    if not lines:
+        return None
+    return Failure(trial, originals, expected, outcome, lines, hintable)
+
+
+def first_failure(
+    exercise: Exercise,
+    function: Callable,
+    *,
+    trials: int,
+    generator: np.random.Generator,
+    time_limit: float,
+    printed: Printed | None = None,
+) -> Failure | None:
+    """Run ``function`` on ``trials`` trials of ``exercise``; the first it gets wrong, if any.
+
+    What it prints goes to ``printed``. This decides whether an answer passes;
+    [run][mynn.exercises.engine.run] then reports it.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.exercises import EXERCISES
+        >>> def relu(x):
+        ...     return np.abs(x)
+        >>> failure = first_failure(
+        ...     EXERCISES["relu"], relu, trials=5, generator=np.random.default_rng(0),
+        ...     time_limit=2.0,
+        ... )
+        >>> failure.trial, failure.lines[0]
+        (0, '7 of 16 entries differ; the first at index [0, 0]: expected 0, received 0.1321')
+    """
+    with Runner(function, time_limit, printed) as runner:
+        for trial in range(trials):
+            inputs = exercise.make_inputs(generator, trial)
+            originals = _copy(inputs)
+            expected = exercise.reference(**_copy(inputs))
+            outcome = runner.call(inputs)
+            failure = _judge(
+                exercise, function, outcome, time_limit, trial, inputs, originals, expected
+            )
+            if failure:
+                return failure
+    return None
+
+
+def run(
+    exercise: Exercise,
+    function: Callable,
+    *,
+    trials: int,
+    generator: np.random.Generator,
+    seed: int | None,
+    time_limit: float,
+) -> str:
+    """Judge ``function`` on ``trials`` trials of ``exercise``; see [check][mynn.exercises.check].
+
+    ``seed`` is the int the generator was made from (None if unknown): a failure's message
+    shows it so that the same trials can be run again.
+    """
+    printed = Printed()
+    failure = first_failure(
+        exercise, function, trials=trials, generator=generator, time_limit=time_limit,
+        printed=printed,
+    )
+    shown = printed.render()
+    if shown:  # before the verdict, so that the verdict is what shows last
+        print(shown, flush=True)
+        shortened = ", shortened" if printed.lines > len(printed.head) + len(printed.tail) else ""
+        lines = f"{printed.lines:,} line{'s' * (printed.lines != 1)}"
+        note = f"your function printed {lines} (shown above{shortened})"
+    if failure is None:
+        verdict = f"{exercise.name}: correct on {trials} random input{'s' * (trials != 1)}"
+        return f"{verdict}; {note}" if shown else verdict
+    message = [
+        f"{exercise.name}, trial {failure.trial + 1} of {trials} ({_describe(failure.inputs)}):",
+        *failure.lines,
+    ]
+    hints = []
+    if failure.hintable:
+        hints = _hints(exercise, failure.outcome, failure.inputs, failure.expected)
+    if len(hints) == 1:
+        message.append(f"Likely mistake: {hints[0]}.")
+    elif hints:
+        message.append("Likely mistake, one of: " + "; or ".join(hints) + ".")
+    if failure.outcome.warnings:
+        message.append("your function warned: " + "; ".join(failure.outcome.warnings))
+    if shown:
+        message.append(note[0].upper() + note[1:] + ".")
+    if seed is not None:
+        message.append(
+            f'Same trials: check("{exercise.name}", {_function_name(function)}, rng={seed}); '
+            "this trial's inputs: error.inputs"
+        )
+    raise ExerciseError(
+        "\n".join(message),
+        inputs=failure.inputs,
+        expected=failure.expected,
+        received=failure.outcome.value,
+    )
