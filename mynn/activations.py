@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_number
-from .layers import Layer
+from .layers import Layer, as_real_input
 
 __all__ = ["Activation", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Linear"]
 
@@ -19,9 +19,7 @@ class Activation(Layer):
     """Base class of activations: a [Layer][mynn.layers.Layer] without parameters."""
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
-        inputs = np.asarray(inputs)
-        if inputs.dtype.kind not in "fc":
-            inputs = inputs.astype(np.float64)
+        inputs = as_real_input(inputs)
         self.inputs = inputs
         self.output = self._function(inputs)
         return self.output

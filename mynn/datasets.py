@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import (
+    as_array,
     as_float_array,
     as_generator,
+    check_dtype,
     check_number,
     check_positive_int,
     check_same_length,
@@ -204,14 +206,20 @@ def train_test_split(
         >>> bool((X_test[:, 0] // 2 == y_test).all())
         True
     """
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = as_array("X", X), as_array("y", y)
+    for name, array in (("X", X), ("y", y)):
+        if array.ndim == 0:
+            raise ValueError(
+                f"{name} must be an array whose first axis is the samples. "
+                f"Received: {name}={array!r}, a single value"
+            )
     check_same_length("X", X, "y", y)
     test_size = check_number("test_size", test_size, low=0.0, high=1.0, low_open=True, high_open=True)
     n_test = int(round(len(X) * test_size))
     if n_test == 0 or n_test == len(X):
         raise ValueError(
-            f"test_size={test_size} leaves an empty part for {len(X)} samples; "
-            "choose a share that keeps at least one sample on each side."
+            f"test_size must leave at least one of the {len(X)} samples on each side. "
+            f"Received: test_size={test_size}"
         )
     order = as_generator(rng).permutation(len(X))
     test, train = order[:n_test], order[n_test:]
@@ -226,7 +234,7 @@ def one_hot(
     Args:
         labels: Class indices of shape ``(n_samples,)``.
         n_classes: Number of classes (default: the largest label plus one).
-        dtype: dtype of the result.
+        dtype: dtype of the result: any integer, boolean or float dtype.
 
     Returns:
         Array of shape ``(n_samples, n_classes)``.
@@ -238,7 +246,16 @@ def one_hot(
     """
     from .loss import check_labels
 
-    labels = np.asarray(labels)
+    try:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError, KeyError, SyntaxError):
+        dtype = None
+    if dtype is None or dtype.kind not in "biuf" or dtype.fields is not None:
+        raise TypeError(
+            "dtype must be a numeric dtype (integer, boolean or float). "
+            f"Received: dtype={dtype!r}"
+        )
+    labels = as_array("labels", labels)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D class indices. Received: labels of shape {labels.shape}")
     if n_classes is None:
@@ -258,8 +275,19 @@ def standardize(
     Compute ``mean`` and ``std`` on the training set and pass them again for the test set, so
     both are scaled the same way. Constant features (std 0) are only centred.
 
+    Args:
+        X: Data of shape ``(n_samples, n_features)``.
+        mean: Per-feature means of shape ``(n_features,)``; computed from ``X`` when ``None``.
+        std: Per-feature standard deviations (0 or more) of shape ``(n_features,)``; computed
+            from ``X`` when ``None``.
+
     Returns:
-        ``(X_scaled, mean, std)``.
+        ``(X_scaled, mean, std)``, all in the dtype of ``X`` (float64 for integer data).
+
+    Raises:
+        TypeError: If an argument does not hold real numbers.
+        ValueError: If ``X`` is not 2-D, empty or not finite, or ``mean`` or ``std`` has the
+            wrong shape, a NaN or inf, or (``std``) a negative value.
 
     Examples:
         >>> import numpy as np
@@ -274,10 +302,29 @@ def standardize(
     X = as_float_array("X", X, ndim=2)
     if mean is None:
         mean = X.mean(axis=0)
+    else:
+        mean = _feature_vector("mean", mean, X)
     if std is None:
         std = X.std(axis=0)
+    else:
+        std = _feature_vector("std", std, X)
+        if (std < 0).any():
+            raise ValueError(
+                f"std must hold standard deviations, 0 or more. Received: std with {std.min()}"
+            )
     std = np.where(std == 0, 1.0, std).astype(X.dtype)
-    return (X - mean) / std, np.asarray(mean), std
+    return (X - mean) / std, mean, std
+
+
+def _feature_vector(name: str, values, X: np.ndarray) -> np.ndarray:
+    """``mean`` or ``std`` of ``standardize``: one finite number per feature of ``X``."""
+    vector = as_float_array(name, values, X.dtype)
+    if vector.shape not in ((X.shape[1],), (1, X.shape[1])):
+        raise ValueError(
+            f"{name} must have one value per feature of X, shape ({X.shape[1]},). "
+            f"Received: {name} of shape {vector.shape}"
+        )
+    return vector.reshape(-1)
 
 
 def load_digits(
@@ -319,8 +366,6 @@ def load_digits(
         ((1797, 8, 8), 'float32')
     """
     from importlib.resources import files
-
-    from ._validation import check_dtype
 
     dtype = check_dtype(dtype)
     path = files("mynn") / "data" / "digits.npz"

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._validation import check_positive_int
+from ._validation import check_number, check_positive_int, check_same_length
 from .activations import ReLU, Sigmoid, Softmax, Tanh
 from .layers import Dense
 from .loss import BinaryCrossentropy, CategoricalCrossentropy
@@ -53,12 +54,37 @@ class Signal:
     ok: bool
     message: str
 
+    def __post_init__(self) -> None:
+        for attribute in ("name", "message"):
+            if not isinstance(getattr(self, attribute), str):
+                raise TypeError(
+                    f"{attribute} must be a str. Received: {attribute}={getattr(self, attribute)!r}"
+                )
+        if self.layer is not None and (
+            isinstance(self.layer, bool) or not isinstance(self.layer, numbers.Integral)
+        ):
+            raise TypeError(
+                f"layer must be a layer index (int) or None. Received: layer={self.layer!r}"
+            )
+        if isinstance(self.value, bool) or not isinstance(self.value, numbers.Real):
+            raise TypeError(f"value must be a real number. Received: value={self.value!r}")
+        if not isinstance(self.ok, (bool, np.bool_)):
+            raise TypeError(f"ok must be True or False. Received: ok={self.ok!r}")
+
 
 @dataclass
 class Diagnosis:
     """The signals of one [diagnose][mynn.diagnostics.diagnose] call."""
 
     signals: list[Signal] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.signals, list) or not all(
+            isinstance(signal, Signal) for signal in self.signals
+        ):
+            raise TypeError(
+                f"signals must be a list of Signal objects. Received: signals={self.signals!r}"
+            )
 
     @property
     def ok(self) -> bool:
@@ -116,6 +142,7 @@ def expected_initial_loss(model: Model) -> float | None:
         >>> round(expected_initial_loss(model), 4)
         2.3026
     """
+    _check_model(model)
     if not model.layers:
         return None
     last = model.layers[-1]
@@ -160,6 +187,7 @@ def diagnose(model: Model, X: np.ndarray, y: np.ndarray | None = None) -> Diagno
         >>> sorted({signal.name for signal in diagnosis.signals})
         ['dead_relu', 'gradient_norm', 'initial_loss', 'symmetry', 'update_ratio']
     """
+    _check_model(model)
     X = model._prepare_inputs(X)
     diagnosis = Diagnosis()
     probe = copy.deepcopy(model)
@@ -168,7 +196,8 @@ def diagnose(model: Model, X: np.ndarray, y: np.ndarray | None = None) -> Diagno
     if y is None or probe.loss is None:
         return diagnosis
 
-    y = probe.loss.check_targets(y, probe.n_outputs, probe.dtype)
+    y = probe.loss.check_targets(y, probe.n_outputs, probe.dtype, name="y")
+    check_same_length("X", X, "y", y)
     loss = float(np.mean(probe.loss._per_sample(output, y)))
     expected = expected_initial_loss(probe)
     if expected is not None:
@@ -278,9 +307,18 @@ def overfit_one_batch(
     Returns:
         ``(passed, first_loss, final_loss)``.
     """
+    _check_model(model)
     steps = check_positive_int("steps", steps)
+    tolerance = check_number("tolerance", tolerance, low=0.0, low_open=True)
     probe = copy.deepcopy(model)
     probe.optimizer = copy.deepcopy(model.optimizer)
     history = probe.train(X, y, epochs=steps, batch_size=None, verbose=0, shuffle=False)
     first, final = history["loss"][0], history["loss"][-1]
     return (final < tolerance or final < 0.1 * first), first, final
+
+
+def _check_model(model) -> None:
+    from .model import Model
+
+    if not isinstance(model, Model):
+        raise TypeError(f"model must be a mynn Model. Received: model={model!r}")

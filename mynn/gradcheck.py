@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._validation import as_float_array, as_generator
+from ._validation import (
+    as_array,
+    as_float_array,
+    as_generator,
+    check_callable,
+    check_number,
+    check_real,
+)
 from .layers import Dense, Layer
 from .loss import Loss
 
@@ -45,7 +52,16 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
         >>> round(relative_error(np.array([1.0]), np.array([-1.0])), 3)
         1.0
     """
-    difference = float(np.linalg.norm(np.asarray(analytic) - np.asarray(numeric)))
+    analytic, numeric = as_array("analytic", analytic), as_array("numeric", numeric)
+    check_real("analytic", analytic)
+    check_real("numeric", numeric)
+    if analytic.shape != numeric.shape:
+        raise ValueError(
+            "analytic and numeric must have one shape. Received: analytic of shape "
+            f"{analytic.shape}, numeric of shape {numeric.shape}"
+        )
+    with np.errstate(invalid="ignore", over="ignore"):  # a NaN or inf gives a NaN, not a warning
+        difference = float(np.linalg.norm(analytic - numeric))
     scale = float(np.linalg.norm(analytic) + np.linalg.norm(numeric))
     return 0.0 if difference == 0.0 else difference / scale
 
@@ -55,6 +71,16 @@ def numerical_gradient(function, values: np.ndarray, epsilon: float = 1e-6) -> n
 
     ``values`` is perturbed in place, one element at a time, and restored.
 
+    Args:
+        function: Called with no arguments; returns a real number that depends on ``values``.
+        values: A float array (changed in place during the call, restored after).
+        epsilon: The step $h$, positive.
+
+    Raises:
+        TypeError: If ``function`` is not callable or does not return a real number, or
+            ``values`` is not a float numpy array.
+        ValueError: If ``values`` is read-only or empty, or ``epsilon`` is not positive.
+
     Examples:
         >>> import numpy as np
         >>> from mynn.gradcheck import numerical_gradient
@@ -62,18 +88,52 @@ def numerical_gradient(function, values: np.ndarray, epsilon: float = 1e-6) -> n
         >>> np.round(numerical_gradient(lambda: float(np.sum(x ** 2)), x), 6).tolist()
         [2.0, -4.0]
     """
+    check_callable("function", function)
+    if not isinstance(values, np.ndarray) or values.dtype.kind != "f":
+        raise TypeError(
+            "values must be a float numpy array: it is perturbed in place, so the function sees "
+            f"the change. Received: values={values!r}"
+        )
+    if not values.flags.writeable or values.size == 0:
+        raise ValueError(
+            "values must be a writable, non-empty array: it is perturbed in place. "
+            f"Received: values of shape {values.shape}, writable={values.flags.writeable}"
+        )
+    epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
+    if not values.flags.c_contiguous:  # reshape(-1) would copy, and the copy is not what f sees
+        raise ValueError(
+            "values must be a C-contiguous array (not a transposed or sliced view). "
+            f"Received: values with strides {values.strides}"
+        )
     gradient = np.zeros_like(values, dtype=np.float64)
     flat_values = values.reshape(-1)
     flat_gradient = gradient.reshape(-1)
     for i in range(flat_values.size):
         original = flat_values[i]
-        flat_values[i] = original + epsilon
-        plus = function()
-        flat_values[i] = original - epsilon
-        minus = function()
-        flat_values[i] = original
+        try:
+            flat_values[i] = original + epsilon
+            plus = _scalar(function)
+            flat_values[i] = original - epsilon
+            minus = _scalar(function)
+        finally:
+            flat_values[i] = original
         flat_gradient[i] = (plus - minus) / (2 * epsilon)
     return gradient
+
+
+def _scalar(function) -> float:
+    result = function()
+    if isinstance(result, np.ndarray) and result.size == 1:
+        result = result.reshape(()).item()
+    if isinstance(result, (bool, np.bool_)) or not isinstance(result, (int, float, np.number)):
+        raise TypeError(
+            f"function must return a real number. Received: function() returning {result!r}"
+        )
+    if isinstance(result, np.complexfloating):
+        raise TypeError(
+            f"function must return a real number. Received: function() returning {result!r}"
+        )
+    return float(result)
 
 
 def _to_float64(layer: Layer) -> Layer:
@@ -127,12 +187,18 @@ def gradient_check(
     """
     from .model import Model
 
+    if not isinstance(target, (Model, Loss, Layer)):
+        raise TypeError(
+            "gradient_check takes a mynn layer, activation, loss or model. "
+            f"Received: target={target!r}"
+        )
+    epsilon = check_number("epsilon", epsilon, low=0.0, low_open=True)
     x = as_float_array("inputs", inputs, np.float64).copy()
     if isinstance(target, Model):
         return _check_model(target, x, y_true, epsilon)
     if isinstance(target, Loss):
         if y_true is None:
-            raise ValueError("gradient_check of a loss needs y_true.")
+            raise ValueError("gradient_check of a loss needs y_true. Received: y_true=None")
         loss = copy.deepcopy(target)
         analytic = loss.backward(x, y_true)
         numeric = numerical_gradient(lambda: loss.calculate(x, y_true), x, epsilon)
@@ -149,16 +215,13 @@ def gradient_check(
         for name, (value, gradient) in layer.parameters().items():
             errors[name] = relative_error(gradient, numerical_gradient(scalar, value, epsilon))
         return errors
-    raise TypeError(
-        f"gradient_check takes a mynn layer, activation, loss or model. Received: {target!r}"
-    )
 
 
 def _check_model(model, x: np.ndarray, y_true, epsilon: float) -> dict[str, float]:
     if model.loss is None:
         raise RuntimeError("gradient_check of a model needs a loss; call set_loss() first.")
     if y_true is None:
-        raise ValueError("gradient_check of a model needs y_true.")
+        raise ValueError("gradient_check of a model needs y_true. Received: y_true=None")
     checked = copy.copy(model)
     checked.layers = [_to_float64(layer) for layer in model.layers]
     y = checked.loss.check_targets(y_true, checked.n_outputs, np.float64)

@@ -4,13 +4,30 @@ Every layer follows one contract: ``forward(inputs)`` returns the output and
 ``backward(dvalues)`` takes the gradient of the loss with respect to that output and returns
 the gradient with respect to the inputs. Layers with parameters keep each gradient next to its
 parameter (``weights``/``dweights``, ``biases``/``dbiases``).
+
+**dtype rule.** A layer with parameters computes in its parameters' dtype: a Dense layer built
+with ``dtype=np.float32`` converts inputs of any other real dtype (float64, integers, booleans)
+to float32, so its output and every gradient it stores or returns are float32. Layers without
+parameters (activations, Dropout) keep the dtype of their input (integers and booleans become
+float64). ``backward`` converts ``dvalues`` to the dtype of the layer's last output. Inputs that
+are not real numbers (strings, objects, complex numbers) raise ``TypeError``. A
+[Model][mynn.model.Model] refuses Dense layers of different dtypes, so a whole model runs in one
+dtype, [Model.dtype][mynn.model.Model.dtype].
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_generator, check_dtype, check_number, check_positive_int
+from ._validation import (
+    as_array,
+    as_generator,
+    check_bool,
+    check_dtype,
+    check_number,
+    check_positive_int,
+    check_real,
+)
 
 __all__ = ["Layer", "Dense", "Dropout", "INITIALIZERS"]
 
@@ -62,7 +79,10 @@ class Layer:
                 f"{type(self).__name__}.backward() was called before forward(); "
                 "run forward() on a batch first."
             )
-        dvalues = np.asarray(dvalues)
+        dvalues = as_array("dvalues", dvalues)
+        if dvalues.dtype != self.output.dtype:  # the dtype rule: gradients keep the output's
+            check_real("dvalues", dvalues)
+            dvalues = dvalues.astype(self.output.dtype)
         if dvalues.shape != self.output.shape:
             raise ValueError(
                 f"{type(self).__name__}.backward() expects dvalues with the shape of the last "
@@ -107,7 +127,8 @@ class Dense(Layer):
         bias_regularizer_l1: L1 penalty factor on the biases.
         bias_regularizer_l2: L2 penalty factor on the biases.
         rng: Source of the initial weights: a ``np.random.Generator``, an int seed or ``None``.
-        dtype: ``float64`` (default) or ``float32``; parameters, outputs and gradients keep it.
+        dtype: ``float64`` (default) or ``float32``; parameters, outputs and gradients keep it:
+            inputs of another dtype are converted to it (see the dtype rule in [mynn.layers][]).
 
     Attributes:
         weights: Array of shape ``(n_inputs, n_neurons)``.
@@ -118,6 +139,8 @@ class Dense(Layer):
     Raises:
         ValueError: If a size or penalty is out of range, or ``forward`` gets inputs whose
             feature count is not ``n_inputs``.
+        TypeError: If ``dtype`` is not float32 or float64, or ``forward`` gets inputs that are
+            not real numbers.
 
     Examples:
         >>> import numpy as np
@@ -162,6 +185,11 @@ class Dense(Layer):
         self.dtype = check_dtype(dtype)
         generator = as_generator(rng)
         shape = (self.n_inputs, self.n_neurons)
+        if self.n_inputs * self.n_neurons > np.iinfo(np.intp).max // 8:
+            raise ValueError(
+                "n_inputs * n_neurons weights are more than an array can hold. "
+                f"Received: n_inputs={self.n_inputs}, n_neurons={self.n_neurons}"
+            )
         if weight_initializer == "glorot":
             limit = np.sqrt(6.0 / (self.n_inputs + self.n_neurons))
             weights = generator.uniform(-limit, limit, size=shape)
@@ -187,8 +215,15 @@ class Dense(Layer):
         )
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
-        """Return ``inputs @ weights + biases`` of shape ``(n_samples, n_neurons)``."""
-        inputs = np.asarray(inputs)
+        """Return ``inputs @ weights + biases`` of shape ``(n_samples, n_neurons)``.
+
+        Inputs of another dtype than the layer's are converted to it (a copy per call: a model
+        converts its data once, before the batches).
+        """
+        inputs = as_array("inputs", inputs)
+        if inputs.dtype != self.dtype:
+            check_real("inputs", inputs)
+            inputs = inputs.astype(self.dtype)
         if inputs.ndim != 2 or inputs.shape[1] != self.n_inputs:
             raise ValueError(
                 f"{self!r} expects inputs of shape (n_samples, {self.n_inputs}). "
@@ -207,6 +242,7 @@ class Dense(Layer):
         [Model.train][mynn.model.Model.train] does this for its first layer, whose inputs are
         the data, so nobody needs their gradient (it would cost as much as the forward pass).
         """
+        check_bool("input_gradient", input_gradient)
         dvalues = self._check_backward(dvalues)
         self.dweights = self.inputs.T @ dvalues
         self.dbiases = dvalues.sum(axis=0)
@@ -294,9 +330,8 @@ class Dropout(Layer):
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         """Apply a fresh dropout mask when ``training``; otherwise return the inputs."""
-        inputs = np.asarray(inputs)
-        if inputs.dtype.kind not in "fc":
-            inputs = inputs.astype(np.float64)
+        check_bool("training", training)
+        inputs = as_real_input(inputs)
         self.inputs = inputs
         if not training or self.rate == 0.0:
             self.mask = None
@@ -317,3 +352,12 @@ class Dropout(Layer):
 
     def get_config(self) -> dict:
         return {"rate": self.rate}
+
+
+def as_real_input(inputs) -> np.ndarray:
+    """The input of a layer without parameters: floats as they are, integers as float64."""
+    inputs = as_array("inputs", inputs)
+    if inputs.dtype.kind != "f":
+        check_real("inputs", inputs)
+        inputs = inputs.astype(np.float64)
+    return inputs

@@ -17,7 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import FLOAT_DTYPES, as_float_array, check_same_length
+from ._validation import (
+    as_array,
+    as_float_array,
+    check_dtype,
+    check_positive_int,
+    check_same_length,
+)
 
 __all__ = [
     "Loss",
@@ -50,19 +56,28 @@ class Loss:
         self.dinputs = self._gradient(y_pred, y_true)
         return self.dinputs
 
-    def check_targets(self, y_true, n_outputs: int, dtype=np.float64) -> np.ndarray:
+    def check_targets(
+        self, y_true, n_outputs: int, dtype=np.float64, *, name: str = "y_true"
+    ) -> np.ndarray:
         """Validate targets for a network with ``n_outputs`` outputs; return them normalized.
 
         Regression-style losses accept ``(n_samples, n_outputs)`` or, for one output,
         ``(n_samples,)``, and return a float array of shape ``(n_samples, n_outputs)``.
+
+        Args:
+            y_true: The targets.
+            n_outputs: Width of the network's output.
+            dtype: Float dtype of the returned targets (float32 or float64).
+            name: What to call the targets in error messages (``"y_val"``, say).
         """
-        y = as_float_array("y_true", y_true, dtype)
+        n_outputs = check_positive_int("n_outputs", n_outputs)
+        y = as_float_array(name, y_true, check_dtype(dtype))
         if y.ndim == 1 and n_outputs == 1:
             y = y[:, None]
         if y.ndim != 2 or y.shape[1] != n_outputs:
             raise ValueError(
-                f"y_true must have shape (n_samples, {n_outputs}) to match the network's "
-                f"{n_outputs} output(s). Received: y_true of shape {y.shape}"
+                f"{name} must have shape (n_samples, {n_outputs}) to match the network's "
+                f"{n_outputs} output(s). Received: {name} of shape {y.shape}"
             )
         return y
 
@@ -70,14 +85,13 @@ class Loss:
         return {}
 
     def _check(self, y_pred, y_true) -> tuple[np.ndarray, np.ndarray]:
-        y_pred = np.asarray(y_pred)
-        if y_pred.dtype not in FLOAT_DTYPES:
-            y_pred = y_pred.astype(np.float64)
+        y_pred = as_array("y_pred", y_pred)
         if y_pred.ndim != 2:
             raise ValueError(
                 "y_pred must have shape (n_samples, n_outputs). "
                 f"Received: y_pred of shape {y_pred.shape}"
             )
+        y_pred = as_float_array("y_pred", y_pred)
         y_true = self.check_targets(y_true, y_pred.shape[1], y_pred.dtype)
         check_same_length("y_pred", y_pred, "y_true", y_true)
         return y_pred, y_true
@@ -166,12 +180,12 @@ class BinaryCrossentropy(Loss):
         True
     """
 
-    def check_targets(self, y_true, n_outputs, dtype=np.float64):
-        y = super().check_targets(y_true, n_outputs, dtype)
+    def check_targets(self, y_true, n_outputs, dtype=np.float64, *, name="y_true"):
+        y = super().check_targets(y_true, n_outputs, dtype, name=name)
         if ((y != 0) & (y != 1)).any():
             raise ValueError(
                 "BinaryCrossentropy targets must be 0 or 1. "
-                f"Received: y_true with values {np.unique(y)[:10].tolist()}"
+                f"Received: {name} with values {np.unique(y)[:10].tolist()}"
             )
         return y
 
@@ -209,16 +223,17 @@ class CategoricalCrossentropy(Loss):
         True
     """
 
-    def check_targets(self, y_true, n_outputs, dtype=np.float64):
-        y = np.asarray(y_true)
+    def check_targets(self, y_true, n_outputs, dtype=np.float64, *, name="y_true"):
+        y = as_array(name, y_true)
         if y.ndim == 2:
-            return super().check_targets(y, n_outputs, dtype)
+            return super().check_targets(y, n_outputs, dtype, name=name)
         if y.ndim != 1:
             raise ValueError(
-                "y_true must be class indices of shape (n_samples,) or one-hot rows of shape "
-                f"(n_samples, {n_outputs}). Received: y_true of shape {y.shape}"
+                f"{name} must be class indices of shape (n_samples,) or one-hot rows of shape "
+                f"(n_samples, {n_outputs}). Received: {name} of shape {y.shape}"
             )
-        return check_labels(y, n_outputs)
+        check_dtype(dtype)
+        return check_labels(y, check_positive_int("n_outputs", n_outputs), name=name)
 
     def _per_sample(self, y_pred, y_true):
         if y_true.ndim == 1:  # only the true class's probabilities count: clip just those
@@ -238,32 +253,48 @@ class CategoricalCrossentropy(Loss):
         return -y_true / p / n
 
 
-def check_labels(labels, n_classes: int) -> np.ndarray:
+def check_labels(labels, n_classes: int, *, name: str = "labels") -> np.ndarray:
     """Return ``labels`` as an int64 array after checking they are classes in ``[0, n_classes)``.
+
+    Args:
+        labels: Class indices, integers or whole floats.
+        n_classes: Number of classes.
+        name: What to call the labels in error messages (``"y_val"``, say).
 
     Raises:
         TypeError: If the labels are not numbers.
-        ValueError: If a label is not a whole number, or is outside ``[0, n_classes)``.
+        ValueError: If a label is not a whole number, or is outside ``[0, n_classes)``; the
+            message quotes the labels as given (``1e+20``, not what a cast would make of it).
     """
-    y = np.asarray(labels)
+    y = as_array(name, labels)
     if y.dtype.kind not in "biuf":
-        raise TypeError(f"class labels must be integers. Received: labels with dtype {y.dtype}")
+        raise TypeError(
+            f"{name} must hold integer class labels. Received: {name} with dtype {y.dtype}"
+        )
     if y.size == 0:
-        raise ValueError("class labels must not be empty. Received: an empty array")
+        raise ValueError(f"{name} must not be empty. Received: {name} of shape {y.shape}")
     if y.dtype.kind == "f":
         if not (np.isfinite(y).all() and (y == np.round(y)).all()):
             raise ValueError(
-                "class labels must be whole numbers. "
-                f"Received: labels such as {y[~np.isfinite(y) | (y != np.round(y))][:5].tolist()}"
+                f"{name} must hold class labels that are whole numbers. Received: {name} with "
+                f"values such as "
+                f"{y[~np.isfinite(y) | (y != np.round(y))][:5].tolist()}"
             )
-    y = y.astype(np.int64, copy=False)
-    low, high = int(y.min()), int(y.max())
+    # The range is checked before the cast to int64, which would wrap 1e20 or 2**64 - 1 around.
+    low, high = y.min(), y.max()
     if low < 0 or high >= n_classes:
         raise ValueError(
-            f"class labels must be in [0, {n_classes}) for {n_classes} outputs. "
-            f"Received: labels from {low} to {high}"
+            f"{name} must hold class labels in [0, {n_classes}) for {n_classes} outputs. "
+            f"Received: {name} with values from {_label(low)} to {_label(high)}"
         )
-    return y
+    return y.astype(np.int64, copy=False)
+
+
+def _label(value) -> str:
+    """A label as the user wrote it: ``3`` for 3.0, ``1e+20`` for 1e20, ``-1`` for -1."""
+    if isinstance(value, np.floating) and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value.item())
 
 
 def softmax_crossentropy_gradient(probabilities: np.ndarray, y_true: np.ndarray) -> np.ndarray:
@@ -292,7 +323,7 @@ def softmax_crossentropy_gradient(probabilities: np.ndarray, y_true: np.ndarray)
         >>> softmax_crossentropy_gradient(np.array([[0.5, 0.5]]), np.array([1])).tolist()
         [[0.5, -0.5]]
     """
-    probabilities = np.asarray(probabilities)
+    probabilities = as_float_array("probabilities", probabilities, ndim=2)
     y = CategoricalCrossentropy().check_targets(
         y_true, probabilities.shape[1], probabilities.dtype
     )

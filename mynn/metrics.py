@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, check_number, check_same_length
+from ._validation import as_array, as_float_array, check_number, check_real, check_same_length
 
 __all__ = ["Accuracy", "CategoricalAccuracy", "BinaryAccuracy", "RegressionAccuracy"]
 
@@ -51,8 +51,14 @@ class Accuracy:
         return {}
 
     def _check_and_compare(self, predictions, y_true) -> np.ndarray:
-        predictions = np.asarray(predictions)
-        y_true = np.asarray(y_true)
+        predictions, y_true = as_array("predictions", predictions), as_array("y_true", y_true)
+        for name, array in (("predictions", predictions), ("y_true", y_true)):
+            check_real(name, array)
+            if array.ndim == 0 or array.size == 0:
+                raise ValueError(
+                    f"{name} must be an array of one or more samples. "
+                    f"Received: {name} of shape {array.shape}"
+                )
         check_same_length("predictions", predictions, "y_true", y_true)
         return self._correct(predictions, y_true)
 

@@ -13,7 +13,10 @@ look for each file in three places, in this order:
 3. the mirrors, tried in turn: the download goes to a temporary file *inside* the cache folder,
    is checked, and only then is renamed to its final name, so the cache never holds a partial
    or corrupt file under a name the loader reads. A mirror that cannot be reached, answers with
-   an error or serves a wrong file is skipped and the next one is tried.
+   an error or serves a wrong file is skipped and the next one is tried. Each download has a
+   total time limit (``time_limit``, besides ``timeout`` for a silent server) and a size limit
+   (a little more than the file's known uncompressed size, see [DATASETS][mynn.mnist.DATASETS]),
+   so a server that drips bytes or sends without end is cut off.
 
 Every file, wherever it comes from, is checked the same way: the sha256 of its *uncompressed*
 IDX bytes must equal the value in [DATASETS][mynn.mnist.DATASETS], and the IDX structure must
@@ -35,15 +38,18 @@ import gzip
 import hashlib
 import os
 import re
+import socket
 import sys
 import tempfile
+import threading
+import time
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_number
+from ._validation import check_bool, check_dtype, check_number, check_path
 
 __all__ = [
     "DATASETS",
@@ -78,6 +84,12 @@ DATASETS: dict[str, dict] = {
                 "sha256:ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
             ),
         },
+        "sizes": {
+            "train-images-idx3-ubyte.gz": 16 + 60_000 * 28 * 28,
+            "train-labels-idx1-ubyte.gz": 8 + 60_000,
+            "t10k-images-idx3-ubyte.gz": 16 + 10_000 * 28 * 28,
+            "t10k-labels-idx1-ubyte.gz": 8 + 10_000,
+        },
         "system_dirs": (),
         "system_package": None,
     },
@@ -102,6 +114,12 @@ DATASETS: dict[str, dict] = {
                 "sha256:0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"
             ),
         },
+        "sizes": {
+            "train-images-idx3-ubyte.gz": 16 + 60_000 * 28 * 28,
+            "train-labels-idx1-ubyte.gz": 8 + 60_000,
+            "t10k-images-idx3-ubyte.gz": 16 + 10_000 * 28 * 28,
+            "t10k-labels-idx1-ubyte.gz": 8 + 10_000,
+        },
         "system_dirs": ("/usr/share/datasets/fashion-mnist",),
         "system_package": "dataset-fashion-mnist",
     },
@@ -109,9 +127,15 @@ DATASETS: dict[str, dict] = {
 """The data sets the loaders know, by key (``"mnist"``, ``"fashion-mnist"``).
 
 Each entry has a ``title``, the ``mirrors`` (base URLs, tried in turn), the four ``files`` in
-the order training images, training labels, test images, test labels, the read-only
+the order training images, training labels, test images, test labels, their ``sizes`` (bytes of
+the uncompressed IDX file: the header and 60,000 or 10,000 images or labels), the read-only
 ``system_dirs`` where an operating-system package installs them and that package's name
 (``system_package``, for Debian and Ubuntu; ``None`` when there is none).
+
+The sizes bound what is read: a download, or a file in the cache or a system folder, may
+exceed its size by at most the margin of [size_limit][mynn.mnist.size_limit] (a gzip file of
+incompressible data is a little larger than the data), and no file is uncompressed beyond its
+size, so a server that sends without end or a gzip bomb costs neither disk nor memory.
 
 Each file's checksum is the sha256 of its **uncompressed** IDX bytes, not of the ``.gz``
 file, so that every faithful copy passes whatever its compression. The values are the ones
@@ -142,11 +166,29 @@ class DownloadError(OSError):
 
 
 def default_cache_dir() -> Path:
-    """The cache folder: ``$MYNN_DATA`` when set and not empty, else ``~/.cache/mynn``."""
+    """The cache folder: ``$MYNN_DATA`` when set and not empty, else ``~/.cache/mynn``.
+
+    The result is absolute: a relative ``MYNN_DATA`` is taken relative to the working folder
+    at the moment it is read, so the paths the loaders return stay right after a ``chdir``.
+    """
     configured = os.environ.get("MYNN_DATA")
     if configured:
-        return Path(configured).expanduser()
+        return Path(os.path.abspath(Path(configured).expanduser()))
     return Path.home() / ".cache" / "mynn"
+
+
+def size_limit(size: int) -> int:
+    """The most bytes a copy of a file whose uncompressed content has ``size`` bytes may take.
+
+    A gzip file of data that does not compress is larger than the data by its header, its
+    trailer and 5 bytes per 64 KiB block, far less than the 1% and 4 KiB allowed here.
+
+    Examples:
+        >>> from mynn.mnist import size_limit
+        >>> size_limit(10_008)
+        14204
+    """
+    return size + size // 100 + 4096
 
 
 # ------------------------------------------------------------------------- IDX format
@@ -219,20 +261,46 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         ValueError: If the file is a damaged or truncated gzip stream, or not a valid IDX file
             (see [parse_idx][mynn.mnist.parse_idx]).
     """
-    path = Path(path)
+    path = check_path("path", path)
     return parse_idx(_uncompressed(path, path.read_bytes()), name=str(path))
 
 
-def _uncompressed(path: Path, raw: bytes) -> bytes:
-    """The IDX bytes of a file's content ``raw``: gunzipped when it is gzip, else as is."""
+def _uncompressed(path: Path, raw: bytes, limit: int | None = None) -> bytes:
+    """The IDX bytes of a file's content ``raw``: gunzipped when it is gzip, else as is.
+
+    With ``limit``, content longer than ``limit`` bytes is an error, found without ever holding
+    more than ``limit`` bytes of it (a small gzip file can expand to gigabytes).
+    """
     if raw[:2] != b"\x1f\x8b":  # the gzip magic number
+        if limit is not None and len(raw) > limit:
+            raise ValueError(f"{path} has {len(raw)} bytes, more than the {limit} it can have.")
         return raw
-    try:
-        return gzip.decompress(raw)
-    except (EOFError, OSError, zlib.error) as error:
-        raise ValueError(
-            f"{path} is not a complete gzip file (truncated or corrupt): {error}"
-        ) from None
+    if limit is None:
+        try:
+            return gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as error:
+            raise ValueError(
+                f"{path} is not a complete gzip file (truncated or corrupt): {error}"
+            ) from None
+    parts, total, rest = [], 0, raw
+    while rest:  # one gzip member after another, as gzip.decompress reads them
+        if rest[:2] != b"\x1f\x8b":
+            raise ValueError(f"{path} is not a complete gzip file: it has trailing garbage.")
+        stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            part = stream.decompress(rest, limit - total + 1)
+        except zlib.error as error:
+            raise ValueError(f"{path} is not a complete gzip file (corrupt): {error}") from None
+        total += len(part)
+        if total > limit:
+            raise ValueError(
+                f"{path} uncompresses to more than the {limit} bytes its content can have."
+            )
+        if not stream.eof:
+            raise ValueError(f"{path} is not a complete gzip file (truncated).")
+        parts.append(part)
+        rest = stream.unused_data
+    return b"".join(parts)
 
 
 # ------------------------------------------------------------------------- checksums
@@ -248,16 +316,26 @@ def _parse_checksum(filename: str, checksum: str | None) -> tuple[str, str] | No
     return match.group(1), match.group(2).lower()
 
 
-def _check_file(path: Path, expected: tuple[str, str] | None) -> str | None:
+def _check_file(
+    path: Path, expected: tuple[str, str] | None, size: int | None = None
+) -> str | None:
     """``None`` if ``path`` holds the expected data and parses as IDX, else the reason.
 
     The checksum is compared with the digest of the uncompressed IDX bytes, so any faithful
     copy passes however it was compressed; a checksum of the file exactly as stored (the
-    ``.gz`` bytes) is accepted too, for checksums passed in by hand.
+    ``.gz`` bytes) is accepted too, for checksums passed in by hand. With ``size`` (the
+    content's known size), a file larger than [size_limit][mynn.mnist.size_limit] allows is
+    refused before it is read, and its content is not uncompressed beyond ``size``.
     """
     try:
+        stored = path.stat().st_size
+        if size is not None and stored > size_limit(size):
+            return (
+                f"it has {stored} bytes, more than the {size_limit(size)} a copy of this file "
+                "can take"
+            )
         raw = path.read_bytes()
-        content = _uncompressed(path, raw)
+        content = _uncompressed(path, raw, size)
         if expected is not None:
             algorithm, want = expected
             got = hashlib.new(algorithm, content).hexdigest()
@@ -274,36 +352,110 @@ def _check_file(path: Path, expected: tuple[str, str] | None) -> str | None:
 
 # -------------------------------------------------------------------------- download
 def _download(
-    url: str, target: Path, expected: tuple[str, str] | None, timeout: float
+    url: str,
+    target: Path,
+    expected: tuple[str, str] | None,
+    timeout: float,
+    time_limit: float,
+    size: int | None,
 ) -> str | None:
-    """Download ``url`` into ``target`` atomically; ``None`` on success, else the reason."""
+    """Download ``url`` into ``target`` atomically; ``None`` on success, else the reason.
+
+    ``timeout`` bounds each wait for the server (connecting, every read); ``time_limit`` bounds
+    the whole download: a watchdog shuts the connection down when it runs out, so a server
+    that sends a byte now and then, in its headers or its body, cannot hold the loader. The
+    download stops as soon as it is larger than ``size_limit(size)``.
+    """
     import http.client
     import urllib.error
     import urllib.request
 
+    limit = None if size is None else size_limit(size)
+    sockets: list[socket.socket] = []
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        for sock in list(sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes up a read blocked on this socket
+            except OSError:
+                pass  # already closed
+
+    watchdog = threading.Timer(time_limit, expire)
+    watchdog.daemon = True
     handle, temporary = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".part", dir=target.parent
     )
     temporary = Path(temporary)
+    started = time.monotonic()
+    watchdog.start()
     try:
         with os.fdopen(handle, "wb") as out:
             request = urllib.request.Request(url, headers={"User-Agent": "mynn"})
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
+            with _opener(sockets).open(request, timeout=min(timeout, time_limit)) as response:
+                announced = response.headers.get("Content-Length", "")
+                if limit is not None and announced.isdigit() and int(announced) > limit:
+                    return (
+                        f"the server announces {int(announced)} bytes, more than the {limit} "
+                        "a copy of this file can take"
+                    )
+                received = 0
+                while not expired.is_set():
+                    chunk = response.read1(_CHUNK)  # what has arrived: never waits to fill
+                    if not chunk:
+                        break
+                    received += len(chunk)
+                    if limit is not None and received > limit:
+                        return (
+                            f"the download passed {limit} bytes, more than a copy of this file "
+                            "can take"
+                        )
                     out.write(chunk)
-        problem = _check_file(temporary, expected)
+        if expired.is_set():
+            raise TimeoutError("time limit")
+        problem = _check_file(temporary, expected, size)
         if problem is not None:
             return problem
         os.replace(temporary, target)
         return None
     except (OSError, http.client.HTTPException) as error:  # URLError, HTTPError, timeouts
+        if expired.is_set():
+            return (
+                f"TimeoutError: the download took longer than time_limit={time_limit:g} s "
+                f"(stopped after {time.monotonic() - started:.1f} s)"
+            )
         if isinstance(error, urllib.error.URLError) and not isinstance(
             error, urllib.error.HTTPError
         ):
             error = error.reason  # e.g. ConnectionRefusedError inside the URLError
         return f"{type(error).__name__}: {error}"
     finally:
+        watchdog.cancel()
         temporary.unlink(missing_ok=True)
+
+
+def _opener(sockets: list[socket.socket]):
+    """A urllib opener (proxies and redirects as usual) that lists every socket it connects."""
+    import urllib.request
+
+    def recording(connection_class):
+        class Recording(connection_class):
+            def connect(self):
+                super().connect()
+                sockets.append(self.sock)
+
+        return Recording
+
+    class HTTPHandler(urllib.request.HTTPHandler):
+        def do_open(self, http_class, request, **kwargs):
+            return super().do_open(recording(http_class), request, **kwargs)
+
+    class HTTPSHandler(urllib.request.HTTPSHandler):
+        def do_open(self, http_class, request, **kwargs):
+            return super().do_open(recording(http_class), request, **kwargs)
+
+    return urllib.request.build_opener(HTTPHandler, HTTPSHandler)
 
 
 def _resolve(
@@ -318,9 +470,11 @@ def _resolve(
             f"dataset must be one of {sorted(DATASETS)}. Received: dataset={dataset!r}"
         )
     spec = DATASETS[dataset]
-    folder = (
-        Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-    ) / dataset
+    if cache_dir is None:
+        root = default_cache_dir()
+    else:  # absolute, so that the returned paths stay right after a chdir
+        root = Path(os.path.abspath(check_path("cache_dir", cache_dir).expanduser()))
+    folder = root / dataset
     if mirrors is None:
         mirrors = spec["mirrors"]
     if isinstance(mirrors, (str, bytes)) or not all(isinstance(m, str) for m in mirrors):
@@ -383,6 +537,7 @@ def _find_local(
     system_dirs: tuple[Path, ...],
     expected: tuple[str, str] | None,
     notes: list[str],
+    size: int | None = None,
 ) -> Path | None:
     """Where ``name`` is found, checked, without a download; ``None`` if nowhere.
 
@@ -391,7 +546,7 @@ def _find_local(
     """
     for path in (folder / name, folder / name.removesuffix(".gz")):
         if path.is_file():
-            problem = _check_file(path, expected)
+            problem = _check_file(path, expected, size)
             if problem is not None:
                 raise ValueError(
                     f"the cached file {path} is damaged: {problem}. Delete it to download "
@@ -401,7 +556,7 @@ def _find_local(
     for system in system_dirs:
         for path in (system / name, system / name.removesuffix(".gz")):
             if path.is_file():
-                problem = _check_file(path, expected)
+                problem = _check_file(path, expected, size)
                 if problem is None:
                     return path
                 notes.append(f"{path}: {problem}")
@@ -417,6 +572,7 @@ def fetch(
     download: bool = True,
     timeout: float = 30.0,
     system_dirs: Sequence[str | os.PathLike] | None = None,
+    time_limit: float = 600.0,
 ) -> dict[str, Path]:
     """Find, check or download the four files of ``dataset``; return their paths.
 
@@ -432,13 +588,16 @@ def fetch(
             ``"md5:<hex>"`` of the uncompressed IDX bytes (or of the file as stored), or
             ``None`` (that file is then only checked to be valid IDX).
         download: If ``False``, never touch the network.
-        timeout: Seconds to wait for a mirror to answer.
+        timeout: Seconds to wait for a mirror to answer (to connect, and for every read).
         system_dirs: Read-only folders to look in after the cache, instead of the data set's
             own (``()`` looks in none).
+        time_limit: Seconds one file's download may take in all; a mirror that is slower is
+            cut off and the next one tried.
 
     Returns:
         The path of each file, by file name, in the table's order: in the cache folder or in
-        a system folder (files found there are read in place, never copied or written).
+        a system folder (files found there are read in place, never copied or written). The
+        paths are absolute.
 
     Raises:
         FileNotFoundError: If files are missing and ``download`` is ``False``.
@@ -451,8 +610,14 @@ def fetch(
         dataset, cache_dir, mirrors, checksums, system_dirs
     )
     timeout = check_number("timeout", timeout, low=0.0, low_open=True)
+    time_limit = check_number("time_limit", time_limit, low=0.0, low_open=True)
+    download = check_bool("download", download)
+    sizes = spec.get("sizes", {})
     notes: list[str] = []
-    found = {name: _find_local(name, folder, system_dirs, expected[name], notes) for name in expected}
+    found = {
+        name: _find_local(name, folder, system_dirs, expected[name], notes, sizes.get(name))
+        for name in expected
+    }
     missing = [name for name, path in found.items() if path is None]
     if missing and not download:
         raise FileNotFoundError(
@@ -465,7 +630,9 @@ def fetch(
         failures = []
         for mirror in mirrors:
             url = mirror.rstrip("/") + "/" + name
-            problem = _download(url, folder / name, expected[name], timeout)
+            problem = _download(
+                url, folder / name, expected[name], timeout, time_limit, sizes.get(name)
+            )
             if problem is None:
                 found[name] = folder / name
                 break
@@ -485,9 +652,8 @@ def _load(
     dataset: str, as_images: bool, dtype, **where
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Both loaders: ``where`` holds the keyword arguments of [fetch][mynn.mnist.fetch]."""
-    from ._validation import check_dtype
-
     dtype = check_dtype(dtype)
+    as_images = check_bool("as_images", as_images)
     paths = list(fetch(dataset, **where).values())
     result = []
     for images_path, labels_path in (paths[0:2], paths[2:4]):
@@ -515,6 +681,7 @@ def load_mnist(
     dtype: np.dtype | type = np.float32,
     timeout: float = 30.0,
     system_dirs: Sequence[str | os.PathLike] | None = None,
+    time_limit: float = 600.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load MNIST, the handwritten digits: ``(X_train, y_train, X_test, y_test)``.
 
@@ -535,9 +702,10 @@ def load_mnist(
         as_images: Return images of shape ``(n, 28, 28)`` instead of rows ``(n, 784)``.
         dtype: Float dtype of the images (float32 or float64); float32 by default because
             the 60,000 training images take 188 MB as float32 (376 MB as float64).
-        timeout: Seconds to wait for a mirror to answer.
+        timeout: Seconds to wait for a mirror to answer (to connect, and for every read).
         system_dirs: Read-only folders to look in after the cache (default: the data set's
             own, see [DATASETS][mynn.mnist.DATASETS]; ``()`` for none).
+        time_limit: Seconds one file's download may take in all (a slower mirror is cut off).
 
     Returns:
         ``X_train`` of shape ``(60000, 784)``, ``y_train`` ``(60000,)``, ``X_test``
@@ -563,7 +731,7 @@ def load_mnist(
     """
     return _load(
         "mnist", as_images, dtype, cache_dir=cache_dir, mirrors=mirrors, checksums=checksums,
-        download=download, timeout=timeout, system_dirs=system_dirs,
+        download=download, timeout=timeout, system_dirs=system_dirs, time_limit=time_limit,
     )
 
 
@@ -577,6 +745,7 @@ def load_fashion_mnist(
     dtype: np.dtype | type = np.float32,
     timeout: float = 30.0,
     system_dirs: Sequence[str | os.PathLike] | None = None,
+    time_limit: float = 600.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load Fashion-MNIST, Zalando's article images: ``(X_train, y_train, X_test, y_test)``.
 
@@ -600,9 +769,10 @@ def load_fashion_mnist(
         as_images: Return images of shape ``(n, 28, 28)`` instead of rows ``(n, 784)``.
         dtype: Float dtype of the images (float32 or float64); float32 by default because
             the 60,000 training images take 188 MB as float32 (376 MB as float64).
-        timeout: Seconds to wait for a mirror to answer.
+        timeout: Seconds to wait for a mirror to answer (to connect, and for every read).
         system_dirs: Read-only folders to look in after the cache (default: the data set's
             own, see [DATASETS][mynn.mnist.DATASETS]; ``()`` for none).
+        time_limit: Seconds one file's download may take in all (a slower mirror is cut off).
 
     Returns:
         ``X_train`` of shape ``(60000, 784)``, ``y_train`` ``(60000,)``, ``X_test``
@@ -631,7 +801,7 @@ def load_fashion_mnist(
     """
     return _load(
         "fashion-mnist", as_images, dtype, cache_dir=cache_dir, mirrors=mirrors, checksums=checksums,
-        download=download, timeout=timeout, system_dirs=system_dirs,
+        download=download, timeout=timeout, system_dirs=system_dirs, time_limit=time_limit,
     )
 
 

@@ -14,7 +14,14 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ._validation import as_float_array, as_generator, check_positive_int, check_same_length
+from ._validation import (
+    as_float_array,
+    as_generator,
+    check_bool,
+    check_positive_int,
+    check_same_length,
+    first_non_finite,
+)
 from .activations import Activation, Softmax
 from .layers import Dense, Layer
 from .loss import CategoricalCrossentropy, Loss, _softmax_crossentropy_gradient
@@ -28,7 +35,9 @@ class Model:
     """A feed-forward network: layers applied in order, trained by backpropagation.
 
     Args:
-        layers: Layers and activations to add in order (or add them later with ``add``).
+        layers: A list (or other iterable) of layers and activations to add in order, or
+            ``None`` (add them later with ``add``). Every Dense layer must have the same
+            ``dtype``: the model runs in one dtype.
 
     Attributes:
         layers: The layers, in order.
@@ -64,12 +73,26 @@ class Model:
         self.loss: Loss | None = None
         self.optimizer: Optimizer | None = None
         self.accuracy: Accuracy | None = None
-        for layer in layers or ():
+        if layers is None:
+            return
+        if isinstance(layers, (Layer, str, bytes)) or not isinstance(layers, Iterable):
+            raise TypeError(
+                "layers must be a list of mynn layers, such as [Dense(2, 3), ReLU()], or None. "
+                f"Received: layers={layers!r}"
+            )
+        for index, layer in enumerate(layers):
+            _check_type(f"layers[{index}]", layer, Layer)
             self.add(layer)
 
     # ----------------------------------------------------------------- building
     def add(self, layer: Layer) -> None:
-        """Append a layer or activation."""
+        """Append a layer or activation.
+
+        Raises:
+            TypeError: If ``layer`` is not a mynn layer.
+            ValueError: If a Dense layer's inputs do not match the previous Dense layer's
+                neurons, or its dtype differs from the model's Dense layers.
+        """
         _check_type("layer", layer, Layer)
         if isinstance(layer, Dense):
             previous = self._dense_layers()
@@ -77,6 +100,12 @@ class Model:
                 raise ValueError(
                     f"{layer!r} expects {layer.n_inputs} inputs but the previous Dense layer "
                     f"has {previous[-1].n_neurons} neurons."
+                )
+            if previous and previous[0].dtype != layer.dtype:
+                raise ValueError(
+                    f"every Dense layer of a model must have the model's dtype "
+                    f"{previous[0].dtype.name}: build them all with the same dtype=. "
+                    f"Received: layer={layer!r} of dtype {layer.dtype.name}"
                 )
         self.layers.append(layer)
 
@@ -151,6 +180,8 @@ class Model:
         or ``None`` with ``input_gradient=False`` when the first layer is a Dense layer: training
         needs only the parameters' gradients, so that layer skips its input gradient.
         """
+        if self.loss is None:
+            raise RuntimeError("no loss is set; call Model.set_loss() first.")
         layers = self.layers
         if self._uses_fused_gradient():
             dvalues = _softmax_crossentropy_gradient(output, y)
@@ -190,7 +221,7 @@ class Model:
 
     def _prepare(self, X, y, names=("X", "y")) -> tuple[np.ndarray, np.ndarray]:
         X = self._prepare_inputs(X, names[0])
-        y = self.loss.check_targets(y, self.n_outputs, self.dtype)
+        y = self.loss.check_targets(y, self.n_outputs, self.dtype, name=names[1])
         check_same_length(names[0], X, names[1], y)
         return X, y
 
@@ -247,8 +278,8 @@ class Model:
             RuntimeError: If no loss or optimizer is set.
             ValueError: If the data is empty, non-finite, mis-shaped or of unequal lengths, or
                 an argument is out of range.
-            FloatingPointError: If the loss becomes NaN or infinite (the message names the
-                epoch and step).
+            FloatingPointError: If the loss or a parameter becomes NaN or infinite (the
+                message names the epoch and step, and the parameter).
         """
         self._check_ready(need_optimizer=True)
         epochs = check_positive_int("epochs", epochs)
@@ -259,12 +290,18 @@ class Model:
         if print_every is None:
             print_every = max(1, epochs // 10)
         print_every = check_positive_int("print_every", print_every)
+        shuffle = check_bool("shuffle", shuffle)
+        diagnostics = check_bool("diagnostics", diagnostics)
         X, y = self._prepare(X, y)
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                size = ""
+                if isinstance(validation_data, (tuple, list)):
+                    count = len(validation_data)
+                    size = f" of {count} item{'' if count == 1 else 's'}"
                 raise ValueError(
                     "validation_data must be a pair (X_val, y_val). "
-                    f"Received: {type(validation_data).__name__}"
+                    f"Received: validation_data, a {type(validation_data).__name__}{size}"
                 )
             X_val, y_val = self._prepare(*validation_data, names=("X_val", "y_val"))
         if self.accuracy is not None:
@@ -339,7 +376,13 @@ class Model:
                 self.accuracy.update(self._predictions(output), y_batch)
             self.backward(output, y_batch, input_gradient=False)
             learning_rate = self.optimizer.current_learning_rate
-            self.optimizer.step(self.parameters())
+            parameters = self.parameters()
+            self.optimizer.step(parameters)
+            diverged = non_finite_parameter(parameters)
+            if diverged is not None:
+                raise self._diverged(
+                    f"parameter {diverged[0]!r} became {diverged[1]} at epoch {epoch}, step {step}"
+                )
         return loss_sum, step, learning_rate
 
     def _diverged(self, what: str) -> FloatingPointError:
@@ -448,6 +491,24 @@ class Model:
 
     def __repr__(self) -> str:
         return f"Model({len(self.layers)} layers, loss={self.loss!r}, optimizer={self.optimizer!r})"
+
+
+def non_finite_parameter(
+    parameters: Iterable[tuple[str, np.ndarray, np.ndarray | None]],
+) -> tuple[str, float] | None:
+    """The first parameter holding a NaN or inf, as ``(name, bad value)``; ``None`` if none.
+
+    [Model.train][mynn.model.Model.train] calls it after every optimizer step: the loss of the
+    next batch misses a weight that became inf behind a saturating activation (a Sigmoid turns
+    inf into 1), and after the last step there is no next batch. It costs one sum per
+    parameter array, since a NaN or inf makes the sum non-finite; only then is each value looked
+    at (a sum of large finite values can overflow).
+    """
+    for name, value, _ in parameters:
+        bad = first_non_finite(value)
+        if bad is not None:
+            return name, bad[0]
+    return None
 
 
 def _check_type(name: str, value, expected: type):

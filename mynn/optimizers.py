@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from ._validation import check_number
+from ._validation import FLOAT_DTYPES, as_array, check_number
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSProp", "Adam"]
 
@@ -56,13 +56,27 @@ class Optimizer:
         return self.learning_rate / (1.0 + self.decay * self.iterations)
 
     def step(self, parameters: Iterable[Parameter]) -> None:
-        """Update every ``(name, value, gradient)`` in place, then count one iteration."""
+        """Update every ``(name, value, gradient)`` in place, then count one iteration.
+
+        Args:
+            parameters: ``(name, value, gradient)`` triples, as
+                [Model.parameters][mynn.model.Model.parameters] returns them: ``name`` a str,
+                ``value`` a writable float32 or float64 array (changed in place) and
+                ``gradient`` an array of real numbers of the same shape.
+
+        Raises:
+            TypeError: If ``parameters`` or one of its triples has the wrong form.
+            ValueError: If a gradient's shape differs from its value's.
+            RuntimeError: If a gradient is ``None`` (``backward`` has not run).
+        """
+        if isinstance(parameters, (str, bytes)) or not isinstance(parameters, Iterable):
+            raise TypeError(
+                "parameters must be an iterable of (name, value, gradient) triples. "
+                f"Received: parameters={parameters!r}"
+            )
         learning_rate = self.current_learning_rate
-        for name, value, gradient in parameters:
-            if gradient is None:
-                raise RuntimeError(
-                    f"parameter {name!r} has no gradient; run backward() before step()."
-                )
+        for item in parameters:
+            name, value, gradient = _check_parameter(item)
             state = self.state.get(name)
             if state is None or state["scratch"].shape != value.shape:
                 state = self.state[name] = self._init_state(value)
@@ -83,6 +97,42 @@ class Optimizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def _check_parameter(item) -> tuple[str, np.ndarray, np.ndarray]:
+    """One ``(name, value, gradient)`` triple of ``Optimizer.step``, checked."""
+    if not isinstance(item, (tuple, list)) or len(item) != 3:
+        raise TypeError(
+            f"each parameter must be a (name, value, gradient) triple. Received: {item!r}"
+        )
+    name, value, gradient = item
+    if not isinstance(name, str):
+        raise TypeError(f"a parameter's name must be a str. Received: name={name!r}")
+    if not isinstance(value, np.ndarray) or value.dtype not in FLOAT_DTYPES:
+        raise TypeError(
+            f"the value of parameter {name!r} must be a float32 or float64 numpy array, which "
+            f"the step changes in place. Received: value={value!r}"
+        )
+    if not value.flags.writeable:
+        raise ValueError(
+            f"the value of parameter {name!r} must be writable: the step changes it in place. "
+            "Received: a read-only array"
+        )
+    if gradient is None:
+        raise RuntimeError(f"parameter {name!r} has no gradient; run backward() before step().")
+    if not isinstance(gradient, np.ndarray):
+        gradient = as_array("gradient", gradient)
+    if gradient.dtype.kind not in "biuf":
+        raise TypeError(
+            f"the gradient of parameter {name!r} must be an array of real numbers. "
+            f"Received: gradient with dtype {gradient.dtype}"
+        )
+    if gradient.shape != value.shape:
+        raise ValueError(
+            f"the gradient of parameter {name!r} must have the shape of its value {value.shape}. "
+            f"Received: gradient of shape {gradient.shape}"
+        )
+    return name, value, gradient
 
 
 class SGD(Optimizer):

@@ -134,15 +134,16 @@ def test_shapes():
         (
             [0, 3],
             ValueError,
-            r"class labels must be in \[0, 3\) for 3 outputs\. Received: labels from 0 to 3",
+            r"y_true must hold class labels in \[0, 3\) for 3 outputs\. Received: y_true with values "
+            r"from 0 to 3",
         ),
-        ([-1, 0], ValueError, r"Received: labels from -1 to 0"),
-        ([0.5, 1.0], ValueError, r"whole numbers\. Received: labels such as \[0\.5\]"),
-        ([0.0, np.nan], ValueError, r"whole numbers\. Received: labels such as \[nan\]"),
+        ([-1, 0], ValueError, r"Received: y_true with values from -1 to 0"),
+        ([0.5, 1.0], ValueError, r"whole numbers\. Received: y_true with values such as \[0\.5\]"),
+        ([0.0, np.nan], ValueError, r"whole numbers\. Received: y_true with values such as \[nan\]"),
         (
             np.array(["a", "b"]),
             TypeError,
-            r"class labels must be integers\. Received: labels with dtype <U1",
+            r"y_true must hold integer class labels\. Received: y_true with dtype <U1",
         ),
     ],
 )
@@ -188,5 +189,7 @@ def test_non_finite_and_empty_targets():
         ValueError, match=r"y_true must contain only finite numbers; found inf at index \(1, 0\)"
     ):
         MeanSquaredError().calculate(np.ones((2, 1)), [[0.0], [np.inf]])
-    with pytest.raises(ValueError, match=r"y_true must not be empty"):
+    with pytest.raises(ValueError, match=r"y_pred must not be empty"):
         MeanSquaredError().calculate(np.ones((0, 1)), np.ones((0, 1)))
+    with pytest.raises(ValueError, match=r"y_true must not be empty"):
+        MeanSquaredError().calculate(np.ones((1, 1)), np.ones((0, 1)))

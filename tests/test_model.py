@@ -487,15 +487,15 @@ def test_empty_data():
         (
             [0, 1, 2, 0, 1, 0],
             ValueError,
-            r"class labels must be in \[0, 2\) for 2 outputs\. Received: labels from 0 to 2",
+            r"y must hold class labels in \[0, 2\) for 2 outputs\. Received: y with values from 0 to 2",
         ),
-        ([0, 1, 1, 0, 1, -1], ValueError, r"labels from -1 to 1"),
+        ([0, 1, 1, 0, 1, -1], ValueError, r"Received: y with values from -1 to 1"),
         (
             [0, 1, 1, 0, 1, 0.5],
             ValueError,
-            r"class labels must be whole numbers\. Received: labels such as \[0\.5\]",
+            r"y must hold class labels that are whole numbers\. Received: y with values such as \[0\.5\]",
         ),
-        (["a", "b", "a", "b", "a", "b"], TypeError, r"class labels must be integers"),
+        (["a", "b", "a", "b", "a", "b"], TypeError, r"y must hold integer class labels"),
     ],
 )
 def test_bad_labels(y, error, message):
@@ -526,7 +526,8 @@ def test_non_finite_inputs(bad):
         ({"verbose": 3}, r"verbose must be 0 or 1\. Received: verbose=3"),
         (
             {"validation_data": (X3,)},
-            r"validation_data must be a pair \(X_val, y_val\)\. Received: tuple",
+            r"validation_data must be a pair \(X_val, y_val\)\. Received: validation_data, a tuple "
+            r"of 1 item",
         ),
     ],
 )
