@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,9 @@ def check_dtype(dtype, name: str = "dtype") -> np.dtype:
     resolved = None
     if dtype is not None:  # np.dtype(None) is float64: None is no answer, so it is refused
         try:
-            resolved = np.dtype(dtype)
+            with warnings.catch_warnings():  # deprecated aliases ("a") warn, then are refused
+                warnings.simplefilter("ignore", DeprecationWarning)
+                resolved = np.dtype(dtype)
         except (TypeError, ValueError, KeyError, SyntaxError):
             resolved = None
     # ``resolved in FLOAT_DTYPES`` would not do: numpy compares None equal to float64.
@@ -178,7 +181,7 @@ def as_float_array(name: str, values, dtype=None, *, ndim: int | None = None) ->
             index = tuple(int(i) for i in np.argwhere(np.abs(array) > limit)[0])
             raise ValueError(
                 f"{name} must hold numbers that {np.dtype(dtype).name} can represent (at most "
-                f"{limit:.3g} in size). Received: {name} with {array[index]!r} at index {index}"
+                f"{limit:.3g} in size). Received: {name} with {array[index].item()!r} at index {index}"
             ) from None
     return array
 

@@ -14,6 +14,7 @@ from ._validation import (
     as_array,
     as_float_array,
     as_generator,
+    check_bool,
     check_dtype,
     check_number,
     check_positive_int,
@@ -247,10 +248,10 @@ def one_hot(
     from .loss import check_labels
 
     try:
-        dtype = np.dtype(dtype)
+        resolved = None if dtype is None else np.dtype(dtype)
     except (TypeError, ValueError, KeyError, SyntaxError):
-        dtype = None
-    if dtype is None or dtype.kind not in "biuf" or dtype.fields is not None:
+        resolved = None
+    if resolved is None or resolved.kind not in "biuf" or resolved.fields is not None:
         raise TypeError(
             "dtype must be a numeric dtype (integer, boolean or float). "
             f"Received: dtype={dtype!r}"
@@ -262,7 +263,7 @@ def one_hot(
         n_classes = int(check_labels(labels, np.iinfo(np.int64).max).max()) + 1
     n_classes = check_positive_int("n_classes", n_classes)
     labels = check_labels(labels, n_classes)
-    result = np.zeros((len(labels), n_classes), dtype=dtype)
+    result = np.zeros((len(labels), n_classes), dtype=resolved)
     result[np.arange(len(labels)), labels] = 1
     return result
 
@@ -368,6 +369,7 @@ def load_digits(
     from importlib.resources import files
 
     dtype = check_dtype(dtype)
+    as_images = check_bool("as_images", as_images)
     path = files("mynn") / "data" / "digits.npz"
     with path.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:
         images, labels = archive["images"], archive["labels"]
