@@ -309,8 +309,9 @@ def _read_meta(archive: Archive):
             f"its metadata is not JSON text of at most {_META_LIMIT} bytes (it has shape "
             f"{header.shape} and dtype {header.dtype})"
         )
+    text = archive.read(header).tobytes()  # outside the try: its CRC error says what it is
     try:
-        return json.loads(archive.read(header).tobytes().decode("utf-8"))
+        return json.loads(text.decode("utf-8"))
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError among them
         raise ArchiveError("its metadata is not valid JSON text") from None
 
