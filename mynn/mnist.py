@@ -55,6 +55,7 @@ __all__ = [
     "DATASETS",
     "DownloadError",
     "default_cache_dir",
+    "size_limit",
     "parse_idx",
     "read_idx",
     "fetch",
@@ -414,6 +415,11 @@ def _download(
                     out.write(chunk)
         if expired.is_set():
             raise TimeoutError("time limit")
+        if announced.isdigit() and received < int(announced):  # read1 stops at EOF quietly
+            return (
+                f"the server sent {received} of the {int(announced)} bytes it announced "
+                "(truncated)"
+            )
         problem = _check_file(temporary, expected, size)
         if problem is not None:
             return problem
