@@ -20,6 +20,7 @@ wrong one gives errors near 1.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -66,7 +67,9 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     return 0.0 if difference == 0.0 else difference / scale
 
 
-def numerical_gradient(function, values: np.ndarray, epsilon: float = 1e-6) -> np.ndarray:
+def numerical_gradient(
+    function: Callable[[], float], values: np.ndarray, epsilon: float = 1e-6
+) -> np.ndarray:
     """Central-difference gradient of the scalar ``function()`` with respect to ``values``.
 
     ``values`` is perturbed in place, one element at a time, and restored.

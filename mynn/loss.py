@@ -57,7 +57,12 @@ class Loss:
         return self.dinputs
 
     def check_targets(
-        self, y_true, n_outputs: int, dtype=np.float64, *, name: str = "y_true"
+        self,
+        y_true: np.ndarray,
+        n_outputs: int,
+        dtype: type | str | np.dtype = np.float64,
+        *,
+        name: str = "y_true",
     ) -> np.ndarray:
         """Validate targets for a network with ``n_outputs`` outputs; return them normalized.
 
@@ -253,7 +258,7 @@ class CategoricalCrossentropy(Loss):
         return -y_true / p / n
 
 
-def check_labels(labels, n_classes: int, *, name: str = "labels") -> np.ndarray:
+def check_labels(labels: np.ndarray, n_classes: int, *, name: str = "labels") -> np.ndarray:
     """Return ``labels`` as an int64 array after checking they are classes in ``[0, n_classes)``.
 
     Args:

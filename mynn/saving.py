@@ -29,12 +29,16 @@ import secrets
 import socket
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import activations, layers, loss, metrics, optimizers
 from ._npz import Archive, ArchiveError, ArrayHeader
 from ._validation import check_dtype, check_number, check_path, check_positive_int
+
+if TYPE_CHECKING:
+    from .model import Model
 
 __all__ = ["FORMAT_VERSION", "save_model", "load_model"]
 
@@ -61,7 +65,7 @@ _METRICS = _registry(metrics, metrics.Accuracy)
 
 
 # ---------------------------------------------------------------------- saving
-def save_model(model, path: str | os.PathLike) -> None:
+def save_model(model: Model, path: str | os.PathLike) -> None:
     """Write ``model`` to ``path`` atomically (temporary file in the same folder, then rename).
 
     Args:
@@ -241,7 +245,7 @@ class _Damaged(ValueError):
     """The metadata or an array does not describe a model that can be rebuilt."""
 
 
-def load_model(path: str | os.PathLike):
+def load_model(path: str | os.PathLike) -> Model:
     """Read a model written by ``save_model``.
 
     The metadata is read first; every array's header (shape, dtype) is checked against the
