@@ -110,14 +110,16 @@ class Archive:
             raise ArchiveError("it is not a zip archive (an .npz file is one)")
         end_offset = tail_start + found
         _, disk, directory_disk, disk_count, count, directory_size, directory_offset, _ = fields
-        if (
-            count == 0xFFFF
-            or directory_size == _MASK_32
-            or directory_offset == _MASK_32
-        ):
-            end_offset, disk, directory_disk, disk_count, count, directory_size, directory_offset = (
-                self._zip64_end(end_offset)
-            )
+        if count == 0xFFFF or directory_size == _MASK_32 or directory_offset == _MASK_32:
+            (
+                end_offset,
+                disk,
+                directory_disk,
+                disk_count,
+                count,
+                directory_size,
+                directory_offset,
+            ) = self._zip64_end(end_offset)
         if disk or directory_disk or disk_count != count:
             raise ArchiveError("it is a zip archive split over several disks")
         if directory_offset + directory_size > end_offset or count * _ENTRY.size > directory_size:
@@ -135,8 +137,18 @@ class Archive:
         fields = _ZIP64_END.unpack(self._read_at(record_offset, _ZIP64_END.size))
         if fields[0] != _ZIP64_END_SIGNATURE:
             raise ArchiveError("its ZIP64 end record is damaged")
-        _, _, _, _, disk, directory_disk, disk_count, count, directory_size, directory_offset = fields
-        return record_offset, disk, directory_disk, disk_count, count, directory_size, directory_offset
+        _, _, _, _, disk, directory_disk, disk_count, count, directory_size, directory_offset = (
+            fields
+        )
+        return (
+            record_offset,
+            disk,
+            directory_disk,
+            disk_count,
+            count,
+            directory_size,
+            directory_offset,
+        )
 
     def _read_at(self, offset: int, size: int) -> bytes:
         if offset < 0 or size < 0 or offset + size > self.size:
@@ -164,7 +176,12 @@ class Archive:
             raise ArchiveError(f"it has the array {name} more than once")
         fields = _ENTRY.unpack_from(self._directory, position)
         flags, method, crc = fields[3], fields[4], fields[7]
-        compressed_size, size, name_length, extra_length = fields[8], fields[9], fields[10], fields[11]
+        compressed_size, size, name_length, extra_length = (
+            fields[8],
+            fields[9],
+            fields[10],
+            fields[11],
+        )
         offset = fields[16]
         if flags & 0x1:
             raise ArchiveError(f"its array {name} is encrypted")

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_array, as_float_array, check_number, check_real, check_same_length
+from ._validation import (
+    as_array,
+    as_float_array,
+    check_bool,
+    check_number,
+    check_real,
+    check_same_length,
+)
 
 __all__ = ["Accuracy", "CategoricalAccuracy", "BinaryAccuracy", "RegressionAccuracy"]
 
@@ -141,6 +148,7 @@ class RegressionAccuracy(Accuracy):
             y_true: Training targets.
             reinit: Recompute a derived precision even when one is already set.
         """
+        reinit = check_bool("reinit", reinit)
         if self.fixed_precision is None and (self.precision is None or reinit):
             y = as_float_array("y_true", y_true)
             self.precision = float(np.std(y)) / 250 or np.finfo(np.float64).eps

@@ -223,7 +223,12 @@ def parse_idx(data: bytes, *, name: str = "IDX data") -> np.ndarray:
         ...
         ValueError: demo is truncated: its header announces 2x3 values of uint8 (6 bytes) ...
     """
-    data = memoryview(data).cast("B")
+    try:
+        data = memoryview(data).cast("B")
+    except TypeError:
+        raise TypeError(
+            f"data must be bytes (the content of an IDX file). Received: data={data!r:.80}"
+        ) from None
     if len(data) < 4:
         raise ValueError(f"{name} is not an IDX file: it has only {len(data)} bytes.")
     zero_1, zero_2, type_code, ndim = data[:4]

@@ -82,7 +82,9 @@ Y3 = np.array([0, 1, 1, 0, 1, 0])
 
 
 def classifier(dtype=np.float64) -> Model:
-    model = Model([Dense(2, 4, rng=0, dtype=dtype), ReLU(), Dense(4, 2, rng=1, dtype=dtype), Softmax()])
+    model = Model(
+        [Dense(2, 4, rng=0, dtype=dtype), ReLU(), Dense(4, 2, rng=1, dtype=dtype), Softmax()]
+    )
     model.set_loss(CategoricalCrossentropy())
     model.set_optimizer(SGD(0.1))
     model.set_accuracy(CategoricalAccuracy())
@@ -121,205 +123,943 @@ class NotMynn(Layer):
 # (public name, call, exception type, pattern the message must match)
 CASES = [
     # ---------------------------------------------------------------- layers
-    ("Layer", lambda: Model([Layer]), TypeError, r"layers\[0\] must be an instance, not a class: write Layer\(\)"),
-    ("Layer", lambda: Layer()._check_backward(np.ones(1)), RuntimeError, r"Layer\.backward\(\) was called before forward\(\)"),
-    ("Dense", lambda: Dense(0, 2), ValueError, r"n_inputs must be a positive integer\. Received: n_inputs=0"),
+    (
+        "Layer",
+        lambda: Model([Layer]),
+        TypeError,
+        r"layers\[0\] must be an instance, not a class: write Layer\(\)",
+    ),
+    (
+        "Layer",
+        lambda: Layer()._check_backward(np.ones(1)),
+        RuntimeError,
+        r"Layer\.backward\(\) was called before forward\(\)",
+    ),
+    (
+        "Dense",
+        lambda: Dense(0, 2),
+        ValueError,
+        r"n_inputs must be a positive integer\. Received: n_inputs=0",
+    ),
     ("Dense", lambda: Dense(2, 2.5), ValueError, r"Received: n_neurons=2\.5"),
     ("Dense", lambda: Dense(True, 2), ValueError, r"Received: n_inputs=True"),
-    ("Dense", lambda: Dense(2, 2, dtype="foo"), TypeError, r"dtype must be float32 or float64\. Received: dtype='foo'"),
-    ("Dense", lambda: Dense(2, 2, dtype=np.int32), TypeError, r"Received: dtype=<class 'numpy\.int32'>"),
+    (
+        "Dense",
+        lambda: Dense(2, 2, dtype="foo"),
+        TypeError,
+        r"dtype must be float32 or float64\. Received: dtype='foo'",
+    ),
+    (
+        "Dense",
+        lambda: Dense(2, 2, dtype=np.int32),
+        TypeError,
+        r"Received: dtype=<class 'numpy\.int32'>",
+    ),
     ("Dense", lambda: Dense(2, 2, dtype=None), TypeError, r"Received: dtype=None"),
     ("Dense", lambda: Dense(2, 2, dtype=">f8"), TypeError, r"Received: dtype='>f8'"),
-    ("Dense", lambda: Dense(2, 2, weight_initializer="zeros"), ValueError, r"Received: weight_initializer='zeros'"),
-    ("Dense", lambda: Dense(2, 2, weight_regularizer_l2=-1), ValueError, r"Received: weight_regularizer_l2=-1\.0"),
-    ("Dense", lambda: Dense(2, 2, bias_regularizer_l1=math.nan), ValueError, r"Received: bias_regularizer_l1=nan"),
-    ("Dense", lambda: Dense(2, 2, weight_regularizer_l1="0.1"), TypeError, r"Received: weight_regularizer_l1='0\.1'"),
+    (
+        "Dense",
+        lambda: Dense(2, 2, weight_initializer="zeros"),
+        ValueError,
+        r"Received: weight_initializer='zeros'",
+    ),
+    (
+        "Dense",
+        lambda: Dense(2, 2, weight_regularizer_l2=-1),
+        ValueError,
+        r"Received: weight_regularizer_l2=-1\.0",
+    ),
+    (
+        "Dense",
+        lambda: Dense(2, 2, bias_regularizer_l1=math.nan),
+        ValueError,
+        r"Received: bias_regularizer_l1=nan",
+    ),
+    (
+        "Dense",
+        lambda: Dense(2, 2, weight_regularizer_l1="0.1"),
+        TypeError,
+        r"Received: weight_regularizer_l1='0\.1'",
+    ),
     ("Dense", lambda: Dense(2, 2, rng="seed"), TypeError, r"Received: rng='seed'"),
     ("Dense", lambda: Dense(2, 2, rng=-1), ValueError, r"Received: rng=-1"),
-    ("Dense", lambda: Dense(2**40, 2**40), ValueError, r"Received: n_inputs=1099511627776, n_neurons="),
-    ("Dense", lambda: Dense(2, 2).forward([["a", "b"]]), TypeError, r"inputs must hold real numbers\. Received: inputs with dtype <U1"),
-    ("Dense", lambda: Dense(2, 2).forward(np.ones((3, 3))), ValueError, r"Received: inputs of shape \(3, 3\)"),
-    ("Dense", lambda: Dense(2, 2).forward([[1.0], [1.0, 2.0]]), ValueError, r"inputs must be an array of numbers"),
-    ("Dense", lambda: Dense(2, 2).forward(np.ones((1, 2), dtype=complex)), TypeError, r"Received: inputs with dtype complex128"),
-    ("Dense", lambda: Dense(2, 2).backward(np.ones((1, 2))), RuntimeError, r"Dense\.backward\(\) was called before forward\(\)"),
-    ("Dense", lambda: after_forward(Dense(2, 2), np.ones((4, 2))).backward(np.ones((5, 2))), ValueError, r"Received: dvalues of shape \(5, 2\)"),
-    ("Dense", lambda: after_forward(Dense(2, 2), np.ones((1, 2))).backward([["a", "b"]]), TypeError, r"dvalues must hold real numbers"),
-    ("Dense", lambda: after_forward(Dense(2, 2), np.ones((1, 2))).backward(np.ones((1, 2)), input_gradient="no"), TypeError, r"Received: input_gradient='no'"),
-    ("Dropout", lambda: Dropout(1.0), ValueError, r"rate must be a finite number in \[0, 1\)\. Received: rate=1\.0"),
+    (
+        "Dense",
+        lambda: Dense(2**40, 2**40),
+        ValueError,
+        r"Received: n_inputs=1099511627776, n_neurons=",
+    ),
+    (
+        "Dense",
+        lambda: Dense(2, 2).forward([["a", "b"]]),
+        TypeError,
+        r"inputs must hold real numbers\. Received: inputs with dtype <U1",
+    ),
+    (
+        "Dense",
+        lambda: Dense(2, 2).forward(np.ones((3, 3))),
+        ValueError,
+        r"Received: inputs of shape \(3, 3\)",
+    ),
+    (
+        "Dense",
+        lambda: Dense(2, 2).forward([[1.0], [1.0, 2.0]]),
+        ValueError,
+        r"inputs must be an array of numbers",
+    ),
+    (
+        "Dense",
+        lambda: Dense(2, 2).forward(np.ones((1, 2), dtype=complex)),
+        TypeError,
+        r"Received: inputs with dtype complex128",
+    ),
+    (
+        "Dense",
+        lambda: Dense(2, 2).backward(np.ones((1, 2))),
+        RuntimeError,
+        r"Dense\.backward\(\) was called before forward\(\)",
+    ),
+    (
+        "Dense",
+        lambda: after_forward(Dense(2, 2), np.ones((4, 2))).backward(np.ones((5, 2))),
+        ValueError,
+        r"Received: dvalues of shape \(5, 2\)",
+    ),
+    (
+        "Dense",
+        lambda: after_forward(Dense(2, 2), np.ones((1, 2))).backward([["a", "b"]]),
+        TypeError,
+        r"dvalues must hold real numbers",
+    ),
+    (
+        "Dense",
+        lambda: after_forward(Dense(2, 2), np.ones((1, 2))).backward(
+            np.ones((1, 2)), input_gradient="no"
+        ),
+        TypeError,
+        r"Received: input_gradient='no'",
+    ),
+    (
+        "Dropout",
+        lambda: Dropout(1.0),
+        ValueError,
+        r"rate must be a finite number in \[0, 1\)\. Received: rate=1\.0",
+    ),
     ("Dropout", lambda: Dropout("0.5"), TypeError, r"Received: rate='0\.5'"),
     ("Dropout", lambda: Dropout(0.5, rng=1.5), TypeError, r"Received: rng=1\.5"),
-    ("Dropout", lambda: Dropout(0.5).forward(np.ones((2, 2)), training="yes"), TypeError, r"training must be True or False\. Received: training='yes'"),
+    (
+        "Dropout",
+        lambda: Dropout(0.5).forward(np.ones((2, 2)), training="yes"),
+        TypeError,
+        r"training must be True or False\. Received: training='yes'",
+    ),
     ("Dropout", lambda: Dropout(0.5).forward(["x"]), TypeError, r"Received: inputs with dtype <U1"),
     # ----------------------------------------------------------- activations
-    ("Activation", lambda: Model().add(Activation), TypeError, r"layer must be an instance, not a class: write Activation\(\)"),
-    ("Activation", lambda: Activation().backward(np.ones(1)), RuntimeError, r"Activation\.backward\(\) was called before forward\(\)"),
+    (
+        "Activation",
+        lambda: Model().add(Activation),
+        TypeError,
+        r"layer must be an instance, not a class: write Activation\(\)",
+    ),
+    (
+        "Activation",
+        lambda: Activation().backward(np.ones(1)),
+        RuntimeError,
+        r"Activation\.backward\(\) was called before forward\(\)",
+    ),
     ("ReLU", lambda: ReLU().forward("abc"), TypeError, r"Received: inputs with dtype <U3"),
-    ("ReLU", lambda: after_forward(ReLU(), np.ones((2, 2))).backward(np.ones((2, 3))), ValueError, r"Received: dvalues of shape \(2, 3\)"),
+    (
+        "ReLU",
+        lambda: after_forward(ReLU(), np.ones((2, 2))).backward(np.ones((2, 3))),
+        ValueError,
+        r"Received: dvalues of shape \(2, 3\)",
+    ),
     ("LeakyReLU", lambda: LeakyReLU(alpha=1.5), ValueError, r"Received: alpha=1\.5"),
     ("LeakyReLU", lambda: LeakyReLU(alpha=True), TypeError, r"Received: alpha=True"),
-    ("Sigmoid", lambda: Sigmoid().forward([1 + 2j]), TypeError, r"Received: inputs with dtype complex128"),
-    ("Tanh", lambda: Tanh().backward(np.ones((1, 1))), RuntimeError, r"Tanh\.backward\(\) was called before forward\(\)"),
+    (
+        "Sigmoid",
+        lambda: Sigmoid().forward([1 + 2j]),
+        TypeError,
+        r"Received: inputs with dtype complex128",
+    ),
+    (
+        "Tanh",
+        lambda: Tanh().backward(np.ones((1, 1))),
+        RuntimeError,
+        r"Tanh\.backward\(\) was called before forward\(\)",
+    ),
     ("Tanh", lambda: Tanh().forward(object()), TypeError, r"Received: inputs with dtype object"),
-    ("Softmax", lambda: Softmax().forward(np.ones(3)), ValueError, r"Received: inputs of shape \(3,\)"),
-    ("Linear", lambda: Linear().forward([[1, None]]), TypeError, r"Received: inputs with dtype object"),
+    (
+        "Softmax",
+        lambda: Softmax().forward(np.ones(3)),
+        ValueError,
+        r"Received: inputs of shape \(3,\)",
+    ),
+    (
+        "Linear",
+        lambda: Linear().forward([[1, None]]),
+        TypeError,
+        r"Received: inputs with dtype object",
+    ),
     # ----------------------------------------------------------------- losses
     ("Loss", lambda: Model().set_loss(Loss), TypeError, r"loss must be an instance, not a class"),
-    ("Loss", lambda: Loss().forward("x", [1]), ValueError, r"y_pred must have shape \(n_samples, n_outputs\)\. Received: y_pred of shape \(\)"),
-    ("MeanSquaredError", lambda: MeanSquaredError().calculate(np.ones((2, 1)), [[math.nan], [0.0]]), ValueError, r"y_true must contain only finite numbers; found nan at index \(0, 0\)"),
-    ("MeanSquaredError", lambda: MeanSquaredError().calculate([[math.inf]], [[0.0]]), ValueError, r"y_pred must contain only finite numbers; found inf"),
-    ("MeanSquaredError", lambda: MeanSquaredError().calculate(np.ones((2, 1)), np.ones((3, 1))), ValueError, r"Received: y_pred with 2 samples, y_true with 3 samples"),
-    ("MeanSquaredError", lambda: MeanSquaredError().check_targets(np.ones(3), 0), ValueError, r"Received: n_outputs=0"),
-    ("MeanSquaredError", lambda: MeanSquaredError().check_targets(np.ones(3), 1, np.int8), TypeError, r"Received: dtype=<class 'numpy\.int8'>"),
-    ("MeanAbsoluteError", lambda: MeanAbsoluteError().calculate(np.ones((2, 2)), np.ones((2, 3))), ValueError, r"y_true must have shape \(n_samples, 2\).*Received: y_true of shape \(2, 3\)"),
-    ("MeanAbsoluteError", lambda: MeanAbsoluteError().calculate(np.ones((2, 1)), ["a", "b"]), TypeError, r"Received: y_true with dtype <U1"),
-    ("BinaryCrossentropy", lambda: BinaryCrossentropy().calculate(np.full((2, 1), 0.5), [0, 2]), ValueError, r"Received: y_true with values \[0\.0, 2\.0\]"),
-    ("CategoricalCrossentropy", lambda: CategoricalCrossentropy().calculate(np.full((1, 2), 0.5), np.array([1e20])), ValueError, r"Received: y_true with values from 1e\+20 to 1e\+20"),
-    ("CategoricalCrossentropy", lambda: CategoricalCrossentropy().calculate(np.full((1, 2), 0.5), np.array([2**64 - 1], dtype=np.uint64)), ValueError, r"from 18446744073709551615 to 18446744073709551615"),
-    ("CategoricalCrossentropy", lambda: CategoricalCrossentropy().calculate(np.full((2, 2), 0.5), np.array([-1, 3])), ValueError, r"Received: y_true with values from -1 to 3"),
-    ("CategoricalCrossentropy", lambda: CategoricalCrossentropy().calculate(np.full((1, 2), 0.5), np.ones((1, 1, 2))), ValueError, r"Received: y_true of shape \(1, 1, 2\)"),
-    ("CategoricalCrossentropy", lambda: CategoricalCrossentropy().calculate(np.full((1, 2), 0.5), [[[0], [1]]]), ValueError, r"Received: y_true of shape \(1, 2, 1\)"),
-    ("softmax_crossentropy_gradient", lambda: softmax_crossentropy_gradient("a", [0]), TypeError, r"Received: probabilities with dtype <U1"),
-    ("softmax_crossentropy_gradient", lambda: softmax_crossentropy_gradient(np.ones(3), [0]), ValueError, r"probabilities must be a 2-D array\. Received: probabilities of shape \(3,\)"),
-    ("softmax_crossentropy_gradient", lambda: softmax_crossentropy_gradient(np.full((2, 2), 0.5), [0]), ValueError, r"Received: probabilities with 2 samples, y_true with 1 samples"),
-    ("softmax_crossentropy_gradient", lambda: softmax_crossentropy_gradient(np.full((1, 2), 0.5), [2]), ValueError, r"Received: y_true with values from 2 to 2"),
+    (
+        "Loss",
+        lambda: Loss().forward("x", [1]),
+        ValueError,
+        r"y_pred must have shape \(n_samples, n_outputs\)\. Received: y_pred of shape \(\)",
+    ),
+    (
+        "MeanSquaredError",
+        lambda: MeanSquaredError().calculate(np.ones((2, 1)), [[math.nan], [0.0]]),
+        ValueError,
+        r"y_true must contain only finite numbers; found nan at index \(0, 0\)",
+    ),
+    (
+        "MeanSquaredError",
+        lambda: MeanSquaredError().calculate([[math.inf]], [[0.0]]),
+        ValueError,
+        r"y_pred must contain only finite numbers; found inf",
+    ),
+    (
+        "MeanSquaredError",
+        lambda: MeanSquaredError().calculate(np.ones((2, 1)), np.ones((3, 1))),
+        ValueError,
+        r"Received: y_pred with 2 samples, y_true with 3 samples",
+    ),
+    (
+        "MeanSquaredError",
+        lambda: MeanSquaredError().check_targets(np.ones(3), 0),
+        ValueError,
+        r"Received: n_outputs=0",
+    ),
+    (
+        "MeanSquaredError",
+        lambda: MeanSquaredError().check_targets(np.ones(3), 1, np.int8),
+        TypeError,
+        r"Received: dtype=<class 'numpy\.int8'>",
+    ),
+    (
+        "MeanAbsoluteError",
+        lambda: MeanAbsoluteError().calculate(np.ones((2, 2)), np.ones((2, 3))),
+        ValueError,
+        r"y_true must have shape \(n_samples, 2\).*Received: y_true of shape \(2, 3\)",
+    ),
+    (
+        "MeanAbsoluteError",
+        lambda: MeanAbsoluteError().calculate(np.ones((2, 1)), ["a", "b"]),
+        TypeError,
+        r"Received: y_true with dtype <U1",
+    ),
+    (
+        "BinaryCrossentropy",
+        lambda: BinaryCrossentropy().calculate(np.full((2, 1), 0.5), [0, 2]),
+        ValueError,
+        r"Received: y_true with values \[0\.0, 2\.0\]",
+    ),
+    (
+        "CategoricalCrossentropy",
+        lambda: CategoricalCrossentropy().calculate(np.full((1, 2), 0.5), np.array([1e20])),
+        ValueError,
+        r"Received: y_true with values from 1e\+20 to 1e\+20",
+    ),
+    (
+        "CategoricalCrossentropy",
+        lambda: CategoricalCrossentropy().calculate(
+            np.full((1, 2), 0.5), np.array([2**64 - 1], dtype=np.uint64)
+        ),
+        ValueError,
+        r"from 18446744073709551615 to 18446744073709551615",
+    ),
+    (
+        "CategoricalCrossentropy",
+        lambda: CategoricalCrossentropy().calculate(np.full((2, 2), 0.5), np.array([-1, 3])),
+        ValueError,
+        r"Received: y_true with values from -1 to 3",
+    ),
+    (
+        "CategoricalCrossentropy",
+        lambda: CategoricalCrossentropy().calculate(np.full((1, 2), 0.5), np.ones((1, 1, 2))),
+        ValueError,
+        r"Received: y_true of shape \(1, 1, 2\)",
+    ),
+    (
+        "CategoricalCrossentropy",
+        lambda: CategoricalCrossentropy().calculate(np.full((1, 2), 0.5), [[[0], [1]]]),
+        ValueError,
+        r"Received: y_true of shape \(1, 2, 1\)",
+    ),
+    (
+        "softmax_crossentropy_gradient",
+        lambda: softmax_crossentropy_gradient("a", [0]),
+        TypeError,
+        r"Received: probabilities with dtype <U1",
+    ),
+    (
+        "softmax_crossentropy_gradient",
+        lambda: softmax_crossentropy_gradient(np.ones(3), [0]),
+        ValueError,
+        r"probabilities must be a 2-D array\. Received: probabilities of shape \(3,\)",
+    ),
+    (
+        "softmax_crossentropy_gradient",
+        lambda: softmax_crossentropy_gradient(np.full((2, 2), 0.5), [0]),
+        ValueError,
+        r"Received: probabilities with 2 samples, y_true with 1 samples",
+    ),
+    (
+        "softmax_crossentropy_gradient",
+        lambda: softmax_crossentropy_gradient(np.full((1, 2), 0.5), [2]),
+        ValueError,
+        r"Received: y_true with values from 2 to 2",
+    ),
     # ------------------------------------------------------------- optimizers
-    ("Optimizer", lambda: Optimizer(0), ValueError, r"learning_rate must be a finite number in \(0, inf\]\. Received: learning_rate=0\.0"),
+    (
+        "Optimizer",
+        lambda: Optimizer(0),
+        ValueError,
+        r"learning_rate must be a finite number in \(0, inf\]\. Received: learning_rate=0\.0",
+    ),
     ("Optimizer", lambda: Optimizer(0.1, decay=-1), ValueError, r"Received: decay=-1\.0"),
-    ("Optimizer", lambda: Optimizer(0.1).step(5), TypeError, r"parameters must be an iterable of \(name, value, gradient\) triples\. Received: parameters=5"),
+    (
+        "Optimizer",
+        lambda: Optimizer(0.1).step(5),
+        TypeError,
+        r"parameters must be an iterable of \(name, value, gradient\) triples\. Received: parameters=5",
+    ),
     ("SGD", lambda: SGD(10**400), ValueError, r"Received: learning_rate=1000000000"),
     ("SGD", lambda: SGD(momentum=1), ValueError, r"Received: momentum=1\.0"),
     ("SGD", lambda: SGD().step("abc"), TypeError, r"Received: parameters='abc'"),
-    ("SGD", lambda: SGD().step([("w", [1.0], [1.0])]), TypeError, r"the value of parameter 'w' must be a float32 or float64 numpy array.*Received: value=\[1\.0\]"),
-    ("SGD", lambda: SGD().step([("w", np.ones(2), np.ones(3))]), ValueError, r"the gradient of parameter 'w' must have the shape of its value \(2,\)\. Received: gradient of shape \(3,\)"),
-    ("SGD", lambda: SGD().step([(1, np.ones(2), np.ones(2))]), TypeError, r"a parameter's name must be a str\. Received: name=1"),
-    ("SGD", lambda: SGD().step([("w", np.ones(2))]), TypeError, r"each parameter must be a \(name, value, gradient\) triple"),
-    ("SGD", lambda: SGD().step([("w", np.ones(2, dtype=int), np.ones(2))]), TypeError, r"the value of parameter 'w'"),
-    ("SGD", lambda: SGD().step([("w", read_only(2), np.ones(2))]), ValueError, r"the value of parameter 'w' must be writable"),
-    ("SGD", lambda: SGD().step([("w", np.ones(2), ["a", "b"])]), TypeError, r"the gradient of parameter 'w' must be an array of real numbers"),
-    ("SGD", lambda: SGD().step([("w", np.ones(2), None)]), RuntimeError, r"parameter 'w' has no gradient"),
+    (
+        "SGD",
+        lambda: SGD().step([("w", [1.0], [1.0])]),
+        TypeError,
+        r"the value of parameter 'w' must be a float32 or float64 numpy array.*Received: value=\[1\.0\]",
+    ),
+    (
+        "SGD",
+        lambda: SGD().step([("w", np.ones(2), np.ones(3))]),
+        ValueError,
+        r"the gradient of parameter 'w' must have the shape of its value \(2,\)\. Received: gradient of shape \(3,\)",
+    ),
+    (
+        "SGD",
+        lambda: SGD().step([(1, np.ones(2), np.ones(2))]),
+        TypeError,
+        r"a parameter's name must be a str\. Received: name=1",
+    ),
+    (
+        "SGD",
+        lambda: SGD().step([("w", np.ones(2))]),
+        TypeError,
+        r"each parameter must be a \(name, value, gradient\) triple",
+    ),
+    (
+        "SGD",
+        lambda: SGD().step([("w", np.ones(2, dtype=int), np.ones(2))]),
+        TypeError,
+        r"the value of parameter 'w'",
+    ),
+    (
+        "SGD",
+        lambda: SGD().step([("w", read_only(2), np.ones(2))]),
+        ValueError,
+        r"the value of parameter 'w' must be writable",
+    ),
+    (
+        "SGD",
+        lambda: SGD().step([("w", np.ones(2), ["a", "b"])]),
+        TypeError,
+        r"the gradient of parameter 'w' must be an array of real numbers",
+    ),
+    (
+        "SGD",
+        lambda: SGD().step([("w", np.ones(2), None)]),
+        RuntimeError,
+        r"parameter 'w' has no gradient",
+    ),
     ("Adagrad", lambda: Adagrad(epsilon=0), ValueError, r"Received: epsilon=0\.0"),
     ("RMSProp", lambda: RMSProp(rho=1), ValueError, r"Received: rho=1\.0"),
     ("Adam", lambda: Adam(beta_1=-0.1), ValueError, r"Received: beta_1=-0\.1"),
     ("Adam", lambda: Adam(beta_2="0.9"), TypeError, r"Received: beta_2='0\.9'"),
-    ("Adam", lambda: Adam().step([("w", np.ones((2, 2)), np.ones((2, 2, 1)))]), ValueError, r"Received: gradient of shape \(2, 2, 1\)"),
+    (
+        "Adam",
+        lambda: Adam().step([("w", np.ones((2, 2)), np.ones((2, 2, 1)))]),
+        ValueError,
+        r"Received: gradient of shape \(2, 2, 1\)",
+    ),
     # ---------------------------------------------------------------- metrics
-    ("Accuracy", lambda: Accuracy().calculate("a", [1]), TypeError, r"Received: predictions with dtype <U1"),
-    ("Accuracy", lambda: Accuracy().result(), RuntimeError, r"result\(\) needs at least one update\(\)"),
-    ("CategoricalAccuracy", lambda: CategoricalAccuracy().calculate(np.array(1), np.array(1)), ValueError, r"predictions must be an array of one or more samples\. Received: predictions of shape \(\)"),
-    ("CategoricalAccuracy", lambda: CategoricalAccuracy().calculate(np.zeros((2, 3)), np.zeros(2)), ValueError, r"Received: predictions of shape \(2, 3\)"),
-    ("CategoricalAccuracy", lambda: CategoricalAccuracy().calculate([], []), ValueError, r"Received: predictions of shape \(0,\)"),
-    ("BinaryAccuracy", lambda: BinaryAccuracy().calculate(np.ones(3), np.ones(2)), ValueError, r"Received: predictions with 3 samples, y_true with 2 samples"),
-    ("BinaryAccuracy", lambda: BinaryAccuracy().calculate(np.ones((3, 1)), [None, 1, 2]), TypeError, r"Received: y_true with dtype object"),
-    ("RegressionAccuracy", lambda: RegressionAccuracy(precision=0), ValueError, r"Received: precision=0\.0"),
-    ("RegressionAccuracy", lambda: RegressionAccuracy(precision="x"), TypeError, r"Received: precision='x'"),
-    ("RegressionAccuracy", lambda: RegressionAccuracy().calculate(np.ones((2, 1)), np.ones(2)), RuntimeError, r"pass precision= or call init\(y\) first"),
-    ("RegressionAccuracy", lambda: RegressionAccuracy().init([math.nan]), ValueError, r"y_true must contain only finite numbers; found nan"),
+    (
+        "Accuracy",
+        lambda: Accuracy().calculate("a", [1]),
+        TypeError,
+        r"Received: predictions with dtype <U1",
+    ),
+    (
+        "Accuracy",
+        lambda: Accuracy().result(),
+        RuntimeError,
+        r"result\(\) needs at least one update\(\)",
+    ),
+    (
+        "CategoricalAccuracy",
+        lambda: CategoricalAccuracy().calculate(np.array(1), np.array(1)),
+        ValueError,
+        r"predictions must be an array of one or more samples\. Received: predictions of shape \(\)",
+    ),
+    (
+        "CategoricalAccuracy",
+        lambda: CategoricalAccuracy().calculate(np.zeros((2, 3)), np.zeros(2)),
+        ValueError,
+        r"Received: predictions of shape \(2, 3\)",
+    ),
+    (
+        "CategoricalAccuracy",
+        lambda: CategoricalAccuracy().calculate([], []),
+        ValueError,
+        r"Received: predictions of shape \(0,\)",
+    ),
+    (
+        "BinaryAccuracy",
+        lambda: BinaryAccuracy().calculate(np.ones(3), np.ones(2)),
+        ValueError,
+        r"Received: predictions with 3 samples, y_true with 2 samples",
+    ),
+    (
+        "BinaryAccuracy",
+        lambda: BinaryAccuracy().calculate(np.ones((3, 1)), [None, 1, 2]),
+        TypeError,
+        r"Received: y_true with dtype object",
+    ),
+    (
+        "RegressionAccuracy",
+        lambda: RegressionAccuracy(precision=0),
+        ValueError,
+        r"Received: precision=0\.0",
+    ),
+    (
+        "RegressionAccuracy",
+        lambda: RegressionAccuracy(precision="x"),
+        TypeError,
+        r"Received: precision='x'",
+    ),
+    (
+        "RegressionAccuracy",
+        lambda: RegressionAccuracy().calculate(np.ones((2, 1)), np.ones(2)),
+        RuntimeError,
+        r"pass precision= or call init\(y\) first",
+    ),
+    (
+        "RegressionAccuracy",
+        lambda: RegressionAccuracy().init([math.nan]),
+        ValueError,
+        r"y_true must contain only finite numbers; found nan",
+    ),
     # ------------------------------------------------------------------ model
-    ("Model", lambda: Model(Dense(2, 3)), TypeError, r"layers must be a list of mynn layers.*Received: layers=Dense\(n_inputs=2, n_neurons=3\)"),
+    (
+        "Model",
+        lambda: Model(Dense(2, 3)),
+        TypeError,
+        r"layers must be a list of mynn layers.*Received: layers=Dense\(n_inputs=2, n_neurons=3\)",
+    ),
     ("Model", lambda: Model("abc"), TypeError, r"Received: layers='abc'"),
     ("Model", lambda: Model(5), TypeError, r"Received: layers=5"),
-    ("Model", lambda: Model([Dense(2, 3), "relu"]), TypeError, r"layers\[1\] must be a mynn Layer\. Received: layers\[1\]='relu'"),
-    ("Model", lambda: Model([Dense(2, 3, dtype=np.float32), Dense(3, 1)]), ValueError, r"model's dtype float32.*Received: layer=Dense\(n_inputs=3, n_neurons=1\) of dtype float64"),
-    ("Model", lambda: Model([Dense(2, 3), Dense(4, 1)]), ValueError, r"expects 4 inputs but the previous Dense layer has 3 neurons"),
-    ("Model", lambda: Model().set_optimizer(Adam), TypeError, r"optimizer must be an instance, not a class: write Adam\(\)"),
-    ("Model", lambda: Model().set_accuracy(5), TypeError, r"accuracy must be a mynn Accuracy\. Received: accuracy=5"),
-    ("Model", lambda: Model([Dense(2, 2)]).train(X3, Y3), RuntimeError, r"no loss is set; call Model\.set_loss\(\) first"),
-    ("Model", lambda: Model([Dense(2, 2)]).backward(np.ones((1, 2)), np.ones((1, 2))), RuntimeError, r"no loss is set"),
-    ("Model", lambda: classifier().train(X3, Y3, epochs=0, verbose=0), ValueError, r"Received: epochs=0"),
-    ("Model", lambda: classifier().train(X3, Y3, batch_size=-1, verbose=0), ValueError, r"Received: batch_size=-1"),
+    (
+        "Model",
+        lambda: Model([Dense(2, 3), "relu"]),
+        TypeError,
+        r"layers\[1\] must be a mynn Layer\. Received: layers\[1\]='relu'",
+    ),
+    (
+        "Model",
+        lambda: Model([Dense(2, 3, dtype=np.float32), Dense(3, 1)]),
+        ValueError,
+        r"model's dtype float32.*Received: layer=Dense\(n_inputs=3, n_neurons=1\) of dtype float64",
+    ),
+    (
+        "Model",
+        lambda: Model([Dense(2, 3), Dense(4, 1)]),
+        ValueError,
+        r"expects 4 inputs but the previous Dense layer has 3 neurons",
+    ),
+    (
+        "Model",
+        lambda: Model().set_optimizer(Adam),
+        TypeError,
+        r"optimizer must be an instance, not a class: write Adam\(\)",
+    ),
+    (
+        "Model",
+        lambda: Model().set_accuracy(5),
+        TypeError,
+        r"accuracy must be a mynn Accuracy\. Received: accuracy=5",
+    ),
+    (
+        "Model",
+        lambda: Model([Dense(2, 2)]).train(X3, Y3),
+        RuntimeError,
+        r"no loss is set; call Model\.set_loss\(\) first",
+    ),
+    (
+        "Model",
+        lambda: Model([Dense(2, 2)]).backward(np.ones((1, 2)), np.ones((1, 2))),
+        RuntimeError,
+        r"no loss is set",
+    ),
+    (
+        "Model",
+        lambda: classifier().train(X3, Y3, epochs=0, verbose=0),
+        ValueError,
+        r"Received: epochs=0",
+    ),
+    (
+        "Model",
+        lambda: classifier().train(X3, Y3, batch_size=-1, verbose=0),
+        ValueError,
+        r"Received: batch_size=-1",
+    ),
     ("Model", lambda: classifier().train(X3, Y3, verbose=2), ValueError, r"Received: verbose=2"),
-    ("Model", lambda: classifier().train(X3, Y3, shuffle="yes", verbose=0), TypeError, r"shuffle must be True or False\. Received: shuffle='yes'"),
-    ("Model", lambda: classifier().train(X3, Y3, diagnostics=1, verbose=0), TypeError, r"Received: diagnostics=1"),
-    ("Model", lambda: classifier().train(X3, Y3, validation_data=X3, verbose=0), ValueError, r"Received: validation_data, a ndarray"),
-    ("Model", lambda: classifier().train(X3, Y3, validation_data=(X3, [0, 1, 0, 1, 0, math.nan]), verbose=0), ValueError, r"y_val must hold class labels that are whole numbers\. Received: y_val with values such as \[nan\]"),
-    ("Model", lambda: regressor().train(X3, np.ones(6), validation_data=(X3, [0, 1, 0, 1, 0, math.nan]), verbose=0), ValueError, r"y_val must contain only finite numbers; found nan at index \(5,\)"),
-    ("Model", lambda: classifier().train(X3, Y3, validation_data=(X3[:, :1], Y3), verbose=0), ValueError, r"X_val must have 2 features.*Received: X_val of shape \(6, 1\)"),
-    ("Model", lambda: classifier().train(X3, Y3, validation_data=(X3, Y3[:4]), verbose=0), ValueError, r"Received: X_val with 6 samples, y_val with 4 samples"),
-    ("Model", lambda: classifier().train(X3, [0, 1, 0, 1, 0, 1e20], verbose=0), ValueError, r"Received: y with values from 0 to 1e\+20"),
-    ("Model", lambda: classifier().train(X3, Y3[:5], verbose=0), ValueError, r"Received: X with 6 samples, y with 5 samples"),
-    ("Model", lambda: classifier(np.float32).train(np.full((6, 2), 1e300), Y3, verbose=0), ValueError, r"X must hold numbers that float32 can represent.*Received: X with 1e\+300 at index \(0, 0\)"),
+    (
+        "Model",
+        lambda: classifier().train(X3, Y3, shuffle="yes", verbose=0),
+        TypeError,
+        r"shuffle must be True or False\. Received: shuffle='yes'",
+    ),
+    (
+        "Model",
+        lambda: classifier().train(X3, Y3, diagnostics=1, verbose=0),
+        TypeError,
+        r"Received: diagnostics=1",
+    ),
+    (
+        "Model",
+        lambda: classifier().train(X3, Y3, validation_data=X3, verbose=0),
+        ValueError,
+        r"Received: validation_data, a ndarray",
+    ),
+    (
+        "Model",
+        lambda: classifier().train(
+            X3, Y3, validation_data=(X3, [0, 1, 0, 1, 0, math.nan]), verbose=0
+        ),
+        ValueError,
+        r"y_val must hold class labels that are whole numbers\. Received: y_val with values such as \[nan\]",
+    ),
+    (
+        "Model",
+        lambda: regressor().train(
+            X3, np.ones(6), validation_data=(X3, [0, 1, 0, 1, 0, math.nan]), verbose=0
+        ),
+        ValueError,
+        r"y_val must contain only finite numbers; found nan at index \(5,\)",
+    ),
+    (
+        "Model",
+        lambda: classifier().train(X3, Y3, validation_data=(X3[:, :1], Y3), verbose=0),
+        ValueError,
+        r"X_val must have 2 features.*Received: X_val of shape \(6, 1\)",
+    ),
+    (
+        "Model",
+        lambda: classifier().train(X3, Y3, validation_data=(X3, Y3[:4]), verbose=0),
+        ValueError,
+        r"Received: X_val with 6 samples, y_val with 4 samples",
+    ),
+    (
+        "Model",
+        lambda: classifier().train(X3, [0, 1, 0, 1, 0, 1e20], verbose=0),
+        ValueError,
+        r"Received: y with values from 0 to 1e\+20",
+    ),
+    (
+        "Model",
+        lambda: classifier().train(X3, Y3[:5], verbose=0),
+        ValueError,
+        r"Received: X with 6 samples, y with 5 samples",
+    ),
+    (
+        "Model",
+        lambda: classifier(np.float32).train(np.full((6, 2), 1e300), Y3, verbose=0),
+        ValueError,
+        r"X must hold numbers that float32 can represent.*Received: X with 1e\+300 at index \(0, 0\)",
+    ),
     ("Model", lambda: classifier().predict("abc"), TypeError, r"Received: X with dtype <U3"),
-    ("Model", lambda: classifier().predict(X3, batch_size=0), ValueError, r"Received: batch_size=0"),
-    ("Model", lambda: classifier().evaluate(X3, Y3[:-1]), ValueError, r"Received: X with 6 samples, y with 5 samples"),
-    ("Model", lambda: classifier().save(5), TypeError, r"path must be a file path \(str or pathlib\.Path\)\. Received: path=5"),
-    ("Model", lambda: Model.load("/nonexistent/nowhere.npz"), FileNotFoundError, r"no model file at '/nonexistent/nowhere\.npz'"),
-    ("save_model", lambda: save_model("model", "m.npz"), TypeError, r"model must be a mynn Model\. Received: model='model'"),
-    ("save_model", lambda: save_model(Model([Dense(2, 2)]), b"m.npz"), TypeError, r"Received: path=b'm\.npz'"),
-    ("save_model", lambda: save_model(Model([NotMynn()]), "/nonexistent/m.npz"), ValueError, r"layer 0 is a .*NotMynn, not one of mynn's own classes"),
-    ("save_model", lambda: save_model(Model([Dense(2, 2)]), "/nonexistent-folder/m.npz"), FileNotFoundError, r"the folder of path does not exist: '/nonexistent-folder'"),
-    ("save_model", lambda: save_model(Model([Dense(2, 2)]), "/"), IsADirectoryError, r"path is a folder, not a file\. Received: path='/'"),
+    (
+        "Model",
+        lambda: classifier().predict(X3, batch_size=0),
+        ValueError,
+        r"Received: batch_size=0",
+    ),
+    (
+        "Model",
+        lambda: classifier().evaluate(X3, Y3[:-1]),
+        ValueError,
+        r"Received: X with 6 samples, y with 5 samples",
+    ),
+    (
+        "Model",
+        lambda: classifier().save(5),
+        TypeError,
+        r"path must be a file path \(str or pathlib\.Path\)\. Received: path=5",
+    ),
+    (
+        "Model",
+        lambda: Model.load("/nonexistent/nowhere.npz"),
+        FileNotFoundError,
+        r"no model file at '/nonexistent/nowhere\.npz'",
+    ),
+    (
+        "save_model",
+        lambda: save_model("model", "m.npz"),
+        TypeError,
+        r"model must be a mynn Model\. Received: model='model'",
+    ),
+    (
+        "save_model",
+        lambda: save_model(Model([Dense(2, 2)]), b"m.npz"),
+        TypeError,
+        r"Received: path=b'm\.npz'",
+    ),
+    (
+        "save_model",
+        lambda: save_model(Model([NotMynn()]), "/nonexistent/m.npz"),
+        ValueError,
+        r"layer 0 is a .*NotMynn, not one of mynn's own classes",
+    ),
+    (
+        "save_model",
+        lambda: save_model(Model([Dense(2, 2)]), "/nonexistent-folder/m.npz"),
+        FileNotFoundError,
+        r"the folder of path does not exist: '/nonexistent-folder'",
+    ),
+    (
+        "save_model",
+        lambda: save_model(Model([Dense(2, 2)]), "/"),
+        IsADirectoryError,
+        r"path is a folder, not a file\. Received: path='/'",
+    ),
     ("load_model", lambda: load_model(5), TypeError, r"Received: path=5"),
-    ("load_model", lambda: load_model("/nonexistent/nowhere.npz"), FileNotFoundError, r"no model file at '/nonexistent/nowhere\.npz'"),
-    ("load_model", lambda: load_model("/"), IsADirectoryError, r"'/' is a folder, not a model file"),
+    (
+        "load_model",
+        lambda: load_model("/nonexistent/nowhere.npz"),
+        FileNotFoundError,
+        r"no model file at '/nonexistent/nowhere\.npz'",
+    ),
+    (
+        "load_model",
+        lambda: load_model("/"),
+        IsADirectoryError,
+        r"'/' is a folder, not a model file",
+    ),
     # ------------------------------------------------------ gradcheck, diagnostics
     ("gradient_check", lambda: gradient_check("relu", X3), TypeError, r"Received: target='relu'"),
-    ("gradient_check", lambda: gradient_check(ReLU(), X3, epsilon=0), ValueError, r"Received: epsilon=0\.0"),
-    ("gradient_check", lambda: gradient_check(ReLU(), [[math.nan]]), ValueError, r"inputs must contain only finite numbers; found nan"),
-    ("gradient_check", lambda: gradient_check(MeanSquaredError(), X3), ValueError, r"needs y_true\. Received: y_true=None"),
-    ("numerical_gradient", lambda: numerical_gradient(3, np.ones(2)), TypeError, r"function must be callable \(a function\)\. Received: function=3"),
-    ("numerical_gradient", lambda: numerical_gradient(lambda: 1.0, [1.0, 2.0]), TypeError, r"values must be a float numpy array.*Received: values=\[1\.0, 2\.0\]"),
-    ("numerical_gradient", lambda: numerical_gradient(lambda: 1.0, np.ones(2, dtype=int)), TypeError, r"Received: values=array\(\[1, 1\]\)"),
-    ("numerical_gradient", lambda: numerical_gradient(lambda: 1.0, np.ones(2), epsilon=-1), ValueError, r"Received: epsilon=-1\.0"),
-    ("numerical_gradient", lambda: numerical_gradient(lambda: "x", np.ones(2)), TypeError, r"function must return a real number\. Received: function\(\) returning 'x'"),
-    ("numerical_gradient", lambda: numerical_gradient(lambda: np.ones(2), np.ones(2)), TypeError, r"function must return a real number"),
-    ("numerical_gradient", lambda: numerical_gradient(lambda: 1.0, read_only(2)), ValueError, r"values must be a writable, non-empty array"),
-    ("numerical_gradient", lambda: numerical_gradient(lambda: 1.0, np.ones((2, 3)).T), ValueError, r"values must be a C-contiguous array"),
-    ("relative_error", lambda: relative_error("a", "b"), TypeError, r"Received: analytic with dtype <U1"),
-    ("relative_error", lambda: relative_error(np.ones(2), np.ones(3)), ValueError, r"Received: analytic of shape \(2,\), numeric of shape \(3,\)"),
-    ("diagnose", lambda: diagnose("model", X3), TypeError, r"model must be a mynn Model\. Received: model='model'"),
-    ("diagnose", lambda: diagnose(classifier(), X3, Y3[:4]), ValueError, r"Received: X with 6 samples, y with 4 samples"),
-    ("diagnose", lambda: diagnose(classifier(), X3[:, :1]), ValueError, r"Received: X of shape \(6, 1\)"),
-    ("diagnose", lambda: diagnose(classifier(), X3, [0, 1, 0, 1, 0, 7]), ValueError, r"Received: y with values from 0 to 7"),
-    ("Diagnosis", lambda: Diagnosis(signals=5), TypeError, r"signals must be a list of Signal objects\. Received: signals=5"),
+    (
+        "gradient_check",
+        lambda: gradient_check(ReLU(), X3, epsilon=0),
+        ValueError,
+        r"Received: epsilon=0\.0",
+    ),
+    (
+        "gradient_check",
+        lambda: gradient_check(ReLU(), [[math.nan]]),
+        ValueError,
+        r"inputs must contain only finite numbers; found nan",
+    ),
+    (
+        "gradient_check",
+        lambda: gradient_check(MeanSquaredError(), X3),
+        ValueError,
+        r"needs y_true\. Received: y_true=None",
+    ),
+    (
+        "numerical_gradient",
+        lambda: numerical_gradient(3, np.ones(2)),
+        TypeError,
+        r"function must be callable \(a function\)\. Received: function=3",
+    ),
+    (
+        "numerical_gradient",
+        lambda: numerical_gradient(lambda: 1.0, [1.0, 2.0]),
+        TypeError,
+        r"values must be a float numpy array.*Received: values=\[1\.0, 2\.0\]",
+    ),
+    (
+        "numerical_gradient",
+        lambda: numerical_gradient(lambda: 1.0, np.ones(2, dtype=int)),
+        TypeError,
+        r"Received: values=array\(\[1, 1\]\)",
+    ),
+    (
+        "numerical_gradient",
+        lambda: numerical_gradient(lambda: 1.0, np.ones(2), epsilon=-1),
+        ValueError,
+        r"Received: epsilon=-1\.0",
+    ),
+    (
+        "numerical_gradient",
+        lambda: numerical_gradient(lambda: "x", np.ones(2)),
+        TypeError,
+        r"function must return a real number\. Received: function\(\) returning 'x'",
+    ),
+    (
+        "numerical_gradient",
+        lambda: numerical_gradient(lambda: np.ones(2), np.ones(2)),
+        TypeError,
+        r"function must return a real number",
+    ),
+    (
+        "numerical_gradient",
+        lambda: numerical_gradient(lambda: 1.0, read_only(2)),
+        ValueError,
+        r"values must be a writable, non-empty array",
+    ),
+    (
+        "numerical_gradient",
+        lambda: numerical_gradient(lambda: 1.0, np.ones((2, 3)).T),
+        ValueError,
+        r"values must be a C-contiguous array",
+    ),
+    (
+        "relative_error",
+        lambda: relative_error("a", "b"),
+        TypeError,
+        r"Received: analytic with dtype <U1",
+    ),
+    (
+        "relative_error",
+        lambda: relative_error(np.ones(2), np.ones(3)),
+        ValueError,
+        r"Received: analytic of shape \(2,\), numeric of shape \(3,\)",
+    ),
+    (
+        "diagnose",
+        lambda: diagnose("model", X3),
+        TypeError,
+        r"model must be a mynn Model\. Received: model='model'",
+    ),
+    (
+        "diagnose",
+        lambda: diagnose(classifier(), X3, Y3[:4]),
+        ValueError,
+        r"Received: X with 6 samples, y with 4 samples",
+    ),
+    (
+        "diagnose",
+        lambda: diagnose(classifier(), X3[:, :1]),
+        ValueError,
+        r"Received: X of shape \(6, 1\)",
+    ),
+    (
+        "diagnose",
+        lambda: diagnose(classifier(), X3, [0, 1, 0, 1, 0, 7]),
+        ValueError,
+        r"Received: y with values from 0 to 7",
+    ),
+    (
+        "Diagnosis",
+        lambda: Diagnosis(signals=5),
+        TypeError,
+        r"signals must be a list of Signal objects\. Received: signals=5",
+    ),
     ("Diagnosis", lambda: Diagnosis().get("nope"), KeyError, r"no signal 'nope'"),
-    ("Signal", lambda: Signal(1, None, 1.0, True, "m"), TypeError, r"name must be a str\. Received: name=1"),
+    (
+        "Signal",
+        lambda: Signal(1, None, 1.0, True, "m"),
+        TypeError,
+        r"name must be a str\. Received: name=1",
+    ),
     ("Signal", lambda: Signal("a", "0", 1.0, True, "m"), TypeError, r"Received: layer='0'"),
     ("Signal", lambda: Signal("a", None, "1", True, "m"), TypeError, r"Received: value='1'"),
     ("Signal", lambda: Signal("a", None, 1.0, "yes", "m"), TypeError, r"Received: ok='yes'"),
-    ("expected_initial_loss", lambda: expected_initial_loss("model"), TypeError, r"Received: model='model'"),
-    ("overfit_one_batch", lambda: overfit_one_batch("model", X3, Y3), TypeError, r"Received: model='model'"),
-    ("overfit_one_batch", lambda: overfit_one_batch(classifier(), X3, Y3, steps=0), ValueError, r"Received: steps=0"),
-    ("overfit_one_batch", lambda: overfit_one_batch(classifier(), X3, Y3, tolerance=-1), ValueError, r"Received: tolerance=-1\.0"),
-    ("overfit_one_batch", lambda: overfit_one_batch(classifier(), [[math.inf, 0]] * 6, Y3), ValueError, r"X must contain only finite numbers; found inf at index \(0, 0\)"),
+    (
+        "expected_initial_loss",
+        lambda: expected_initial_loss("model"),
+        TypeError,
+        r"Received: model='model'",
+    ),
+    (
+        "overfit_one_batch",
+        lambda: overfit_one_batch("model", X3, Y3),
+        TypeError,
+        r"Received: model='model'",
+    ),
+    (
+        "overfit_one_batch",
+        lambda: overfit_one_batch(classifier(), X3, Y3, steps=0),
+        ValueError,
+        r"Received: steps=0",
+    ),
+    (
+        "overfit_one_batch",
+        lambda: overfit_one_batch(classifier(), X3, Y3, tolerance=-1),
+        ValueError,
+        r"Received: tolerance=-1\.0",
+    ),
+    (
+        "overfit_one_batch",
+        lambda: overfit_one_batch(classifier(), [[math.inf, 0]] * 6, Y3),
+        ValueError,
+        r"X must contain only finite numbers; found inf at index \(0, 0\)",
+    ),
     # ---------------------------------------------------------------- datasets
-    ("spiral_classification", lambda: spiral_classification(0, 3), ValueError, r"Received: samples=0"),
-    ("spiral_classification", lambda: spiral_classification(10, 3, noise=-1), ValueError, r"Received: noise=-1\.0"),
-    ("spiral_classification", lambda: spiral_classification(10, 3, rng="x"), TypeError, r"Received: rng='x'"),
+    (
+        "spiral_classification",
+        lambda: spiral_classification(0, 3),
+        ValueError,
+        r"Received: samples=0",
+    ),
+    (
+        "spiral_classification",
+        lambda: spiral_classification(10, 3, noise=-1),
+        ValueError,
+        r"Received: noise=-1\.0",
+    ),
+    (
+        "spiral_classification",
+        lambda: spiral_classification(10, 3, rng="x"),
+        TypeError,
+        r"Received: rng='x'",
+    ),
     ("vertical", lambda: vertical(10, 2, spread=math.nan), ValueError, r"Received: spread=nan"),
     ("vertical", lambda: vertical(10, -1), ValueError, r"Received: classes=-1"),
     ("sine", lambda: sine(0), ValueError, r"Received: samples=0"),
     ("sine", lambda: sine(10, periods=0), ValueError, r"Received: periods=0\.0"),
     ("linear", lambda: linear(0, 10), ValueError, r"Received: nfeatures=0"),
-    ("linear", lambda: linear(2, 10, weights=[1.0]), ValueError, r"Received: weights of shape \(1,\)"),
+    (
+        "linear",
+        lambda: linear(2, 10, weights=[1.0]),
+        ValueError,
+        r"Received: weights of shape \(1,\)",
+    ),
     ("linear", lambda: linear(2, 10, bias="x"), TypeError, r"Received: bias='x'"),
-    ("train_test_split", lambda: train_test_split(1, 1), ValueError, r"X must be an array whose first axis is the samples\. Received: X=array\(1\)"),
-    ("train_test_split", lambda: train_test_split(np.ones(3), np.ones(4)), ValueError, r"Received: X with 3 samples, y with 4 samples"),
-    ("train_test_split", lambda: train_test_split(np.ones(3), np.ones(3), test_size=0), ValueError, r"Received: test_size=0\.0"),
-    ("train_test_split", lambda: train_test_split([[1], [1, 2]], [1, 2]), ValueError, r"X must be an array of numbers"),
-    ("train_test_split", lambda: train_test_split(np.ones(5), np.ones(5), test_size=0.01), ValueError, r"Received: test_size=0\.01"),
+    (
+        "train_test_split",
+        lambda: train_test_split(1, 1),
+        ValueError,
+        r"X must be an array whose first axis is the samples\. Received: X=array\(1\)",
+    ),
+    (
+        "train_test_split",
+        lambda: train_test_split(np.ones(3), np.ones(4)),
+        ValueError,
+        r"Received: X with 3 samples, y with 4 samples",
+    ),
+    (
+        "train_test_split",
+        lambda: train_test_split(np.ones(3), np.ones(3), test_size=0),
+        ValueError,
+        r"Received: test_size=0\.0",
+    ),
+    (
+        "train_test_split",
+        lambda: train_test_split([[1], [1, 2]], [1, 2]),
+        ValueError,
+        r"X must be an array of numbers",
+    ),
+    (
+        "train_test_split",
+        lambda: train_test_split(np.ones(5), np.ones(5), test_size=0.01),
+        ValueError,
+        r"Received: test_size=0\.01",
+    ),
     ("one_hot", lambda: one_hot([[0, 1]]), ValueError, r"Received: labels of shape \(1, 2\)"),
     ("one_hot", lambda: one_hot([0, 1], n_classes=0), ValueError, r"Received: n_classes=0"),
     ("one_hot", lambda: one_hot([0, 1], dtype="foo"), TypeError, r"Received: dtype='foo'"),
-    ("one_hot", lambda: one_hot(np.array([0.0, 1e20])), ValueError, r"Received: labels with values from 0 to 1e\+20"),
-    ("one_hot", lambda: one_hot([0, 3], n_classes=3), ValueError, r"labels must hold class labels in \[0, 3\).*from 0 to 3"),
+    (
+        "one_hot",
+        lambda: one_hot(np.array([0.0, 1e20])),
+        ValueError,
+        r"Received: labels with values from 0 to 1e\+20",
+    ),
+    (
+        "one_hot",
+        lambda: one_hot([0, 3], n_classes=3),
+        ValueError,
+        r"labels must hold class labels in \[0, 3\).*from 0 to 3",
+    ),
     ("standardize", lambda: standardize(np.ones(3)), ValueError, r"Received: X of shape \(3,\)"),
-    ("standardize", lambda: standardize(np.ones((2, 3)), mean=np.zeros(2)), ValueError, r"mean must have one value per feature of X, shape \(3,\)\. Received: mean of shape \(2,\)"),
-    ("standardize", lambda: standardize(np.ones((2, 2)), std=[1.0, -1.0]), ValueError, r"std must hold standard deviations, 0 or more\. Received: std with -1\.0"),
-    ("standardize", lambda: standardize(np.ones((2, 2)), mean=[0.0, math.nan]), ValueError, r"mean must contain only finite numbers; found nan at index \(1,\)"),
+    (
+        "standardize",
+        lambda: standardize(np.ones((2, 3)), mean=np.zeros(2)),
+        ValueError,
+        r"mean must have one value per feature of X, shape \(3,\)\. Received: mean of shape \(2,\)",
+    ),
+    (
+        "standardize",
+        lambda: standardize(np.ones((2, 2)), std=[1.0, -1.0]),
+        ValueError,
+        r"std must hold standard deviations, 0 or more\. Received: std with -1\.0",
+    ),
+    (
+        "standardize",
+        lambda: standardize(np.ones((2, 2)), mean=[0.0, math.nan]),
+        ValueError,
+        r"mean must contain only finite numbers; found nan at index \(1,\)",
+    ),
     ("standardize", lambda: standardize([["a"]]), TypeError, r"Received: X with dtype <U1"),
     ("load_digits", lambda: load_digits(dtype="foo"), TypeError, r"Received: dtype='foo'"),
-    ("load_digits", lambda: load_digits(as_images="yes"), TypeError, r"as_images must be True or False\. Received: as_images='yes'"),
+    (
+        "load_digits",
+        lambda: load_digits(as_images="yes"),
+        TypeError,
+        r"as_images must be True or False\. Received: as_images='yes'",
+    ),
     # ------------------------------------------------------------------ mnist
     # (download=False or a bad argument: none of these touches the network)
-    ("load_mnist", lambda: load_mnist(dtype="foo", download=False), TypeError, r"Received: dtype='foo'"),
-    ("load_mnist", lambda: load_mnist(download="no", cache_dir="/nonexistent"), TypeError, r"download must be True or False\. Received: download='no'"),
-    ("load_mnist", lambda: load_mnist(timeout=0, download=False), ValueError, r"Received: timeout=0\.0"),
-    ("load_mnist", lambda: load_mnist(time_limit=-1, download=False), ValueError, r"time_limit must be a finite number in \(0, inf\]\. Received: time_limit=-1\.0"),
-    ("load_mnist", lambda: load_mnist(cache_dir=5, download=False), TypeError, r"Received: cache_dir=5"),
-    ("load_mnist", lambda: load_mnist(as_images=1, download=False), TypeError, r"Received: as_images=1"),
-    ("load_fashion_mnist", lambda: load_fashion_mnist(mirrors="http://127.0.0.1/", download=False), TypeError, r"mirrors must be a sequence of base URLs \(str\)\. Received: mirrors='http://127\.0\.0\.1/'"),
-    ("load_fashion_mnist", lambda: load_fashion_mnist(time_limit=math.inf, download=False), ValueError, r"Received: time_limit=inf"),
-    ("load_fashion_mnist", lambda: load_fashion_mnist(system_dirs="/usr/share", download=False), TypeError, r"system_dirs must be a sequence"),
+    (
+        "load_mnist",
+        lambda: load_mnist(dtype="foo", download=False),
+        TypeError,
+        r"Received: dtype='foo'",
+    ),
+    (
+        "load_mnist",
+        lambda: load_mnist(download="no", cache_dir="/nonexistent"),
+        TypeError,
+        r"download must be True or False\. Received: download='no'",
+    ),
+    (
+        "load_mnist",
+        lambda: load_mnist(timeout=0, download=False),
+        ValueError,
+        r"Received: timeout=0\.0",
+    ),
+    (
+        "load_mnist",
+        lambda: load_mnist(time_limit=-1, download=False),
+        ValueError,
+        r"time_limit must be a finite number in \(0, inf\]\. Received: time_limit=-1\.0",
+    ),
+    (
+        "load_mnist",
+        lambda: load_mnist(cache_dir=5, download=False),
+        TypeError,
+        r"Received: cache_dir=5",
+    ),
+    (
+        "load_mnist",
+        lambda: load_mnist(as_images=1, download=False),
+        TypeError,
+        r"Received: as_images=1",
+    ),
+    (
+        "load_fashion_mnist",
+        lambda: load_fashion_mnist(mirrors="http://127.0.0.1/", download=False),
+        TypeError,
+        r"mirrors must be a sequence of base URLs \(str\)\. Received: mirrors='http://127\.0\.0\.1/'",
+    ),
+    (
+        "load_fashion_mnist",
+        lambda: load_fashion_mnist(time_limit=math.inf, download=False),
+        ValueError,
+        r"Received: time_limit=inf",
+    ),
+    (
+        "load_fashion_mnist",
+        lambda: load_fashion_mnist(system_dirs="/usr/share", download=False),
+        TypeError,
+        r"system_dirs must be a sequence",
+    ),
 ]
 
 
@@ -372,8 +1112,24 @@ NOT_DTYPES = st.one_of(
     st.booleans(),
     st.lists(st.integers(), max_size=3),
     st.sampled_from(
-        [np.int8, np.int64, np.uint8, np.float16, np.complex64, np.bool_, object, str, "O",
-         "i4,i4", ">f4", ">f8", "datetime64[s]", np.dtype("V8"), float, int]
+        [
+            np.int8,
+            np.int64,
+            np.uint8,
+            np.float16,
+            np.complex64,
+            np.bool_,
+            object,
+            str,
+            "O",
+            "i4,i4",
+            ">f4",
+            ">f8",
+            "datetime64[s]",
+            np.dtype("V8"),
+            float,
+            int,
+        ]
     ),
 )
 
@@ -387,8 +1143,8 @@ def test_any_dtype_but_float32_or_float64_is_refused(dtype):
             accepted = np.dtype(dtype) in (np.dtype(np.float32), np.dtype(np.float64))
     except Exception:  # numpy's own reasons vary: then it is no dtype at all
         accepted = False
-    accepted = accepted and dtype is not None and not (
-        isinstance(dtype, str) and dtype.startswith(">")
+    accepted = (
+        accepted and dtype is not None and not (isinstance(dtype, str) and dtype.startswith(">"))
     )
     if accepted:  # e.g. the text "d" or the type float: spellings numpy reads as float64
         assert Dense(2, 2, dtype=dtype).dtype in (np.float32, np.float64)
@@ -411,7 +1167,14 @@ def test_every_spelling_of_a_float_dtype_is_accepted(dtype):
 
 HYPERPARAMETERS = [
     # (constructor, argument, low, high, low_open, high_open)
-    (lambda v: Dense(2, 2, weight_regularizer_l1=v), "weight_regularizer_l1", 0.0, math.inf, False, True),
+    (
+        lambda v: Dense(2, 2, weight_regularizer_l1=v),
+        "weight_regularizer_l1",
+        0.0,
+        math.inf,
+        False,
+        True,
+    ),
     (lambda v: Dropout(v), "rate", 0.0, 1.0, False, True),
     (lambda v: LeakyReLU(alpha=v), "alpha", 0.0, 1.0, False, True),
     (lambda v: SGD(learning_rate=v), "learning_rate", 0.0, math.inf, True, True),
@@ -454,8 +1217,15 @@ def test_numbers_outside_their_interval_are_refused_by_name(index, value):
 
 
 @FUZZ
-@given(value=st.one_of(st.text(max_size=5), st.booleans(), st.none(), st.complex_numbers(),
-                       st.lists(st.floats(), max_size=2)))
+@given(
+    value=st.one_of(
+        st.text(max_size=5),
+        st.booleans(),
+        st.none(),
+        st.complex_numbers(),
+        st.lists(st.floats(), max_size=2),
+    )
+)
 def test_numbers_that_are_not_real_are_a_type_error(value):
     for build, name, *_ in HYPERPARAMETERS:
         if value is None and name == "precision":
@@ -505,7 +1275,9 @@ def test_class_labels_are_refused_with_the_values_as_given(labels, n_classes):
         array = np.array(labels, dtype=object)
     loss = CategoricalCrossentropy()
     valid = all(
-        isinstance(label, (int, float)) and math.isfinite(label) and float(label).is_integer()
+        isinstance(label, (int, float))
+        and math.isfinite(label)
+        and float(label).is_integer()
         and 0 <= label < n_classes
         for label in labels
     )
@@ -555,8 +1327,15 @@ def test_optimizer_step_checks_every_triple(item):
         Adam(0.1).step([item])
     except (TypeError, ValueError) as error:
         message = str(error)
-        assert message.startswith(("each parameter", "a parameter's name", "the value of",
-                                   "the gradient of", "gradient must")), message
+        assert message.startswith(
+            (
+                "each parameter",
+                "a parameter's name",
+                "the value of",
+                "the gradient of",
+                "gradient must",
+            )
+        ), message
         if value_before is not None:  # a refused step changes nothing
             np.testing.assert_array_equal(item[1], value_before)
         return
@@ -576,4 +1355,117 @@ def test_train_test_split_either_splits_or_names_the_problem(n, m, test_size):
         message = str(error)
         assert (n != m and "Received: X with" in message) or "Received: test_size=" in message
         return
-    assert n == m and len(parts[0]) + len(parts[1]) == n and len(parts[1]) >= 1 and len(parts[0]) >= 1
+    assert (
+        n == m and len(parts[0]) + len(parts[1]) == n and len(parts[1]) >= 1 and len(parts[0]) >= 1
+    )
+
+
+def test_names_outside_mynn_all_check_their_input_too():
+    from mynn.mnist import fetch, parse_idx, read_idx
+
+    with pytest.raises(TypeError, match=r"data must be bytes.*Received: data='abc'"):
+        parse_idx("abc")
+    with pytest.raises(TypeError, match=r"Received: path=None"):
+        read_idx(None)
+    with pytest.raises(ValueError, match=r"dataset must be one of.*Received: dataset='cifar'"):
+        fetch("cifar")
+    with pytest.raises(TypeError, match=r"reinit must be True or False\. Received: reinit='yes'"):
+        RegressionAccuracy().init(np.ones(3), reinit="yes")
+
+
+# ------------------------------------------------------------- the dtype rule
+# A Dense layer computes in its parameters' dtype: inputs of another real dtype are converted,
+# so output and gradients keep the layer's dtype; layers without parameters keep their input's
+# dtype; backward converts dvalues to the last output's dtype; a model holds one dtype.
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        np.ones((3, 2)),
+        np.ones((3, 2), dtype=np.int64),
+        np.ones((3, 2), dtype=bool),
+        [[1, 2]] * 3,
+        np.ones((3, 2), dtype=np.float16),
+    ],
+)
+def test_a_float32_layer_converts_other_inputs_to_float32(inputs):
+    layer = Dense(2, 4, rng=0, dtype=np.float32)
+    output = layer.forward(inputs)
+    assert output.dtype == np.float32 and layer.inputs.dtype == np.float32
+    dinputs = layer.backward(np.ones((3, 4)))  # float64 dvalues: converted as well
+    assert dinputs.dtype == layer.dweights.dtype == layer.dbiases.dtype == np.float32
+    # the same numbers as converting by hand first (same operation, same shapes: exact)
+    twin = Dense(2, 4, rng=0, dtype=np.float32)
+    np.testing.assert_array_equal(output, twin.forward(np.asarray(inputs).astype(np.float32)))
+
+
+def test_a_float64_layer_converts_float32_inputs_up():
+    layer = Dense(2, 4, rng=0)
+    assert layer.forward(np.ones((3, 2), dtype=np.float32)).dtype == np.float64
+    assert layer.backward(np.ones((3, 4), dtype=np.float32)).dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "activation", [ReLU(), LeakyReLU(), Sigmoid(), Tanh(), Softmax(), Linear()]
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layers_without_parameters_keep_their_input_dtype(activation, dtype):
+    output = activation.forward(np.linspace(-1, 1, 6).reshape(3, 2).astype(dtype))
+    assert output.dtype == dtype
+    assert activation.backward(np.ones((3, 2))).dtype == dtype  # float64 dvalues converted
+    assert activation.forward(np.ones((3, 2), dtype=np.int32)).dtype == np.float64
+
+
+def test_a_float32_model_stays_float32_whatever_the_data():
+    model = classifier(np.float32)
+    history = model.train(X3, Y3.astype(np.float64), epochs=2, verbose=0)
+    assert all(value.dtype == np.float32 for _, value, _ in model.parameters())
+    assert all(isinstance(loss, float) for loss in history["loss"])
+    assert model.forward(X3).dtype == np.float32  # float64 data, float32 model
+    assert model.predict(X3.tolist()).dtype == np.int64
+
+
+# ------------------------------------------------------------- divergence
+def test_weights_that_overflow_stop_training_at_that_step():
+    # the issue's example: one step of SGD(1e300) on 1e5 makes the weight -inf; no loss is
+    # computed after the last step, so only a check of the parameters can see it
+    model = Model([Dense(1, 1, rng=0), Linear()])
+    model.set_loss(MeanSquaredError())
+    model.set_optimizer(SGD(1e300))
+    with pytest.raises(FloatingPointError) as caught:
+        model.train(np.full((4, 1), 1e5), np.full((4, 1), 1e5), epochs=1, verbose=0)
+    message = str(caught.value)
+    assert re.match(r"parameter '0\.weights' became -?inf at epoch 1, step 1", message), message
+    assert "training diverged" in message
+
+
+def test_inf_weights_behind_a_sigmoid_are_caught_though_the_loss_stays_finite():
+    # A Sigmoid turns an inf weight into an output of 1 and a gradient of 0: the loss stays
+    # finite and the weights stay inf, so the loss check alone would let training go on.
+    def build():
+        model = Model([Dense(1, 1, rng=0), Sigmoid()])
+        model.set_loss(BinaryCrossentropy())
+        model.set_optimizer(SGD(1e308))
+        return model
+
+    X, y = np.full((8, 1), 10.0), np.zeros(8)  # a gradient near 10: 1e308 * 10 overflows
+    with pytest.raises(FloatingPointError, match=r"parameter '0\.weights' became -?inf at epoch 1"):
+        build().train(X, y, epochs=3, batch_size=4, verbose=0)
+    # what training would have done without the check: finite losses over inf weights
+    model = build()
+    with np.errstate(over="ignore", invalid="ignore"):
+        model.forward(X)
+        model.backward(model.layers[-1].output, y[:, None])
+        model.optimizer.step(model.parameters())
+        assert np.isinf(model.layers[0].weights).all()
+        assert math.isfinite(model.loss.calculate(model.forward(X), y))
+
+
+def test_the_parameter_check_names_nan_and_accepts_huge_finite_values():
+    from mynn.model import non_finite_parameter
+
+    weights = np.full((300, 300), 1e30, dtype=np.float32)  # squares overflow, values finite
+    biases = np.zeros(300, dtype=np.float32)
+    assert non_finite_parameter([("0.weights", weights, None), ("0.biases", biases, None)]) is None
+    biases[17] = np.nan
+    name, value = non_finite_parameter([("0.weights", weights, None), ("0.biases", biases, None)])
+    assert name == "0.biases" and math.isnan(value)

@@ -89,8 +89,11 @@ class Handler(socketserver.StreamRequestHandler):
         if behaviour == "good":
             send(self.head(len(body)) + body)
         elif behaviour == "redirect":
-            send(b"HTTP/1.1 302 Found\r\nLocation: /good/" + name.encode()
-                 + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            send(
+                b"HTTP/1.1 302 Found\r\nLocation: /good/"
+                + name.encode()
+                + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
         elif behaviour == "drip-body":  # a byte every 50 ms: each read is quick, the whole is not
             send(self.head(len(body)))
             self.drip(body)
@@ -155,8 +158,12 @@ def failing_download(mirror: Mirror, cache: Path, behaviour: str, **limits) -> s
     """The DownloadError of a fetch from a mirror that misbehaves; the cache must stay empty."""
     with pytest.raises(DownloadError) as caught:
         fetch(
-            "mnist", cache_dir=cache, mirrors=[f"{mirror.base}/{behaviour}/"],
-            checksums=CHECKSUMS, system_dirs=(), **limits,
+            "mnist",
+            cache_dir=cache,
+            mirrors=[f"{mirror.base}/{behaviour}/"],
+            checksums=CHECKSUMS,
+            system_dirs=(),
+            **limits,
         )
     message = str(caught.value)
     assert f"{mirror.base}/{behaviour}/{FILES[0]}" in message, message  # the URL that failed
@@ -170,8 +177,12 @@ def failing_download(mirror: Mirror, cache: Path, behaviour: str, **limits) -> s
         ("drip-body", {"time_limit": 1.0}, "the download took longer than time_limit=1 s"),
         ("drip-headers", {"time_limit": 1.0}, "the download took longer than time_limit=1 s"),
         ("stall", {"timeout": 0.5}, "timed out"),
-        ("truncate", {}, rf"the server sent {len(SERVED[FILES[0]]) // 2} of the "
-                         rf"{len(SERVED[FILES[0]])} bytes it announced \(truncated\)"),
+        (
+            "truncate",
+            {},
+            rf"the server sent {len(SERVED[FILES[0]]) // 2} of the "
+            rf"{len(SERVED[FILES[0]])} bytes it announced \(truncated\)",
+        ),
         ("huge-length", {}, "the server announces 1000000000000 bytes, more than the 47"),
         ("endless", {}, "the download passed"),
         ("bomb", {}, "uncompresses to more than the 47040016 bytes"),
@@ -190,7 +201,11 @@ def test_a_misbehaving_mirror_is_cut_off_and_named(mirror, tmp_path, behaviour, 
 def test_the_next_mirror_serves_what_a_bad_one_did_not(mirror, tmp_path, behaviour):
     cache = tmp_path / "cache"
     paths = fetch(
-        "mnist", cache_dir=cache, checksums=CHECKSUMS, system_dirs=(), time_limit=1.0,
+        "mnist",
+        cache_dir=cache,
+        checksums=CHECKSUMS,
+        system_dirs=(),
+        time_limit=1.0,
         mirrors=[f"{mirror.base}/{behaviour}/", f"{mirror.base}/good/"],
     )
     assert cache_listing(cache) == sorted(f"mnist/{name}" for name in FILES)
@@ -201,8 +216,12 @@ def test_the_next_mirror_serves_what_a_bad_one_did_not(mirror, tmp_path, behavio
 
 def test_redirects_are_followed_under_the_watchdog(mirror, tmp_path):
     paths = fetch(
-        "mnist", cache_dir=tmp_path / "cache", checksums=CHECKSUMS, system_dirs=(),
-        mirrors=[f"{mirror.base}/redirect/"], time_limit=5.0,
+        "mnist",
+        cache_dir=tmp_path / "cache",
+        checksums=CHECKSUMS,
+        system_dirs=(),
+        mirrors=[f"{mirror.base}/redirect/"],
+        time_limit=5.0,
     )
     assert all(path.read_bytes() == SERVED[name] for name, path in paths.items())
 
@@ -245,9 +264,12 @@ def test_a_relative_mynn_data_is_resolved_when_read(mirror, tmp_path, monkeypatc
     monkeypatch.chdir(elsewhere)
     for name, path in paths.items():
         assert path.is_absolute() and path.parent == tmp_path / "relative-cache" / "mnist"
-        assert read_idx(path).tobytes() == np.frombuffer(CONTENT[name], np.uint8)[
-            16 if name.endswith("idx3-ubyte.gz") else 8 :
-        ].tobytes()
+        assert (
+            read_idx(path).tobytes()
+            == np.frombuffer(CONTENT[name], np.uint8)[
+                16 if name.endswith("idx3-ubyte.gz") else 8 :
+            ].tobytes()
+        )
     # read again after the chdir: the cache is found where it was written, no download
     requests = len(mirror.requests)
     monkeypatch.setenv("MYNN_DATA", str(tmp_path / "relative-cache"))
@@ -258,7 +280,10 @@ def test_a_relative_mynn_data_is_resolved_when_read(mirror, tmp_path, monkeypatc
 def test_a_relative_cache_dir_is_made_absolute(mirror, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     paths = fetch(
-        "mnist", cache_dir="rel", mirrors=[f"{mirror.base}/good/"], checksums=CHECKSUMS,
+        "mnist",
+        cache_dir="rel",
+        mirrors=[f"{mirror.base}/good/"],
+        checksums=CHECKSUMS,
         system_dirs=(),
     )
     assert all(path.is_absolute() and path.is_file() for path in paths.values())

@@ -55,9 +55,7 @@ X, Y = spiral_classification(20, 3, rng=0)
 
 
 def trained_model() -> Model:
-    model = Model(
-        [Dense(2, 8, rng=0), ReLU(), Dropout(0.1, rng=3), Dense(8, 3, rng=1), Softmax()]
-    )
+    model = Model([Dense(2, 8, rng=0), ReLU(), Dropout(0.1, rng=3), Dense(8, 3, rng=1), Softmax()])
     model.set_loss(CategoricalCrossentropy())
     model.set_optimizer(Adam(0.01))
     model.set_accuracy(CategoricalAccuracy())
@@ -169,20 +167,63 @@ def add_entries(good: bytes, path: Path, entries) -> Path:
             total = len(header) + size
             offset = out.tell()
             encoded = name.encode()
-            out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0x21, crc, total, total,
-                                  len(encoded), 0))
+            out.write(
+                struct.pack(
+                    "<4s5H3L2H",
+                    b"PK\x03\x04",
+                    20,
+                    0,
+                    0,
+                    0,
+                    0x21,
+                    crc,
+                    total,
+                    total,
+                    len(encoded),
+                    0,
+                )
+            )
             out.write(encoded + header)
             out.seek(size, os.SEEK_CUR)
             records.append(
-                struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0x21, crc, total, total,
-                            len(encoded), 0, 0, 0, 0, 0, offset)
+                struct.pack(
+                    "<4s6H3L5H2L",
+                    b"PK\x01\x02",
+                    20,
+                    20,
+                    0,
+                    0,
+                    0,
+                    0x21,
+                    crc,
+                    total,
+                    total,
+                    len(encoded),
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    offset,
+                )
                 + encoded
             )
         directory_offset = out.tell()
         directory = b"".join(records)
         out.write(directory)
-        out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(records), len(records),
-                              len(directory), directory_offset, 0))
+        out.write(
+            struct.pack(
+                "<4s4H2LH",
+                b"PK\x05\x06",
+                0,
+                0,
+                len(records),
+                len(records),
+                len(directory),
+                directory_offset,
+                0,
+            )
+        )
     return path
 
 
@@ -204,9 +245,13 @@ def rename_record(record: bytes, name: str) -> bytes:
     """A central directory record with another name (its length field updated)."""
     old_length = struct.unpack_from("<H", record, 28)[0]
     encoded = name.encode()
-    return record[:28] + struct.pack("<H", len(encoded)) + record[30:46] + encoded + record[
-        46 + old_length :
-    ]
+    return (
+        record[:28]
+        + struct.pack("<H", len(encoded))
+        + record[30:46]
+        + encoded
+        + record[46 + old_length :]
+    )
 
 
 def with_directory(data: bytes, records: list[bytes]) -> bytes:
@@ -214,8 +259,15 @@ def with_directory(data: bytes, records: list[bytes]) -> bytes:
     entries_end, _ = directory_records(data)
     directory = b"".join(records)
     end = struct.pack(
-        "<4s4H2LH", b"PK\x05\x06", 0, 0, len(records), len(records), len(directory),
-        entries_end, 0,
+        "<4s4H2LH",
+        b"PK\x05\x06",
+        0,
+        0,
+        len(records),
+        len(records),
+        len(directory),
+        entries_end,
+        0,
     )
     return data[:entries_end] + directory + end
 
@@ -374,7 +426,8 @@ def test_lies_in_the_zip_directory(good_bytes, tmp_path, field, fmt, value, patt
 def test_an_entry_named_twice(good_bytes, tmp_path):
     _, records = directory_records(good_bytes)
     records = [
-        rename_record(record, "layers/0/weights.npy") if b"layers/0/biases.npy" in record
+        rename_record(record, "layers/0/weights.npy")
+        if b"layers/0/biases.npy" in record
         else record
         for record in records
     ]
@@ -395,7 +448,10 @@ def test_a_local_header_that_names_another_entry(good_bytes, tmp_path):
 @pytest.mark.parametrize(
     ("header", "pattern"),
     [
-        ({"descr": "<f8", "fortran_order": False, "shape": (2, 8), "x": 1}, "without shape and dtype"),
+        (
+            {"descr": "<f8", "fortran_order": False, "shape": (2, 8), "x": 1},
+            "without shape and dtype",
+        ),
         ({"descr": "<f8", "fortran_order": "no", "shape": (2, 8)}, "malformed .npy header"),
         ({"descr": "<f8", "fortran_order": False, "shape": (2, -8)}, "malformed .npy header"),
         ({"descr": "<zz", "fortran_order": False, "shape": (2, 8)}, "unknown dtype '<zz'"),
@@ -425,7 +481,9 @@ def test_every_truncation_is_a_value_error_naming_the_file(good_bytes, tmp_path,
 
 @FUZZ
 @given(position=st.integers(0, 10**6), byte=st.integers(0, 255))
-def test_a_changed_byte_loads_the_same_model_or_names_the_file(good_bytes, tmp_path, position, byte):
+def test_a_changed_byte_loads_the_same_model_or_names_the_file(
+    good_bytes, tmp_path, position, byte
+):
     position %= len(good_bytes)
     data = bytearray(good_bytes)
     if data[position] == byte:
@@ -467,38 +525,121 @@ METADATA_CASES = [
     (lambda m: _set(m, "format_version", value=0), ["format version is 0, not a positive integer"]),
     (lambda m: _set(m, "format_version", value="1"), ["format version is '1'"]),
     (lambda m: _set(m, "format_version", value=True), ["format version is True"]),
-    (lambda m: _set(m, "format_version", value=2), ["format version 2; this mynn reads versions up to 1"]),
-    (lambda m: _set(m, "format_version", value=10**30), ["format version 1000000000000000000000000000000"]),
+    (
+        lambda m: _set(m, "format_version", value=2),
+        ["format version 2; this mynn reads versions up to 1"],
+    ),
+    (
+        lambda m: _set(m, "format_version", value=10**30),
+        ["format version 1000000000000000000000000000000"],
+    ),
     (lambda m: _set(m, "layers", value={"0": 1}), ["no list of layers"]),
     (lambda m: _set(m, "layers", 0, value="Dense"), ["layer 0 is described by 'Dense'"]),
     (lambda m: _set(m, "layers", 0, "class", value="Popen"), ["unknown layer class 'Popen'"]),
     (lambda m: _set(m, "layers", 0, "class", value=["Dense"]), ["unknown layer class ['Dense']"]),
     (lambda m: _set(m, "layers", 0, "class", value="Model"), ["unknown layer class 'Model'"]),
-    (lambda m: _set(m, "layers", 0, "config", value=[2, 8]), ["layer 0 (Dense) has the config [2, 8]"]),
-    (lambda m: _set(m, "layers", 0, "config", "units", value=8), ["layer 0 (Dense) cannot be built", "units"]),
-    (lambda m: _set(m, "layers", 0, "config", "n_inputs", value="2"), ["layer 0: n_inputs must be a positive integer. Received: n_inputs='2'"]),
-    (lambda m: _set(m, "layers", 0, "config", "n_inputs", value=10**12), ["layers/0/weights in the file has shape (2, 8)", "needs shape (1000000000000, 8)"]),
-    (lambda m: _set(m, "layers", 0, "config", "n_inputs", value=10**400), ["needs shape (1000000000"]),
-    (lambda m: _set(m, "layers", 0, "config", "dtype", value="foo"), ["layer 0: dtype must be float32 or float64. Received: dtype='foo'"]),
-    (lambda m: _set(m, "layers", 0, "config", "dtype", value={"names": ["a"], "formats": ["<f8"]}), ["layer 0: dtype must be float32 or float64"]),
-    (lambda m: _set(m, "layers", 0, "config", "dtype", value="float32"), ["dtype float64; the architecture needs shape (2, 8) and dtype float32"]),
-    (lambda m: _set(m, "layers", 0, "config", "weight_regularizer_l2", value=-1), ["layer 0 (Dense) cannot be built", "Received: weight_regularizer_l2=-1.0"]),
+    (
+        lambda m: _set(m, "layers", 0, "config", value=[2, 8]),
+        ["layer 0 (Dense) has the config [2, 8]"],
+    ),
+    (
+        lambda m: _set(m, "layers", 0, "config", "units", value=8),
+        ["layer 0 (Dense) cannot be built", "units"],
+    ),
+    (
+        lambda m: _set(m, "layers", 0, "config", "n_inputs", value="2"),
+        ["layer 0: n_inputs must be a positive integer. Received: n_inputs='2'"],
+    ),
+    (
+        lambda m: _set(m, "layers", 0, "config", "n_inputs", value=10**12),
+        ["layers/0/weights in the file has shape (2, 8)", "needs shape (1000000000000, 8)"],
+    ),
+    (
+        lambda m: _set(m, "layers", 0, "config", "n_inputs", value=10**400),
+        ["needs shape (1000000000"],
+    ),
+    (
+        lambda m: _set(m, "layers", 0, "config", "dtype", value="foo"),
+        ["layer 0: dtype must be float32 or float64. Received: dtype='foo'"],
+    ),
+    (
+        lambda m: _set(
+            m, "layers", 0, "config", "dtype", value={"names": ["a"], "formats": ["<f8"]}
+        ),
+        ["layer 0: dtype must be float32 or float64"],
+    ),
+    (
+        lambda m: _set(m, "layers", 0, "config", "dtype", value="float32"),
+        ["dtype float64; the architecture needs shape (2, 8) and dtype float32"],
+    ),
+    (
+        lambda m: _set(m, "layers", 0, "config", "weight_regularizer_l2", value=-1),
+        ["layer 0 (Dense) cannot be built", "Received: weight_regularizer_l2=-1.0"],
+    ),
     (lambda m: _set(m, "layers", 0, "config", "rng", value=-5), ["Received: rng=-5"]),
-    (lambda m: _set(m, "layers", 2, "rng_state", value="seed"), ["layer 2 has the random state 'seed', not one of PCG64"]),
-    (lambda m: _set(m, "layers", 2, "rng_state", "bit_generator", value="MT19937"), ["not one of PCG64"]),
-    (lambda m: _set(m, "layers", 2, "rng_state", "state", value="x"), ["layer 2 has a malformed random state"]),
-    (lambda m: _set(m, "layers", 2, "rng_state", "state", "state", value=-(2**200)), ["layer 2 has a malformed random state"]),
-    (lambda m: _set(m, "layers", 0, "rng_state", value={"bit_generator": "PCG64"}), ["layer 0 (Dense) has a random state but draws no numbers"]),
-    (lambda m: _set(m, "layers", 3, "config", "n_inputs", value=7), ["the architecture needs shape (7, 3)"]),
-    (lambda m: m["layers"].insert(1, {"class": "Dense", "config": {"n_inputs": 8, "n_neurons": 8}}), ["the array layers/1/weights is missing"]),
-    (lambda m: _set(m, "loss", value={"class": "Adam", "config": {}}), ["unknown loss class 'Adam'"]),
-    (lambda m: _set(m, "loss", "config", value={"reduction": "sum"}), ["the loss (CategoricalCrossentropy) cannot be built"]),
-    (lambda m: _set(m, "accuracy", value={"class": "RegressionAccuracy", "config": {}, "precision": "x"}), ["the accuracy's precision: precision must be a real number. Received: precision='x'"]),
-    (lambda m: _set(m, "accuracy", value={"class": "RegressionAccuracy", "config": {}, "precision": -1}), ["Received: precision=-1.0"]),
+    (
+        lambda m: _set(m, "layers", 2, "rng_state", value="seed"),
+        ["layer 2 has the random state 'seed', not one of PCG64"],
+    ),
+    (
+        lambda m: _set(m, "layers", 2, "rng_state", "bit_generator", value="MT19937"),
+        ["not one of PCG64"],
+    ),
+    (
+        lambda m: _set(m, "layers", 2, "rng_state", "state", value="x"),
+        ["layer 2 has a malformed random state"],
+    ),
+    (
+        lambda m: _set(m, "layers", 2, "rng_state", "state", "state", value=-(2**200)),
+        ["layer 2 has a malformed random state"],
+    ),
+    (
+        lambda m: _set(m, "layers", 0, "rng_state", value={"bit_generator": "PCG64"}),
+        ["layer 0 (Dense) has a random state but draws no numbers"],
+    ),
+    (
+        lambda m: _set(m, "layers", 3, "config", "n_inputs", value=7),
+        ["the architecture needs shape (7, 3)"],
+    ),
+    (
+        lambda m: m["layers"].insert(
+            1, {"class": "Dense", "config": {"n_inputs": 8, "n_neurons": 8}}
+        ),
+        ["the array layers/1/weights is missing"],
+    ),
+    (
+        lambda m: _set(m, "loss", value={"class": "Adam", "config": {}}),
+        ["unknown loss class 'Adam'"],
+    ),
+    (
+        lambda m: _set(m, "loss", "config", value={"reduction": "sum"}),
+        ["the loss (CategoricalCrossentropy) cannot be built"],
+    ),
+    (
+        lambda m: _set(
+            m, "accuracy", value={"class": "RegressionAccuracy", "config": {}, "precision": "x"}
+        ),
+        ["the accuracy's precision: precision must be a real number. Received: precision='x'"],
+    ),
+    (
+        lambda m: _set(
+            m, "accuracy", value={"class": "RegressionAccuracy", "config": {}, "precision": -1}
+        ),
+        ["Received: precision=-1.0"],
+    ),
     (lambda m: _set(m, "optimizer", "class", value="LBFGS"), ["unknown optimizer class 'LBFGS'"]),
-    (lambda m: _set(m, "optimizer", "config", "learning_rate", value=-1), ["the optimizer (Adam) cannot be built", "Received: learning_rate=-1.0"]),
-    (lambda m: _set(m, "optimizer", "config", "learning_rate", value=float("nan")), ["Received: learning_rate=nan"]),
-    (lambda m: _set(m, "optimizer", "iterations", value=-1), ["iterations must be a whole number from 0 to 9223372036854775807, not -1"]),
+    (
+        lambda m: _set(m, "optimizer", "config", "learning_rate", value=-1),
+        ["the optimizer (Adam) cannot be built", "Received: learning_rate=-1.0"],
+    ),
+    (
+        lambda m: _set(m, "optimizer", "config", "learning_rate", value=float("nan")),
+        ["Received: learning_rate=nan"],
+    ),
+    (
+        lambda m: _set(m, "optimizer", "iterations", value=-1),
+        ["iterations must be a whole number from 0 to 9223372036854775807, not -1"],
+    ),
     (lambda m: _set(m, "optimizer", "iterations", value=2**64), ["not 18446744073709551616"]),
     (lambda m: _set(m, "optimizer", "iterations", value="7"), ["not '7'"]),
     (lambda m: _set(m, "optimizer", "iterations", value=1.5), ["not 1.5"]),
@@ -512,11 +653,20 @@ def test_crafted_metadata(good_bytes, tmp_path, change, patterns):
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True)
-    | st.text(max_size=8) | st.sampled_from(["Dense", "Dropout", "Adam", "PCG64", "float32"]),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=6) | st.sampled_from(["class", "config", "state"]),
-                      children, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=8)
+    | st.sampled_from(["Dense", "Dropout", "Adam", "PCG64", "float32"]),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.text(max_size=6) | st.sampled_from(["class", "config", "state"]),
+            children,
+            max_size=3,
+        )
+    ),
     max_leaves=8,
 )
 
@@ -589,29 +739,42 @@ def test_a_claimed_huge_layer_allocates_nothing(good_bytes, tmp_path, monkeypatc
 def test_partial_or_misshapen_optimizer_state(good_bytes, tmp_path):
     arrays = arrays_of(good_bytes)
     del arrays["optimizer/0.weights/cache"]
-    refused(write_npz(tmp_path / "partial.npz", arrays), "the optimizer state of 0.weights lacks cache")
+    refused(
+        write_npz(tmp_path / "partial.npz", arrays), "the optimizer state of 0.weights lacks cache"
+    )
     arrays = arrays_of(good_bytes)
     arrays["optimizer/3.biases/momentum"] = np.zeros(4)
-    refused(write_npz(tmp_path / "shape.npz", arrays),
-            "optimizer/3.biases/momentum in the file has shape (4,)")
+    refused(
+        write_npz(tmp_path / "shape.npz", arrays),
+        "optimizer/3.biases/momentum in the file has shape (4,)",
+    )
 
 
 def test_layers_that_do_not_fit_each_other(tmp_path):
     arrays = {
-        "__meta__": meta_array({
-            "format": "mynn-model", "format_version": 1,
-            "layers": [
-                {"class": "Dense", "config": {"n_inputs": 2, "n_neurons": 3, "dtype": "float32"}},
-                {"class": "Dense", "config": {"n_inputs": 3, "n_neurons": 1}},
-            ],
-        }),
+        "__meta__": meta_array(
+            {
+                "format": "mynn-model",
+                "format_version": 1,
+                "layers": [
+                    {
+                        "class": "Dense",
+                        "config": {"n_inputs": 2, "n_neurons": 3, "dtype": "float32"},
+                    },
+                    {"class": "Dense", "config": {"n_inputs": 3, "n_neurons": 1}},
+                ],
+            }
+        ),
         "layers/0/weights": np.zeros((2, 3), np.float32),
         "layers/0/biases": np.zeros(3, np.float32),
         "layers/1/weights": np.zeros((3, 1)),
         "layers/1/biases": np.zeros(1),
     }
-    refused(write_npz(tmp_path / "mixed.npz", arrays), "layer 1 does not fit the layers before it",
-            "model's dtype float32")
+    refused(
+        write_npz(tmp_path / "mixed.npz", arrays),
+        "layer 1 does not fit the layers before it",
+        "model's dtype float32",
+    )
 
 
 def test_files_in_other_layouts_load_the_same(good_bytes, tmp_path):
@@ -750,7 +913,10 @@ def test_sigkill_during_save_never_leaves_a_broken_file_or_a_temporary(tmp_path)
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # fork-safe
     helper = subprocess.Popen(
         [sys.executable, "-c", SAVER, str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     delays = np.random.default_rng(0).uniform(0.0, 0.12, size=48)
     kills = mid_save = 0
@@ -794,6 +960,7 @@ def test_sigkill_during_save_never_leaves_a_broken_file_or_a_temporary(tmp_path)
 
 def test_host_tag_is_stable_hex():
     assert len(mynn.saving._HOST) == 8 and int(mynn.saving._HOST, 16) >= 0
-    assert mynn.saving._HOST == __import__("hashlib").sha256(
-        socket.gethostname().encode()
-    ).hexdigest()[:8]
+    assert (
+        mynn.saving._HOST
+        == __import__("hashlib").sha256(socket.gethostname().encode()).hexdigest()[:8]
+    )
