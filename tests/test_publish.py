@@ -3,6 +3,7 @@ versioned site itself, built with .ci/publish (mike) and served under a sub-path
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -12,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from pathlib import Path
 
@@ -29,11 +31,6 @@ WORKFLOW = ROOT / ".github" / "workflows" / "publish.yml"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 PROJECT = PYPROJECT["project"]
 URLS = PROJECT["urls"]
-
-# The site tests' Chromium fixture (skipped without Chromium, except in CI) and their record
-# of a page's console errors and failed requests.
-browser_context = test_site.browser_context
-PageProblems = test_site.PageProblems
 
 
 def _mkdocs_config(**env: str):
@@ -375,65 +372,114 @@ def pages_url(published):
         thread.join(timeout=10)
 
 
-def _open(browser_context, url: str):
-    page = browser_context.new_page()
-    problems = PageProblems(page)
-    response = page.goto(url, wait_until="networkidle")
-    return page, problems, response
+@pytest.fixture(scope="module")
+def in_chromium(tmp_path_factory):
+    """``in_chromium(check, *args)`` runs ``check(context, *args)`` with a Chromium browser
+    context, on a thread that owns its own Playwright.
 
+    test_site.py keeps a Playwright (sync API) on the main thread for the whole session, and a
+    second one refuses to start on a thread that has one; one per thread is how Playwright is
+    shared. Skipped without Chromium or Playwright, except in CI, as in test_site.py.
+    """
 
-def test_version_selector_lists_both_versions(browser_context, pages_url):
-    page, problems, _ = _open(browser_context, pages_url)
+    def unavailable(reason: str):
+        if test_site.IN_CI:
+            pytest.fail(f"{reason} (CI=true: .ci/run installs it, so this is an error)")
+        pytest.skip(f"{reason}; install Debian's chromium (apt-get install chromium) to run it")
+
+    if not test_site.CHROMIUM.exists():
+        unavailable(f"{test_site.CHROMIUM} not found")
     try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright for Python is not installed")
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playwright")
+
+    def start():
+        playwright = sync_playwright().start()
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(test_site.CHROMIUM),
+            headless=True,
+            args=test_site.CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        return playwright, context
+
+    def stop():
+        context.close()
+        playwright.stop()
+
+    playwright, context = thread.submit(start).result(timeout=120)
+    try:
+        yield lambda check, *args: thread.submit(check, context, *args).result(timeout=300)
+    finally:
+        thread.submit(stop).result(timeout=120)
+        thread.shutdown()
+
+
+@contextlib.contextmanager
+def _page(context):
+    """A new tab and the record of its console errors and failed requests (test_site.py's)."""
+    page = context.new_page()
+    try:
+        yield page, test_site.PageProblems(page)
+    finally:
+        page.close()
+
+
+def _check_version_selector(context, pages_url: str) -> None:
+    with _page(context) as (page, problems):
+        page.goto(pages_url, wait_until="networkidle")
         page.wait_for_url(f"{pages_url}latest/")
         page.wait_for_selector(".md-version__link", state="attached", timeout=10_000)
         current = page.inner_text(".md-version__current").strip()
-        listed = [
-            t.strip()
-            for t in page.eval_on_selector_all(
-                ".md-version__link", "links => links.map(a => a.textContent)"
-            )
-        ]
+        listed = page.eval_on_selector_all(
+            ".md-version__link", "links => links.map(a => a.textContent.trim())"
+        )
         assert current == "latest (main)", current
         assert listed == ["latest (main)", PROJECT["version"]], listed
         assert page.is_hidden("[data-md-component=outdated]"), "latest shows the release banner"
         page.wait_for_timeout(200)  # let late console messages arrive
         assert not problems.items, "\n".join(problems.items)
-    finally:
-        page.close()
+
+
+def test_version_selector_lists_both_versions(in_chromium, pages_url):
+    in_chromium(_check_version_selector, pages_url)
+
+
+def _check_release_page(context, url: str) -> None:
+    with _page(context) as (page, problems):
+        response = page.goto(url, wait_until="networkidle")
+        assert response.status == 200, response.status
+        page.wait_for_selector(".md-version__link", state="attached", timeout=10_000)
+        assert page.inner_text(".md-version__current").strip() == PROJECT["version"]
+        banner = "[data-md-component=outdated]"
+        page.wait_for_selector(banner, state="visible", timeout=10_000)
+        assert "latest pages follow the main branch" in page.inner_text(banner)
+        page.wait_for_timeout(200)
+        assert not problems.items, f"{url}: " + "\n".join(problems.items)
 
 
 @pytest.mark.parametrize(
     "path",
     [f"{PROJECT['version']}/concepts/activation-functions/", f"{PROJECT['version']}/api/layers/"],
 )
-def test_release_pages_load_under_the_subpath_with_their_banner(browser_context, pages_url, path):
-    page, problems, response = _open(browser_context, pages_url + path)
-    try:
-        assert response.status == 200, response.status
-        page.wait_for_selector(".md-version__link", state="attached", timeout=10_000)
-        assert page.inner_text(".md-version__current").strip() == PROJECT["version"]
-        page.wait_for_selector("[data-md-component=outdated]", state="visible", timeout=10_000)
-        assert "latest pages follow the main branch" in page.inner_text(
-            "[data-md-component=outdated]"
-        )
-        page.wait_for_timeout(200)
-        assert not problems.items, f"/{path}: " + "\n".join(problems.items)
-    finally:
-        page.close()
+def test_release_pages_load_under_the_subpath_with_their_banner(in_chromium, pages_url, path):
+    in_chromium(_check_release_page, pages_url + path)
 
 
-def test_missing_page_gets_the_helpful_404(browser_context, pages_url):
+def _check_missing_page(context, pages_url: str) -> None:
     missing = pages_url + "latest/chapters/no-such-page/"
-    page, problems, response = _open(browser_context, missing)
-    try:
+    with _page(context) as (page, problems):
+        response = page.goto(missing, wait_until="networkidle")
         assert response.status == 404, response.status
         assert page.inner_text("article h1") == "Page not found"
         # its stylesheet and scripts loaded from /mynn/latest/ although it is shown elsewhere
-        assert page.eval_on_selector(".md-header", "e => getComputedStyle(e).position") in (
-            "sticky",
-            "fixed",
-        )
+        position = page.eval_on_selector(".md-header", "e => getComputedStyle(e).position")
+        assert position in ("sticky", "fixed"), position
         # The page's own status is the one expected problem (Chromium also logs it).
         others = list(problems.items)
         others.remove(f"HTTP 404: {missing}")
@@ -447,5 +493,7 @@ def test_missing_page_gets_the_helpful_404(browser_context, pages_url):
         page.click("article a:text-is('Concepts')")
         page.wait_for_url(f"{pages_url}latest/concepts/neuron/")
         assert page.title().startswith("Neuron"), page.title()
-    finally:
-        page.close()
+
+
+def test_missing_page_gets_the_helpful_404(in_chromium, pages_url):
+    in_chromium(_check_missing_page, pages_url)
