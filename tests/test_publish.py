@@ -51,9 +51,9 @@ def _mkdocs_config(**env: str):
 
 
 def test_distribution_name_is_not_the_other_mynn():
-    # `mynn` on PyPI is another project; the import name stays mynn.
+    # `mynn` on PyPI is another project; the import name stays mynn (mynn/ in the wheel).
     assert PROJECT["name"] == "mynn-numpy", PROJECT["name"]
-    assert (ROOT / "mynn" / "__init__.py").is_file()
+    assert PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"] == ["mynn*"]
 
 
 def test_package_metadata():
