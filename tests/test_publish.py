@@ -56,6 +56,18 @@ def test_distribution_name_is_not_the_other_mynn():
     assert PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"] == ["mynn*"]
 
 
+def test_no_requirement_names_the_other_mynn():
+    """An extra that pulls in the project itself must use its own name: `mynn[docs]` would
+    install the other project from PyPI (and its `mynn` package) on a fresh machine."""
+    requirements = list(PROJECT["dependencies"])
+    for extra in PROJECT["optional-dependencies"].values():
+        requirements += extra
+    names = {
+        re.match(r"[A-Za-z0-9._-]+", r).group(0).lower().replace("_", "-") for r in requirements
+    }
+    assert "mynn" not in names, requirements
+
+
 def test_package_metadata():
     assert PROJECT["license"] == "MIT", PROJECT["license"]
     for name in PROJECT["license-files"]:
