@@ -178,8 +178,11 @@ def _run(command: Sequence[str], what: str) -> None:
     except subprocess.TimeoutExpired:
         raise GatherError(f"{what}: no answer in {_COMMAND_TIMEOUT} s.") from None
     if result.returncode != 0:
-        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-6:])
-        raise GatherError(f"{what} failed (exit {result.returncode}):\n{tail}")
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        if len(lines) > 8:  # npm says what went wrong first, pip last
+            lines = [*lines[:4], "...", *lines[-3:]]
+        said = "\n".join(lines)
+        raise GatherError(f"{what} failed (exit {result.returncode}):\n{said}")
 
 
 class ArchiveSource(Source):
@@ -214,7 +217,8 @@ class NpmSource(ArchiveSource):
             )
         _run(
             ["npm", "pack", NPM_SPEC, "--pack-destination", str(folder), "--ignore-scripts",
-             "--fetch-retries=1", "--fetch-timeout=60000", "--silent"],
+             "--fetch-retries=1", "--fetch-retry-mintimeout=1000", "--fetch-timeout=60000",
+             "--loglevel=error"],
             what,
         )
         tarballs = list(folder.glob("*.tgz"))

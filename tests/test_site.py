@@ -264,6 +264,9 @@ def site_url(site_build, site_dir):
 @pytest.fixture(scope="session")
 def browser_context(tmp_path_factory):
     """Headless Debian Chromium through Playwright; skipped without it, except in CI."""
+    if "browser_context" in _ONCE:  # Playwright's sync API runs once per thread
+        yield _ONCE["browser_context"]
+        return
 
     def unavailable(reason: str):
         if IN_CI:
@@ -285,9 +288,11 @@ def browser_context(tmp_path_factory):
             args=CHROMIUM_FLAGS,
             viewport={"width": 1280, "height": 900},
         )
+        _ONCE["browser_context"] = context
         try:
             yield context
         finally:
+            _ONCE.pop("browser_context", None)
             context.close()
 
 
