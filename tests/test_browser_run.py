@@ -163,7 +163,8 @@ def test_files_in_a_from_folder_are_taken_first_and_checked_the_same_way(pins, t
 
 def test_the_command_says_what_is_missing(tmp_path, capsys):
     assert gather.main(["--cache", str(tmp_path), "--check"]) == 1
-    assert f"{gather.runtime_dir(tmp_path) / gather.LOCK_NAME} is missing" in capsys.readouterr().err
+    missing = gather.runtime_dir(tmp_path) / gather.LOCK_NAME
+    assert f"{missing} is missing" in capsys.readouterr().err
 
 
 def test_without_npm_the_gathering_says_so(monkeypatch, tmp_path):
@@ -320,7 +321,7 @@ def test_when_the_files_cannot_be_gathered_the_site_builds_and_says_why(monkeypa
     content = hook.on_page_content("<p>no code shown</p>", _page("index.md", ""), {}, None)
     manifest = json.loads(html.unescape(re.search(r'data-blocks="([^"]*)"', content).group(1)))
     assert manifest["runtime"] is None and manifest["mynn"] is None, manifest
-    assert "could not gather Pyodide 0.27.7: npm is not installed." in manifest["unavailable"]
+    assert "could not gather Pyodide 0.27.7 (npm is not installed.)" in manifest["unavailable"]
     assert "python -m browser_run.gather" in manifest["unavailable"]
     hook.on_post_build({"site_dir": "/nonexistent"})  # nothing to copy, nothing written
 
@@ -505,12 +506,16 @@ def _wait_done(tab, index: int, timeout: float = 300_000) -> str:
     return tab.locator(status).text_content()
 
 
+def _output(index: int) -> str:
+    """CSS selector of the output area of block ``index``."""
+    return f'[data-mynn-block="{index}"] + .mynn-run + .mynn-run__output'
+
+
 def _stdout(tab, index: int) -> str:
     """What the block printed to stdout in the browser (stderr is shown apart, in spans)."""
     return tab.evaluate(
-        """i => { const pre = document.querySelector(
-                    `[data-mynn-block="${i}"] + .mynn-run + .mynn-run__output pre:not(.mynn-run__error)` +
-                    ":not(.mynn-run__quiet)");
+        """i => { const pre = document.querySelector(`[data-mynn-block="${i}"] + .mynn-run` +
+                    " + .mynn-run__output pre:not(.mynn-run__error):not(.mynn-run__quiet)");
                   return pre ? Array.from(pre.childNodes).filter(n => n.nodeType === 3)
                                      .map(n => n.textContent).join("") : ""; }""",
         index,
@@ -610,7 +615,7 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
             status, _error(tab, train))
         assert_same_printout(_stdout(tab, train),
                              cpython_output("docs/tutorials/digits.md", 130)[0])
-        svg = tab.locator(f'[data-mynn-block="{figure}"] + .mynn-run + .mynn-run__output svg').first
+        svg = tab.locator(f"{_output(figure)} svg").first
         assert svg.bounding_box()["width"] > 200, "the digits figure was not drawn"
         figures.append(f"digits tutorial to its training block: {train_seconds:.1f} s, "
                        f"{train_bytes / 1e6:.1f} MB (matplotlib)")
@@ -709,8 +714,7 @@ def test_every_block_runs_in_the_browser_as_under_cpython(browser_context, site_
                     if error or _error(tab, i):
                         failures.append(f"{where}: CPython {error!r}, browser {_error(tab, i)!r}")
                     elif blocks[i]["output"] == "html":
-                        if not tab.locator(f'[data-mynn-block="{i}"] + .mynn-run + .mynn-run__output svg') \
-                                  .count():
+                        if not tab.locator(f"{_output(i)} svg").count():
                             failures.append(f"{where}: no figure")
                     else:
                         try:

@@ -38,10 +38,16 @@
       worker.onmessage = function (event) {
         const message = event.data;
         if (message.type === "ready") resolve();
-        else if (message.type === "failed") reject(new Error(message.error));
+        else if (message.type === "failed") {
+          worker.terminate();
+          ready = null; // a later click tries again
+          reject(new Error(message.error));
+        }
         else if (message.type === "status") status(message.text);
         else if (message.type === "log") console.log("[Python] " + message.text);
-        else if (message.type === "out") pending.get(message.id).output(message.stream, message.text);
+        else if (message.type === "out") {
+          pending.get(message.id).output(message.stream, message.text);
+        }
         else if (message.type === "done") {
           const job = pending.get(message.id);
           pending.delete(message.id);
@@ -98,7 +104,7 @@
     button.type = "button";
     button.className = "mynn-run__button md-button";
     button.textContent = "Run";
-    button.title = "Run this block in your browser (Ctrl+Enter in the code)";
+    button.title = "Run this block in your browser (Ctrl+Enter in the code; Escape leaves it)";
     const undo = document.createElement("button");
     undo.type = "button";
     undo.className = "mynn-run__undo md-button";
@@ -119,8 +125,10 @@
         event.preventDefault();
         button.click();
       } else if (event.key === "Tab" && !event.shiftKey) {
-        event.preventDefault();
+        event.preventDefault(); // indents; Escape first to move on with Tab
         document.execCommand("insertText", false, "    ");
+      } else if (event.key === "Escape") {
+        code.blur();
       }
     });
     undo.addEventListener("click", function () {
@@ -139,7 +147,9 @@
 
   function hiddenBlock(meta) {
     // a block whose code the page does not show (markdown-exec without source=)
-    return { meta: meta, code: function () { return meta.code; }, button: null, status: null, output: null };
+    return {
+      meta: meta, code: function () { return meta.code; }, button: null, status: null, output: null,
+    };
   }
 
   function clearOutput(block) {
@@ -177,7 +187,9 @@
     const before = chain.slice(0, -1);
     const ran = page.chains.get(chainId);
     const upToDate = ran !== undefined && ran !== null && ran.length === before.length &&
-      before.every(function (i, k) { return ran[k][0] === i && ran[k][1] === page.blocks[i].code(); });
+      before.every(function (i, k) {
+        return ran[k][0] === i && ran[k][1] === page.blocks[i].code();
+      });
     return upToDate ? { steps: [index], fresh: false } : { steps: chain, fresh: true };
   }
 
@@ -191,9 +203,10 @@
         return manifest.fixtures.indexOf(name) < 0;
       });
       if (missing.length) {
-        const where = i === index ? "This block" : "The block at line " + page.blocks[i].meta.line + ", which this one continues,";
-        return where + " needs the pytest fixture " + missing.join(", ") +
-          ", which exists only when the tests run on a machine with its data. Run it there: python -m pytest " +
+        const where = i === index ? "This block"
+          : "The block at line " + page.blocks[i].meta.line + ", which this one continues,";
+        return where + " needs the pytest fixture " + missing.join(", ") + ", which exists " +
+          "only when the tests run on a machine with its data. Run it there: python -m pytest " +
           manifest.page;
       }
     }
@@ -235,7 +248,8 @@
       return;
     }
     if (page !== current) return; // the reader has moved to another page
-    const pythonStart = starting ? ", after starting Python in " + seconds(performance.now() - startedPython) : "";
+    const pythonStart = starting
+      ? ", after starting Python in " + seconds(performance.now() - startedPython) : "";
     const started = performance.now();
     const { steps, fresh } = plan(page, index);
     if (fresh) page.chains.set(clicked.meta.chain, []);
@@ -244,8 +258,11 @@
       const block = page.blocks[i];
       const code = block.code();
       const first = performance.now();
-      if (i !== index) setStatus(block, "Running (the block at line " + clicked.meta.line + " continues it)…");
-      else setStatus(block, steps.length > 1 ? "Running, after the " + (steps.length - 1) + " block(s) before it…" : "Running…");
+      if (i !== index) {
+        setStatus(block, "Running (the block at line " + clicked.meta.line + " continues it)…");
+      } else {
+        setStatus(block, steps.length > 1 ? "Running, after the blocks before it…" : "Running…");
+      }
       const pre = clearOutput(block);
       let html = "";
       const error = await runInWorker(
@@ -281,12 +298,13 @@
       }
       if (pre && !pre.childNodes.length) pre.remove();
       if (error) {
-        page.chains.set(block.meta.chain, null); // its namespace is half-run: start afresh next time
+        page.chains.set(block.meta.chain, null); // half-run: the next Run starts afresh
         showError(block, error);
         setStatus(block, "Failed after " + seconds(performance.now() - first));
         if (i !== index) {
           clearOutput(clicked).remove();
-          showError(clicked, "Not run: the block at line " + block.meta.line + ", which this one continues, failed.");
+          showError(clicked, "Not run: the block at line " + block.meta.line +
+            ", which this one continues, failed.");
           setStatus(clicked, "Not run");
         }
         return;
@@ -303,7 +321,8 @@
     }
     const before = steps.length - 1;
     setStatus(clicked, "Ran in " + seconds(performance.now() - started) +
-      (before ? ", with the " + (before === 1 ? "block" : before + " blocks") + " before it that it continues" : "") +
+      (before ? ", with the " + (before === 1 ? "block" : before + " blocks") +
+        " before it that it continues" : "") +
       pythonStart);
   }
 
