@@ -672,7 +672,7 @@ def cpython_chain(page: str, blocks: list[dict]) -> dict[int, tuple[str, str | N
 ALL_PAGES = IN_CI or bool(os.environ.get("MYNN_BROWSER_RUN_ALL"))
 
 
-@pytest.mark.skipif(not ALL_PAGES, reason="runs every block of the site in Chromium (about 5 "
+@pytest.mark.skipif(not ALL_PAGES, reason="runs every block of the site in Chromium (2 to 6 "
                     "minutes): in CI, or with MYNN_BROWSER_RUN_ALL=1")
 def test_every_block_runs_in_the_browser_as_under_cpython(browser_context, site_url, site_dir,
                                                           runtime, hook_blocks, capsys):
