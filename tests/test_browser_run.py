@@ -641,6 +641,11 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
         assert shown.splitlines()[-1] == expected.splitlines()[-1], (shown, expected)
         assert 'File "docs/index.md", line 45, in <module>' in shown, shown
         assert "Received: learning_rate=-0.01" in shown, shown
+        _edit(tab, block, "-0.01", "(")  # code that does not parse
+        _click_run(tab, block)
+        assert _wait_done(tab, block).startswith("Failed"), _stdout(tab, block)
+        shown = _error(tab, block)
+        assert 'File "docs/index.md", line 45' in shown and "SyntaxError" in shown, shown
 
         tab.wait_for_timeout(200)  # late console messages
         assert not problems.items, "\n".join(problems.items)

@@ -38,13 +38,18 @@ async function init(message) {
 }
 
 async function run(message) {
-  const imports = findImports(message.code);
   const wanted = new Set();
-  for (const name of imports) {
+  let imports = null;
+  try {
+    imports = findImports(message.code);
+  } catch (error) {
+    // code that does not parse: the runner reports the SyntaxError with the page's line
+  }
+  for (const name of imports || []) {
     const root = name.split(".")[0];
     if (served[root] && !loaded.has(served[root])) wanted.add(served[root]);
   }
-  imports.destroy();
+  if (imports) imports.destroy();
   if (wanted.size) {
     const names = Array.from(wanted);
     self.postMessage({ type: "status", text: "Loading " + names.join(", ") + "…" });
