@@ -200,6 +200,7 @@ class Dense(Layer):
         self.output = output
         return output
 
+    # --8<-- [start:dense-backward]
     def backward(self, dvalues: np.ndarray, *, input_gradient: bool = True) -> np.ndarray | None:
         r"""Store ``dweights`` and ``dbiases`` and return the gradient w.r.t. the inputs.
 
@@ -214,6 +215,7 @@ class Dense(Layer):
             self._add_regularization_gradients()
         self.dinputs = dvalues @ self.weights.T if input_gradient else None
         return self.dinputs
+    # --8<-- [end:dense-backward]
 
     def _add_regularization_gradients(self) -> None:
         # d/dw of l1*sum|w| is l1*sign(w); d/dw of l2*sum(w**2) is 2*l2*w.

@@ -139,6 +139,7 @@ class Model:
             self.layers[-1], Softmax
         )
 
+    # --8<-- [start:backward]
     def backward(
         self, output: np.ndarray, y: np.ndarray, *, input_gradient: bool = True
     ) -> np.ndarray | None:
@@ -163,6 +164,7 @@ class Model:
                 return layer.backward(dvalues, input_gradient=False)
             dvalues = layer.backward(dvalues)
         return dvalues
+    # --8<-- [end:backward]
 
     def _predictions(self, output: np.ndarray) -> np.ndarray:
         last = self.layers[-1]
