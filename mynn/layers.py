@@ -87,12 +87,12 @@ class Dense(Layer):
     the samples. The backward pass computes
 
     $$
-    \frac{\partial L}{\partial W} = X^\top G,\qquad
-    \frac{\partial L}{\partial b} = \sum_{i} G_{i,:},\qquad
-    \frac{\partial L}{\partial X} = G W^\top
+    \frac{\partial C}{\partial W} = X^\top G,\qquad
+    \frac{\partial C}{\partial b} = \sum_{i} G_{i,:},\qquad
+    \frac{\partial C}{\partial X} = G W^\top
     $$
 
-    where ``G`` (``dvalues``) is the gradient of the loss with respect to the output, plus the
+    where ``G`` (``dvalues``) is the gradient of the loss $C$ with respect to the output, plus the
     gradients of the L1/L2 penalties when they are set.
 
     Args:
