@@ -106,7 +106,7 @@ class Dense(Layer):
         weight_regularizer_l2: L2 penalty factor on the weights: adds $\lambda\sum w^2$.
         bias_regularizer_l1: L1 penalty factor on the biases.
         bias_regularizer_l2: L2 penalty factor on the biases.
-        rng: Source of the initial weights: a ``np.random.Generator``, an int seed or ``None``.
+        rng: Source of the initial weights: a ``np.random.Generator``, an int random seed or ``None``.
         dtype: ``float64`` (default) or ``float32``; parameters, outputs and gradients keep it.
 
     Attributes:
@@ -272,7 +272,7 @@ class Dropout(Layer):
 
     Args:
         rate: Share of inputs to drop, in ``[0, 1)``.
-        rng: Source of the dropout masks: a ``np.random.Generator``, an int seed or ``None``.
+        rng: Source of the dropout masks: a ``np.random.Generator``, an int random seed or ``None``.
 
     Shape:
         Input and output: ``(n_samples, n_features)``.

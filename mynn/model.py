@@ -225,7 +225,7 @@ class Model:
             batch_size: Samples per step; ``None`` uses the whole set in each step.
             validation_data: Optional ``(X_val, y_val)`` evaluated after every epoch.
             shuffle: Visit the samples in a new random order each epoch.
-            rng: Source of the shuffling order: a Generator, an int seed or ``None``.
+            rng: Source of the shuffling order: a Generator, an int random seed or ``None``.
             verbose: 0 prints nothing; 1 prints a line every ``print_every`` epochs.
             print_every: Epochs between printed lines (default: about ten lines per run).
             diagnostics: Also record, after every epoch, the health signals of
