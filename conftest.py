@@ -152,9 +152,46 @@ def _mynn_fence_rules(state) -> None:
         previous_session = session
 
 
+_ADMONITION = re.compile(r"^( *)(?:!!!|\?\?\?\+?)[ \t]")
+
+
+def keep_admonitions_open(text: str) -> str:
+    """Give the blank lines inside admonitions their indentation (the line count is kept).
+
+    mdit-py-plugins closes an admonition at two blank lines in a row; Python-Markdown keeps
+    it open while the next line is indented under it. A solution block with two blank lines
+    (PEP 8 around a def) was cut there for pytest while the site showed it whole. A
+    whitespace-only line is still a blank line to both, but no longer closes the container.
+    """
+    lines = text.split("\n")
+    next_indent = [None] * len(lines)  # indentation of the next non-blank line
+    following = None
+    for i in range(len(lines) - 1, -1, -1):
+        next_indent[i] = following
+        if lines[i].strip():
+            following = len(lines[i]) - len(lines[i].lstrip(" "))
+    bodies: list[int] = []  # body indentation of each open admonition
+    for i, line in enumerate(lines):
+        if line.strip():
+            indent = len(line) - len(line.lstrip(" "))
+            while bodies and indent < bodies[-1]:
+                bodies.pop()
+            match = _ADMONITION.match(line)
+            if match:
+                bodies.append(len(match.group(1)) + 4)
+        elif bodies and next_indent[i] is not None and next_indent[i] >= bodies[-1]:
+            lines[i] = " " * bodies[-1]
+    return "\n".join(lines)
+
+
+class _PageParser(MarkdownIt):
+    def parse(self, src: str, env=None):
+        return super().parse(keep_admonitions_open(src), env)
+
+
 def make_markdown_parser() -> MarkdownIt:
     """The parser pytest-markdown-docs uses here (and the tests use to count fences)."""
-    parser = MarkdownIt("commonmark").use(admon_plugin)
+    parser = _PageParser("commonmark").use(admon_plugin)
     parser.core.ruler.push("mynn_fence_rules", _mynn_fence_rules)
     return parser
 

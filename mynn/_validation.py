@@ -19,7 +19,7 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """Return a ``np.random.Generator`` from a Generator, an int seed or ``None``."""
+    """Return a ``np.random.Generator`` from a Generator, an int random seed or ``None``."""
     if isinstance(rng, np.random.Generator):
         return rng
     if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):

@@ -1,6 +1,7 @@
 r"""Activation functions, applied element-wise (Softmax: row-wise) to a layer's output.
 
-Each class documents its function $f$ and the derivative its ``backward`` uses. Every
+Each class documents its function $a(z)$ of an input entry $z$ and the derivative $a'(z)$ its
+``backward`` uses. Every
 activation also has ``predictions(outputs)``, which turns the network's final outputs into
 what [Model.predict][mynn.model.Model.predict] returns.
 """
@@ -44,7 +45,7 @@ class ReLU(Activation):
     r"""Rectified linear unit.
 
     $$
-    f(x) = \max(0, x),\qquad f'(x) = \begin{cases}1 & x > 0\\ 0 & x \le 0\end{cases}
+    a(z) = \max(0, z),\qquad a'(z) = \begin{cases}1 & z > 0\\ 0 & z \le 0\end{cases}
     $$
 
     The derivative at exactly 0 is taken as 0.
@@ -70,8 +71,8 @@ class LeakyReLU(Activation):
     r"""ReLU with a small slope ``alpha`` for negative inputs, so units never stop learning.
 
     $$
-    f(x) = \begin{cases}x & x > 0\\ \alpha x & x \le 0\end{cases},\qquad
-    f'(x) = \begin{cases}1 & x > 0\\ \alpha & x \le 0\end{cases}
+    a(z) = \begin{cases}z & z > 0\\ \alpha z & z \le 0\end{cases},\qquad
+    a'(z) = \begin{cases}1 & z > 0\\ \alpha & z \le 0\end{cases}
     $$
 
     Args:
@@ -102,11 +103,11 @@ class Sigmoid(Activation):
     r"""Logistic sigmoid, squashing any real number into (0, 1).
 
     $$
-    \sigma(x) = \frac{1}{1 + e^{-x}},\qquad \sigma'(x) = \sigma(x)\,(1 - \sigma(x))
+    \sigma(z) = \frac{1}{1 + e^{-z}},\qquad \sigma'(z) = \sigma(z)\,(1 - \sigma(z))
     $$
 
-    Computed without overflow: for $x < 0$ it uses the equal form $e^{x} / (1 + e^{x})$, so
-    only $e^{-|x|} \le 1$ is ever evaluated. ``predictions`` thresholds at 0.5 and returns
+    Computed without overflow: for $z < 0$ it uses the equal form $e^{z} / (1 + e^{z})$, so
+    only $e^{-|z|} \le 1$ is ever evaluated. ``predictions`` thresholds at 0.5 and returns
     integer 0/1 labels.
 
     Examples:
@@ -136,7 +137,7 @@ class Tanh(Activation):
     r"""Hyperbolic tangent, squashing into (-1, 1).
 
     $$
-    f(x) = \tanh(x),\qquad f'(x) = 1 - \tanh^2(x)
+    a(z) = \tanh(z),\qquad a'(z) = 1 - \tanh^2(z)
     $$
 
     Examples:
@@ -157,18 +158,18 @@ class Softmax(Activation):
     r"""Turn each row of scores into probabilities that sum to 1.
 
     $$
-    s_{i,j} = \frac{e^{x_{i,j} - \max_k x_{i,k}}}{\sum_k e^{x_{i,k} - \max_k x_{i,k}}}
+    s_{i,j} = \frac{e^{z_{i,j} - \max_q z_{i,q}}}{\sum_q e^{z_{i,q} - \max_q z_{i,q}}}
     $$
 
     Subtracting the row maximum changes nothing mathematically and keeps ``exp`` from
-    overflowing. The Jacobian of one row is $\partial s_j/\partial x_k = s_j(\delta_{jk} - s_k)$,
+    overflowing. The Jacobian of one row is $\partial s_j/\partial z_q = s_j(\delta_{jq} - s_q)$,
     so the backward pass needs no per-sample matrix:
 
     $$
-    \frac{\partial L}{\partial x_{i,k}} = s_{i,k}\Big(g_{i,k} - \sum_j g_{i,j}\,s_{i,j}\Big)
+    \frac{\partial C}{\partial z_{i,q}} = s_{i,q}\Big(G_{i,q} - \sum_j G_{i,j}\,s_{i,j}\Big)
     $$
 
-    with $g$ the incoming ``dvalues``. When Softmax feeds a
+    with $G$ the incoming ``dvalues``. When Softmax feeds a
     [CategoricalCrossentropy][mynn.loss.CategoricalCrossentropy] loss, the model skips this and
     uses the simpler combined gradient (see
     [softmax_crossentropy_gradient][mynn.loss.softmax_crossentropy_gradient]).
@@ -208,7 +209,7 @@ class Linear(Activation):
     r"""The identity, for regression outputs.
 
     $$
-    f(x) = x,\qquad f'(x) = 1
+    a(z) = z,\qquad a'(z) = 1
     $$
 
     Examples:

@@ -169,7 +169,7 @@ def from_torch(
             dtype for all), ``nn.Dropout``, ``nn.ReLU``, ``nn.LeakyReLU``, ``nn.Sigmoid``,
             ``nn.Tanh``, ``nn.Softmax(dim=1)`` and ``nn.Identity``.
         rng: Source of the Dropout layers' masks (one Generator shared by all of them): a
-            ``np.random.Generator``, an int seed or ``None``.
+            ``np.random.Generator``, an int random seed or ``None``.
 
     Returns:
         A mynn Model whose layer ``i`` is module ``i``.

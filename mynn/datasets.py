@@ -1,7 +1,7 @@
 """Small data sets to learn on, and the helpers every experiment needs.
 
-Every function that draws random numbers takes ``rng`` (a ``np.random.Generator``, an int seed
-or ``None``), so the same seed always gives the same data. The generators of labelled classes
+Every function that draws random numbers takes ``rng`` (a ``np.random.Generator``, an int random
+seed or ``None``), so the same random seed always gives the same data. The generators of labelled classes
 return their samples in random order, never grouped by class, so any slice of the rows (the
 first 80% for training, the last 20% for validation, say) holds every class.
 """
@@ -47,7 +47,7 @@ def spiral_classification(
         samples: Points per class.
         classes: Number of classes (arms).
         noise: Standard deviation of the angular noise.
-        rng: Generator, seed or ``None``.
+        rng: Generator, int random seed or ``None``.
 
     Returns:
         ``X`` of shape ``(samples * classes, 2)`` (float64) and ``y`` of shape
@@ -145,7 +145,7 @@ def linear(
         weights: The true weights, shape ``(nfeatures,)``; drawn from N(0, 1) when ``None``.
         bias: The true bias; drawn from N(0, 1) when ``None``.
         noise: Standard deviation of noise added to ``y``.
-        rng: Generator, seed or ``None`` (for ``X``, and weights/bias when drawn).
+        rng: Generator, int random seed or ``None`` (for ``X``, and weights/bias when drawn).
 
     Returns:
         ``(X, y, (weights, bias))`` with ``X`` of shape ``(nsamples, nfeatures)`` drawn
@@ -192,7 +192,7 @@ def train_test_split(
         X: Inputs, first axis the samples.
         y: Targets, same number of samples.
         test_size: Share of samples for the test part, in (0, 1).
-        rng: Generator, seed or ``None``.
+        rng: Generator, int random seed or ``None``.
 
     Returns:
         ``X_train, X_test, y_train, y_test``.

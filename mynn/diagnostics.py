@@ -128,9 +128,9 @@ class Diagnosis:
 def expected_initial_loss(model: Model) -> float | None:
     r"""The loss an untrained classifier should start near, or ``None`` when there is none.
 
-    A network that knows nothing yet spreads its probability evenly: for a Softmax over $k$
-    classes each class gets $1/k$ and the cross-entropy is $-\log(1/k) = \ln k$; for a Sigmoid
-    output with binary cross-entropy it is $\ln 2$.
+    A network that knows nothing yet spreads its probability evenly: for a Softmax over $m$
+    classes each class gets $1/m$ and the cross-entropy is $-\log(1/m) = \log m$ (natural log);
+    for a Sigmoid output with binary cross-entropy it is $\log 2$.
 
     Examples:
         >>> from mynn.model import Model

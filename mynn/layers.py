@@ -107,12 +107,12 @@ class Dense(Layer):
     the samples. The backward pass computes
 
     $$
-    \frac{\partial L}{\partial W} = X^\top G,\qquad
-    \frac{\partial L}{\partial b} = \sum_{i} G_{i,:},\qquad
-    \frac{\partial L}{\partial X} = G W^\top
+    \frac{\partial C}{\partial W} = X^\top G,\qquad
+    \frac{\partial C}{\partial b} = \sum_{i} G_{i,:},\qquad
+    \frac{\partial C}{\partial X} = G W^\top
     $$
 
-    where ``G`` (``dvalues``) is the gradient of the loss with respect to the output, plus the
+    where ``G`` (``dvalues``) is the gradient of the loss $C$ with respect to the output, plus the
     gradients of the L1/L2 penalties when they are set.
 
     Args:
@@ -126,7 +126,7 @@ class Dense(Layer):
         weight_regularizer_l2: L2 penalty factor on the weights: adds $\lambda\sum w^2$.
         bias_regularizer_l1: L1 penalty factor on the biases.
         bias_regularizer_l2: L2 penalty factor on the biases.
-        rng: Source of the initial weights: a ``np.random.Generator``, an int seed or ``None``.
+        rng: Source of the initial weights: a ``np.random.Generator``, an int random seed or ``None``.
         dtype: ``float64`` (default) or ``float32``; parameters, outputs and gradients keep it:
             inputs of another dtype are converted to it (see the dtype rule in [mynn.layers][]).
 
@@ -235,6 +235,7 @@ class Dense(Layer):
         self.output = output
         return output
 
+    # --8<-- [start:dense-backward]
     def backward(self, dvalues: np.ndarray, *, input_gradient: bool = True) -> np.ndarray | None:
         r"""Store ``dweights`` and ``dbiases`` and return the gradient w.r.t. the inputs.
 
@@ -242,7 +243,6 @@ class Dense(Layer):
         [Model.train][mynn.model.Model.train] does this for its first layer, whose inputs are
         the data, so nobody needs their gradient (it would cost as much as the forward pass).
         """
-        check_bool("input_gradient", input_gradient)
         dvalues = self._check_backward(dvalues)
         self.dweights = self.inputs.T @ dvalues
         self.dbiases = dvalues.sum(axis=0)
@@ -250,6 +250,7 @@ class Dense(Layer):
             self._add_regularization_gradients()
         self.dinputs = dvalues @ self.weights.T if input_gradient else None
         return self.dinputs
+    # --8<-- [end:dense-backward]
 
     def _add_regularization_gradients(self) -> None:
         # d/dw of l1*sum|w| is l1*sign(w); d/dw of l2*sum(w**2) is 2*l2*w.
@@ -306,7 +307,7 @@ class Dropout(Layer):
 
     Args:
         rate: Share of inputs to drop, in ``[0, 1)``.
-        rng: Source of the dropout masks: a ``np.random.Generator``, an int seed or ``None``.
+        rng: Source of the dropout masks: a ``np.random.Generator``, an int random seed or ``None``.
 
     Shape:
         Input and output: ``(n_samples, n_features)``.

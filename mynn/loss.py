@@ -114,11 +114,11 @@ class Loss:
 class MeanSquaredError(Loss):
     r"""Mean squared error, for regression.
 
-    For $n$ samples with $k$ outputs each, the mean runs over samples *and* outputs:
+    For $k$ samples with $m$ outputs each, the mean runs over samples *and* outputs:
 
     $$
-    L = \frac{1}{n}\sum_{i=1}^{n}\frac{1}{k}\sum_{j=1}^{k}(y_{ij} - \hat y_{ij})^2,\qquad
-    \frac{\partial L}{\partial \hat y_{ij}} = -\frac{2}{nk}(y_{ij} - \hat y_{ij})
+    C = \frac{1}{k}\sum_{i=1}^{k}\frac{1}{m}\sum_{j=1}^{m}(y_{ij} - \hat y_{ij})^2,\qquad
+    \frac{\partial C}{\partial \hat y_{ij}} = -\frac{2}{km}(y_{ij} - \hat y_{ij})
     $$
 
     Examples:
@@ -142,8 +142,8 @@ class MeanAbsoluteError(Loss):
     r"""Mean absolute error, for regression; less swayed by outliers than MSE.
 
     $$
-    L = \frac{1}{n}\sum_{i}\frac{1}{k}\sum_{j}|y_{ij} - \hat y_{ij}|,\qquad
-    \frac{\partial L}{\partial \hat y_{ij}} = \frac{\operatorname{sign}(\hat y_{ij} - y_{ij})}{nk}
+    C = \frac{1}{k}\sum_{i}\frac{1}{m}\sum_{j}|y_{ij} - \hat y_{ij}|,\qquad
+    \frac{\partial C}{\partial \hat y_{ij}} = \frac{\operatorname{sign}(\hat y_{ij} - y_{ij})}{km}
     $$
 
     Examples:
@@ -163,12 +163,13 @@ class MeanAbsoluteError(Loss):
 class BinaryCrossentropy(Loss):
     r"""Binary cross-entropy, for one or more independent yes/no outputs (after a Sigmoid).
 
-    With $p$ the predicted probability clipped to $[\epsilon, 1-\epsilon]$:
+    With $p$ the predicted probability clipped to $[\epsilon, 1-\epsilon]$ ($\epsilon = 10^{-7}$,
+    ``EPSILON``), for $k$ samples with $m$ outputs each and $\log$ the natural logarithm:
 
     $$
-    L = -\frac{1}{n}\sum_i\frac{1}{k}\sum_j\big(y_{ij}\log p_{ij} + (1-y_{ij})\log(1-p_{ij})\big),
+    C = -\frac{1}{k}\sum_i\frac{1}{m}\sum_j\big(y_{ij}\log p_{ij} + (1-y_{ij})\log(1-p_{ij})\big),
     \qquad
-    \frac{\partial L}{\partial p_{ij}} = -\frac{1}{nk}\Big(\frac{y_{ij}}{p_{ij}}
+    \frac{\partial C}{\partial p_{ij}} = -\frac{1}{km}\Big(\frac{y_{ij}}{p_{ij}}
         - \frac{1-y_{ij}}{1-p_{ij}}\Big)
     $$
 
@@ -204,18 +205,19 @@ class BinaryCrossentropy(Loss):
 
 
 class CategoricalCrossentropy(Loss):
-    r"""Categorical cross-entropy, for one-of-$k$ classification (after a Softmax).
+    r"""Categorical cross-entropy, for one-of-$m$ classification (after a Softmax).
 
-    With $p$ the predicted probabilities (clipped to $[\epsilon, 1-\epsilon]$) and $c_i$ the
-    true class of sample $i$:
+    With $p$ the predicted probabilities (clipped to $[\epsilon, 1-\epsilon]$), $c_i$ the
+    true class of sample $i$, $k$ samples and $\log$ the natural logarithm:
 
     $$
-    L = -\frac{1}{n}\sum_i \log p_{i,c_i},\qquad
-    \frac{\partial L}{\partial p_{ij}} = -\frac{1}{n}\frac{y_{ij}}{p_{ij}}
+    C = -\frac{1}{k}\sum_i \log p_{i,c_i},\qquad
+    \frac{\partial C}{\partial p_{ij}} = -\frac{1}{k}\frac{y_{ij}}{p_{ij}}
     $$
 
-    where $y$ is the one-hot form of the labels. Targets are class indices of shape
-    ``(n_samples,)`` (integers in ``[0, k)``) or one-hot rows of shape ``(n_samples, k)``.
+    where $y_{ij}$ is the one-hot form of the labels. Targets are class indices of shape
+    ``(n_samples,)`` (integers in ``[0, m)`` for $m$ classes) or one-hot rows of shape
+    ``(n_samples, m)``.
 
     Examples:
         >>> import numpy as np
@@ -308,10 +310,11 @@ def softmax_crossentropy_gradient(probabilities: np.ndarray, y_true: np.ndarray)
     Chaining the Softmax Jacobian with the cross-entropy gradient collapses to
 
     $$
-    \frac{\partial L}{\partial x_{ij}} = \frac{s_{ij} - y_{ij}}{n}
+    \frac{\partial C}{\partial z_{ij}} = \frac{s_{ij} - y_{ij}}{k}
     $$
 
-    (softmax output minus one-hot labels, over the batch): cheaper and more exact than the two
+    for $k$ samples, with $z_{ij}$ the Softmax's inputs and $s_{ij}$ its outputs (softmax
+    output minus one-hot labels, divided by the batch size): cheaper and more exact than the two
     backward passes one after the other. [Model][mynn.model.Model] uses it whenever a Softmax
     output meets a [CategoricalCrossentropy][mynn.loss.CategoricalCrossentropy] loss.
 

@@ -168,6 +168,7 @@ class Model:
             self.layers[-1], Softmax
         )
 
+    # --8<-- [start:backward]
     def backward(
         self, output: np.ndarray, y: np.ndarray, *, input_gradient: bool = True
     ) -> np.ndarray | None:
@@ -194,6 +195,7 @@ class Model:
                 return layer.backward(dvalues, input_gradient=False)
             dvalues = layer.backward(dvalues)
         return dvalues
+    # --8<-- [end:backward]
 
     def _predictions(self, output: np.ndarray) -> np.ndarray:
         last = self.layers[-1]
@@ -254,7 +256,7 @@ class Model:
             batch_size: Samples per step; ``None`` uses the whole set in each step.
             validation_data: Optional ``(X_val, y_val)`` evaluated after every epoch.
             shuffle: Visit the samples in a new random order each epoch.
-            rng: Source of the shuffling order: a Generator, an int seed or ``None``.
+            rng: Source of the shuffling order: a Generator, an int random seed or ``None``.
             verbose: 0 prints nothing; 1 prints a line every ``print_every`` epochs.
             print_every: Epochs between printed lines (default: about ten lines per run).
             diagnostics: Also record, after every epoch, the health signals of

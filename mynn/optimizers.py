@@ -270,25 +270,28 @@ class RMSProp(Adagrad):
 class Adam(Optimizer):
     r"""Adam: momentum on the gradient plus an RMSProp-style cache, both bias-corrected.
 
-    At step $t = 1, 2, \dots$:
+    With $t$ the steps taken so far (``iterations``, as in the decay), each step updates the
+    moving averages $\bar g$ of the gradient and $\overline{g^2}$ of its square (papers call
+    them $m$ and $v$; ``state[name]["momentum"]`` and ``state[name]["cache"]``):
 
     $$
-    m \leftarrow \beta_1 m + (1-\beta_1) g,\qquad v \leftarrow \beta_2 v + (1-\beta_2) g^2
+    \bar g \leftarrow \beta_1 \bar g + (1-\beta_1) g,\qquad
+    \overline{g^2} \leftarrow \beta_2 \overline{g^2} + (1-\beta_2) g^2
     $$
 
     $$
-    \hat m = \frac{m}{1-\beta_1^t},\qquad \hat v = \frac{v}{1-\beta_2^t},\qquad
-    \theta \leftarrow \theta - \eta_t\,\frac{\hat m}{\sqrt{\hat v} + \epsilon}
+    \theta \leftarrow \theta - \eta_t\,
+    \frac{\bar g / (1-\beta_1^{t+1})}{\sqrt{\overline{g^2} / (1-\beta_2^{t+1})} + \epsilon}
     $$
 
-    The corrections undo the pull of the zero initial $m$ and $v$ towards 0 in early steps.
+    The corrections undo the pull of the zero initial averages towards 0 in early steps.
 
     Args:
         learning_rate: $\eta$ (default 0.001; the seed's default of 1.0 diverges).
         decay: $1/t$ decay factor.
         epsilon: Small positive constant that keeps the division finite.
-        beta_1: Decay rate of the first moment $m$, in ``[0, 1)``.
-        beta_2: Decay rate of the second moment $v$, in ``[0, 1)``.
+        beta_1: Share $\beta_1$ of $\bar g$ kept at each step, in ``[0, 1)``.
+        beta_2: Share $\beta_2$ of $\overline{g^2}$ kept at each step, in ``[0, 1)``.
 
     Examples:
         >>> import numpy as np

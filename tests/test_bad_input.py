@@ -232,14 +232,6 @@ CASES = [
         r"dvalues must hold real numbers",
     ),
     (
-        "Dense",
-        lambda: after_forward(Dense(2, 2), np.ones((1, 2))).backward(
-            np.ones((1, 2)), input_gradient="no"
-        ),
-        TypeError,
-        r"Received: input_gradient='no'",
-    ),
-    (
         "Dropout",
         lambda: Dropout(1.0),
         ValueError,

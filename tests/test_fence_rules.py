@@ -44,6 +44,15 @@ PAGES = {
             assert True
             ~~~
         """,
+    "admonition_blank_lines": """
+        ??? success "Solution"
+            ~~~python
+            x = 1
+
+
+            assert x == 2, "code after two blank lines ran"
+            ~~~
+        """,
     "sessions": """
         ~~~python exec="on" session="one"
         x = 41
@@ -180,6 +189,13 @@ def test_fences_inside_admonitions_and_details_run(run):
     output, outcomes = run
     assert sorted(outcomes["admonitions"]) == ["FAILED", "FAILED", "PASSED"], output
     assert "note block ran" in output and "details block ran" in output
+
+
+def test_a_fence_in_an_admonition_runs_past_two_blank_lines(run):
+    """mdit-py-plugins closes an admonition at two blank lines; mkdocs shows the block whole."""
+    output, outcomes = run
+    assert outcomes["admonition_blank_lines"] == ["FAILED"], output
+    assert "code after two blank lines ran" in output
 
 
 def test_same_session_continues_and_other_sessions_start_fresh(run):

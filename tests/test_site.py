@@ -32,6 +32,9 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The site is built and served once per session, also for the test modules that import
+# these fixtures (tests/test_browser_run.py): to pytest each import is a fixture of its own.
+_ONCE: dict = {}
 
 
 # --- the built site ---------------------------------------------------------------------
@@ -46,6 +49,12 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def site_build(tmp_path_factory):
     """``mkdocs build --strict`` into a temporary directory, run once per session."""
+    if "site_build" not in _ONCE:
+        _ONCE["site_build"] = _build_site(tmp_path_factory)
+    return _ONCE["site_build"]
+
+
+def _build_site(tmp_path_factory):
     site = tmp_path_factory.mktemp("site")
     # The site is built for the port it is served on, so that instant navigation is
     # active in the browser test (see site_url in mkdocs.yml).
@@ -231,6 +240,9 @@ def test_each_markdown_exec_session_belongs_to_one_page(docs_python_fences):
 @pytest.fixture(scope="session")
 def site_url(site_build, site_dir):
     """The built site served on loopback by ``python -m http.server``."""
+    if "site_url" in _ONCE:
+        yield _ONCE["site_url"]
+        return
     port = site_build[3]
     server = subprocess.Popen(
         [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
@@ -248,8 +260,10 @@ def site_url(site_build, site_dir):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"http.server did not start on port {port}") from None
                 time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/"
+        _ONCE["site_url"] = f"http://127.0.0.1:{port}/"
+        yield _ONCE["site_url"]
     finally:
+        _ONCE.pop("site_url", None)
         server.terminate()
         server.wait(timeout=10)
 
@@ -257,6 +271,9 @@ def site_url(site_build, site_dir):
 @pytest.fixture(scope="session")
 def browser_context(tmp_path_factory):
     """Headless Debian Chromium through Playwright; skipped without it, except in CI."""
+    if "browser_context" in _ONCE:  # Playwright's sync API runs once per thread
+        yield _ONCE["browser_context"]
+        return
 
     def unavailable(reason: str):
         if IN_CI:
@@ -278,9 +295,11 @@ def browser_context(tmp_path_factory):
             args=CHROMIUM_FLAGS,
             viewport={"width": 1280, "height": 900},
         )
+        _ONCE["browser_context"] = context
         try:
             yield context
         finally:
+            _ONCE.pop("browser_context", None)
             context.close()
 
 

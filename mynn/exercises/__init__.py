@@ -14,7 +14,7 @@ What the checks draw and decide:
   valid range) and values, ordinary ones as well as the edge cases of the exercise: scores near
   +-1000 for the softmax, exact zeros at ReLU's kink, ties for the most probable class.
 - By default each call draws new inputs, so an answer cannot be fitted to the numbers an earlier
-  message showed; a failure's message gives the seed that runs the same trials again.
+  message showed; a failure's message gives the random seed that runs the same trials again.
 - Results are float64, as the inputs are: an answer computed in float32 is rejected with a
   message that says so (mynn keeps the dtype of the data). Numbers are right within a relative
   error of 1e-9 ([RTOL][mynn.exercises.compare.RTOL]).
@@ -91,8 +91,9 @@ def check(
         function: Your answer, called with the keyword arguments the task names.
         trials: How many random inputs to try (sizes change from one trial to the next, so
             use at least 2).
-        rng: Generator or seed for the inputs. None (the default) draws new inputs on every
-            call and names, in a failure's message, the seed that draws them again.
+        rng: Generator or int random seed for the inputs. None (the default) draws new
+            inputs on every call and names, in a failure's message, the random seed that draws
+            them again.
         time_limit: Seconds each call of ``function`` may take.
 
     Returns:
