@@ -127,8 +127,18 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
 
 
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
-_HOST = hashlib.sha256(socket.gethostname().encode("utf-8")).hexdigest()[:8]
-"""Tells this machine's temporary files from those of another machine sharing the folder."""
+
+
+def _host_tag() -> str:
+    """Eight hex digits naming this machine, to tell its temporary files from another's."""
+    try:
+        host = socket.gethostname()
+    except OSError:  # a sandbox without one (a browser's WebAssembly Python, say)
+        host = "unknown"
+    return hashlib.sha256(host.encode("utf-8")).hexdigest()[:8]
+
+
+_HOST = _host_tag()
 
 
 def _temporary_prefix(path: Path) -> str:
@@ -170,8 +180,10 @@ def _process_exists(pid: int) -> bool:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
         return False
-    except (PermissionError, OverflowError):
-        return True  # it exists and belongs to someone else (or the number is not a pid)
+    except (OSError, OverflowError):
+        # it exists and belongs to someone else (PermissionError), the number is no process id,
+        # or the system cannot say: then the file is left alone
+        return True
     return True
 
 
