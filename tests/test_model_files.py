@@ -361,19 +361,25 @@ def test_an_object_array_is_refused_from_its_header_and_never_unpickled(good_byt
     assert not marker.exists()
 
 
-def test_a_npy_header_is_parsed_as_a_literal_never_run(good_bytes, tmp_path):
-    marker = tmp_path / "executed"
-    code = f"__import__('os').mkdir({str(marker)!r})"
-    arrays = arrays_of(good_bytes)
-    path = write_npz(tmp_path / "model.npz", arrays)
-    data = path.read_bytes()
-    # the weights' header text, replaced by code of the same length (so offsets stay right)
+def test_a_npy_header_is_parsed_as_a_literal_never_run(good_bytes, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = b"{'descr': __import__('os').mkdir('executed'), 'fortran_order': False, 'shape': (2, 8)}"
+    armed = tmp_path / "armed"
+    armed.mkdir()
+    monkeypatch.chdir(armed)
+    eval(code)  # noqa: S307 - proof that the text runs code when evaluated
+    assert (armed / "executed").is_dir()
+    monkeypatch.chdir(tmp_path)
+    data = write_npz(tmp_path / "model.npz", arrays_of(good_bytes)).read_bytes()
     start = data.index(b"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 8), }")
-    length = len(b"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 8), }")
-    evil = ("{'descr': " + code + "}").encode().ljust(length)[:length]
-    path.write_bytes(data[:start] + evil + data[start + length :])
+    end = data.index(b"\n", start)  # the header text is padded with spaces up to a newline
+    assert len(code) <= end - start
+    path = tmp_path / "evil.npz"
+    path.write_bytes(
+        crc_repaired(data[:start] + code.ljust(end - start) + data[end:], "layers/0/weights.npy")
+    )
     refused(path, "layers/0/weights has a .npy header that does not parse")
-    assert not marker.exists()
+    assert not (tmp_path / "executed").exists()
 
 
 @pytest.mark.parametrize(
