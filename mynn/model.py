@@ -303,7 +303,7 @@ class Model:
                     size = f" of {count} item{'' if count == 1 else 's'}"
                 raise ValueError(
                     "validation_data must be a pair (X_val, y_val). "
-                    f"Received: validation_data, a {type(validation_data).__name__}{size}"
+                    f"Received: validation_data of type {type(validation_data).__name__}{size}"
                 )
             X_val, y_val = self._prepare(*validation_data, names=("X_val", "y_val"))
         if self.accuracy is not None:

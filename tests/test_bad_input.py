@@ -627,7 +627,7 @@ CASES = [
         "Model",
         lambda: classifier().train(X3, Y3, validation_data=X3, verbose=0),
         ValueError,
-        r"Received: validation_data, a ndarray",
+        r"Received: validation_data of type ndarray",
     ),
     (
         "Model",

@@ -526,7 +526,7 @@ def test_non_finite_inputs(bad):
         ({"verbose": 3}, r"verbose must be 0 or 1\. Received: verbose=3"),
         (
             {"validation_data": (X3,)},
-            r"validation_data must be a pair \(X_val, y_val\)\. Received: validation_data, a tuple "
+            r"validation_data must be a pair \(X_val, y_val\)\. Received: validation_data of type tuple "
             r"of 1 item",
         ),
     ],
