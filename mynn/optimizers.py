@@ -65,7 +65,8 @@ class Optimizer:
                 ``gradient`` an array of real numbers of the same shape.
 
         Raises:
-            TypeError: If ``parameters`` or one of its triples has the wrong form.
+            TypeError: If ``parameters`` or one of its triples has the wrong form (then no
+                parameter is changed).
             ValueError: If a gradient's shape differs from its value's.
             RuntimeError: If a gradient is ``None`` (``backward`` has not run).
         """
@@ -74,9 +75,9 @@ class Optimizer:
                 "parameters must be an iterable of (name, value, gradient) triples. "
                 f"Received: parameters={parameters!r}"
             )
+        checked = [_check_parameter(item) for item in parameters]  # all, before any update
         learning_rate = self.current_learning_rate
-        for item in parameters:
-            name, value, gradient = _check_parameter(item)
+        for name, value, gradient in checked:
             state = self.state.get(name)
             if state is None or state["scratch"].shape != value.shape:
                 state = self.state[name] = self._init_state(value)

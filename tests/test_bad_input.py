@@ -1337,6 +1337,14 @@ def test_optimizer_step_checks_every_triple(item):
     assert np.asarray(gradient).shape == value.shape
 
 
+def test_a_refused_step_changes_no_parameter():
+    first, second = np.ones(2), np.ones(3)
+    optimizer = Adam(0.1)
+    with pytest.raises(ValueError, match=r"the gradient of parameter 'b'"):
+        optimizer.step([("a", first, np.ones(2)), ("b", second, np.ones(2))])
+    assert first.tolist() == [1.0, 1.0] and optimizer.iterations == 0 and not optimizer.state
+
+
 @FUZZ
 @given(n=st.integers(1, 12), m=st.integers(1, 12), test_size=st.floats(0.0, 1.0))
 def test_train_test_split_either_splits_or_names_the_problem(n, m, test_size):
