@@ -196,7 +196,7 @@ def on_page_content(content, page, config, files):
     content = mark_blocks(content, blocks, path)
     # A page that needs an optional package (front matter `requires: [torch]`, see
     # hooks/requires.py) cannot run in the browser: Pyodide has no such package.
-    requires = page.meta.get("requires") or []
+    requires = (getattr(page, "meta", None) or {}).get("requires") or []
     requires = [requires] if isinstance(requires, str) else list(requires)
     if requires:
         reason = (

@@ -277,8 +277,12 @@ def test_the_blocks_the_site_runs_are_the_blocks_pytest_collects(hook_blocks, do
 def test_only_blocks_that_hide_their_code_are_left_without_a_button(hook_blocks):
     hidden = [(path, b["line"]) for path, blocks in hook_blocks.items() for b in blocks
               if not b["shown"]]
-    # the table of public names on the API index: markdown-exec prints it, the code is hidden
-    assert hidden == [("docs/api/index.md", 27)], hidden
+    # the table of public names on the API index and the MNIST page's results table:
+    # markdown-exec prints them, the code (which reads repository files) is hidden
+    assert hidden == [
+        ("docs/api/index.md", _block_line("docs/api/index.md", "__all__")),
+        ("docs/tutorials/mnist.md", _block_line("docs/tutorials/mnist.md", "mnist-results.json")),
+    ], hidden
 
 
 def test_printouts_compare_numbers_to_their_last_printed_digit():
@@ -492,6 +496,22 @@ def _index(manifest: dict, line: int) -> int:
     return next(i for i, block in enumerate(manifest["blocks"]) if block["line"] == line)
 
 
+def _block_line(page: str, needle: str) -> int:
+    """The opening line of the one block pytest runs on ``page`` whose code holds ``needle``
+    (found by content, so that editing a page above the block does not break the test)."""
+    blocks = hook.tested_blocks((ROOT / page).read_text(encoding="utf-8"), hook._load_fence_rules())
+    found = [block["line"] for block in blocks if needle in block["code"]]
+    assert len(found) == 1, (page, needle, found)
+    return found[0]
+
+
+def _file_line(page: str, needle: str) -> int:
+    """The 1-based line of ``page`` that holds ``needle`` (once)."""
+    lines = [n for n, text in enumerate((ROOT / page).read_text().splitlines(), 1) if needle in text]
+    assert len(lines) == 1, (page, needle, lines)
+    return lines[0]
+
+
 def _click_run(tab, index: int) -> None:
     tab.locator(f'[data-mynn-block="{index}"] + .mynn-run .mynn-run__button').click()
 
@@ -586,35 +606,41 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
         tab.evaluate("() => { window.__sameDocument = true; }")
         assert not [url for url in network.urls if "/assets/pyodide/" in url], network.urls
         manifest = _manifest(site_dir, "concepts/neuron")
-        first, second = _index(manifest, 29), _index(manifest, 55)
+        shown = [i for i, block in enumerate(manifest["blocks"]) if block["shown"]]
+        first, second = shown[0], shown[1]
+        first_line, second_line = (manifest["blocks"][i]["line"] for i in (first, second))
         mark = network.mark()
         _click_run(tab, first)
         _first_output(tab, first)
         first_bytes, first_seconds = network.since(mark)
         assert _wait_done(tab, first).startswith("Ran in"), _error(tab, first)
-        assert_same_printout(_stdout(tab, first), cpython_output("docs/concepts/neuron.md", 29)[0])
+        assert_same_printout(_stdout(tab, first), cpython_output("docs/concepts/neuron.md", first_line)[0])
         mark = network.mark()
         _click_run(tab, second)
         _first_output(tab, second)
         second_bytes, second_seconds = network.since(mark)
         assert _wait_done(tab, second).startswith("Ran in"), _error(tab, second)
         assert_same_printout(_stdout(tab, second),
-                             cpython_output("docs/concepts/neuron.md", 55)[0])
+                             cpython_output("docs/concepts/neuron.md", second_line)[0])
         figures.append(f"first output {first_seconds:.1f} s, {first_bytes / 1e6:.1f} MB; "
                        f"second block {second_seconds:.2f} s, {second_bytes / 1e3:.0f} KB")
 
         # 2. a tutorial that draws its data and trains a network, reached by a link
         _navigate(tab, "tutorials/digits")
         manifest = _manifest(site_dir, "tutorials/digits")
-        train, figure = _index(manifest, 130), _index(manifest, 39)
+        digits = "docs/tutorials/digits.md"
+        train_line = _block_line(digits, "history = model.train(")
+        train = _index(manifest, train_line)
+        figure = next(i for i, block in enumerate(manifest["blocks"]) if block["output"] == "html")
+        chain = manifest["blocks"][train]["chain"]
+        before = sum(1 for block in manifest["blocks"][:train] if block["chain"] == chain)
         mark = network.mark()
         _click_run(tab, train)  # runs the blocks before it first, the figure among them
         status = _wait_done(tab, train)
         train_bytes, train_seconds = network.since(mark)
-        assert status.startswith("Ran in") and "4 blocks before it" in status, (
+        assert status.startswith("Ran in") and f"{before} blocks before it" in status, (
             status, _error(tab, train))
-        assert_same_printout(_stdout(tab, train),
-                             cpython_output("docs/tutorials/digits.md", 130)[0])
+        assert_same_printout(_stdout(tab, train), cpython_output(digits, train_line)[0])
         svg = tab.locator(f"{_output(figure)} svg").first
         assert svg.bounding_box()["width"] > 200, "the digits figure was not drawn"
         figures.append(f"digits tutorial to its training block: {train_seconds:.1f} s, "
@@ -623,29 +649,32 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
         # 3. the home page: run, edit a number and run again, then an edit that fails
         _navigate(tab, "")
         manifest = _manifest(site_dir, "")
-        block = _index(manifest, 28)
+        home = "docs/index.md"
+        line = _block_line(home, "epochs=200")
+        rate_line = _file_line(home, "learning_rate=0.01)")  # the line an error will name
+        block = _index(manifest, line)
         _click_run(tab, block)
         assert _wait_done(tab, block).startswith("Ran in"), _error(tab, block)
-        assert_same_printout(_stdout(tab, block), cpython_output("docs/index.md", 28)[0])
+        assert_same_printout(_stdout(tab, block), cpython_output(home, line)[0])
         _edit(tab, block, "200", "300")
         _click_run(tab, block)
         assert _wait_done(tab, block).startswith("Ran in"), _error(tab, block)
-        edited, _ = cpython_output("docs/index.md", 28, {28: ("epochs=200", "epochs=300")})
+        edited, _ = cpython_output(home, line, {line: ("epochs=200", "epochs=300")})
         assert edited.startswith("300 epochs"), edited
         assert_same_printout(_stdout(tab, block), edited)
         _edit(tab, block, "0.01", "-0.01")
         _click_run(tab, block)
         assert _wait_done(tab, block).startswith("Failed"), _stdout(tab, block)
-        _, expected = cpython_output("docs/index.md", 28, {28: ("0.01)", "-0.01)")})
+        _, expected = cpython_output(home, line, {line: ("0.01)", "-0.01)")})
         shown = _error(tab, block)
         assert shown.splitlines()[-1] == expected.splitlines()[-1], (shown, expected)
-        assert 'File "docs/index.md", line 45, in <module>' in shown, shown
+        assert f'File "docs/index.md", line {rate_line}, in <module>' in shown, shown
         assert "Received: learning_rate=-0.01" in shown, shown
         _edit(tab, block, "-0.01", "(")  # code that does not parse
         _click_run(tab, block)
         assert _wait_done(tab, block).startswith("Failed"), _stdout(tab, block)
         shown = _error(tab, block)
-        assert 'File "docs/index.md", line 45' in shown and "SyntaxError" in shown, shown
+        assert f'File "docs/index.md", line {rate_line}' in shown and "SyntaxError" in shown, shown
 
         tab.wait_for_timeout(200)  # late console messages
         assert not problems.items, "\n".join(problems.items)

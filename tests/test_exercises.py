@@ -797,6 +797,22 @@ def test_in_another_thread_an_answer_stuck_in_one_long_call_is_reported_as_runni
     )
 
 
+def test_where_python_has_no_threads_the_answer_runs_without_a_limit(monkeypatch):
+    # Pyodide (the site's Run buttons) cannot start a thread: checking must still work there
+    monkeypatch.setattr(mynn.exercises.running, "_NO_THREADS", True)
+    monkeypatch.setattr(mynn.exercises.running, "_alarm_is_free", lambda: False)
+    monkeypatch.setattr(
+        mynn.exercises.running.threading.Thread, "start",
+        lambda self: pytest.fail("a thread was started"),
+    )
+    with Runner(relu_reference, time_limit=0.1) as runner:
+        assert runner.mechanism == "none"
+        outcome = runner.call({"x": X})
+    assert outcome.status == "returned", outcome
+    np.testing.assert_array_equal(outcome.value, relu_reference(X))
+    assert check("relu", relu_reference).startswith("relu: correct")
+
+
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no SIGALRM on this system")
 def test_an_alarm_someone_else_set_is_left_alone():
     rang = []

@@ -17,6 +17,10 @@ Two ways to stop an answer that runs too long, chosen for each check:
   daemon thread that never keeps Python from exiting, and
   [Outcome.stopped][mynn.exercises.running.Outcome] says that it is still running.
 
+- **No limit** where Python has no threads and no alarm (WebAssembly builds such as Pyodide,
+  which runs the site's Run buttons): the answer runs in the caller's thread until it returns.
+  In a browser an endless answer is stopped by reloading the page.
+
 A separate process could always be killed, but it needs a function it can pickle (one typed
 into a notebook is not) and a copy of every array, and it takes a while to start.
 """
@@ -29,6 +33,7 @@ import ctypes
 import io
 import queue
 import signal
+import sys
 import threading
 import warnings
 from collections import Counter, deque
@@ -191,6 +196,10 @@ class _Worker:
         return not self.thread.is_alive()
 
 
+# Python compiled to WebAssembly (Pyodide in a browser, WASI) cannot start threads.
+_NO_THREADS = sys.platform in ("emscripten", "wasi")
+
+
 def _alarm_is_free() -> bool:
     """Whether this thread may use SIGALRM: the main thread, with no other handler or timer."""
     return (
@@ -242,6 +251,8 @@ class Runner:
                 previous = signal.signal(signal.SIGALRM, self._ring)
                 stack.callback(signal.signal, signal.SIGALRM, previous)
                 stack.callback(signal.setitimer, signal.ITIMER_REAL, 0)
+            elif _NO_THREADS:
+                self.mechanism = "none"
             else:
                 self.mechanism = "thread"
                 self._worker = _Worker()
@@ -264,7 +275,7 @@ class Runner:
     def call(self, inputs: dict) -> Outcome:
         """Call the answer with ``inputs`` as keyword arguments and wait for its outcome."""
         seen = len(self._warnings)
-        if self.mechanism == "alarm":
+        if self.mechanism in ("alarm", "none"):
             outcome = self._call_with_alarm(inputs)
         elif self.mechanism == "thread" and self._worker is not None:
             outcome = self._call_in_worker(self._worker, inputs)
@@ -284,14 +295,18 @@ class Runner:
             raise AnswerStopped
 
     def _call_with_alarm(self, inputs: dict) -> Outcome:
+        """The answer in this thread: with the alarm set, or with no limit (mechanism "none")."""
+        alarm = self.mechanism == "alarm"
         self._answering = True
         try:
-            signal.setitimer(signal.ITIMER_REAL, self.time_limit, RING_AGAIN)
+            if alarm:
+                signal.setitimer(signal.ITIMER_REAL, self.time_limit, RING_AGAIN)
             try:
                 value = self.function(**inputs)
             finally:
                 self._answering = False
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                if alarm:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
         except AnswerStopped:
             return Outcome("timed out", stopped=True)
         except (Exception, SystemExit) as error:  # the learner's code: report what it raised
