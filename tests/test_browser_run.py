@@ -274,6 +274,14 @@ def test_the_blocks_the_site_runs_are_the_blocks_pytest_collects(hook_blocks, do
     assert ours_starts == starts, ours_starts ^ starts
 
 
+def test_no_block_counts_with_bincount(hook_blocks):
+    # numpy in the browser is a 32-bit build: np.bincount refuses mynn's int64 labels there
+    # ("Cannot cast array data from int64 to int32"), so a page counts with np.unique
+    offenders = [(path, b["line"]) for path, blocks in hook_blocks.items() for b in blocks
+                 if "np.bincount(" in b["code"]]
+    assert not offenders, f"use np.unique(y, return_counts=True) instead: {offenders}"
+
+
 def test_only_blocks_that_hide_their_code_are_left_without_a_button(hook_blocks):
     hidden = [(path, b["line"]) for path, blocks in hook_blocks.items() for b in blocks
               if not b["shown"]]
