@@ -442,3 +442,26 @@ def test_math_readable_without_javascript(chromium, site_url):
         assert total > 0 and not hidden, f"{len(hidden)} of {total} formulas hidden: {hidden[:5]}"
     finally:
         context.close()
+
+
+# --- hooks/code_lines.py ------------------------------------------------------------------
+
+
+def test_long_lines_are_marked_for_a_hanging_indent():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("code_lines", ROOT / "hooks" / "code_lines.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    long_line = '        <span class="k">assert</span> ' + "x" * 60 + " &lt; 1"
+    page = (
+        '<div class="language-python highlight"><pre><span></span><code>'
+        f'<span class="k">if</span> ok:\n{long_line}\nshort\n</code></pre></div>'
+        '<td class="code"><div><pre><span></span><code>' + "y" * 90 + "\n</code></pre>"
+    )
+    marked = hook.mark_long_lines(page)
+    # the long line (8 spaces, then 74 characters once &lt; is one) is wrapped with its newline
+    assert f'<span class="long-line" style="--indent:8">{long_line}\n</span>short\n' in marked
+    assert marked.count("long-line") == 1  # not the short lines, not numbered source
+    assert marked.replace(f'<span class="long-line" style="--indent:8">{long_line}\n</span>',
+                          f"{long_line}\n") == page
