@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,8 @@ SATURATION_LIMIT = 0.5
 """Share of saturated sigmoid/tanh outputs above which a layer is reported as saturated."""
 UPDATE_RATIO_RANGE = (1e-5, 0.5)
 """Healthy range of one step's update size relative to the weights' size."""
+TABLE_WIDTH = 79
+"""The longest line of [Diagnosis.table][mynn.diagnostics.Diagnosis.table], in characters."""
 
 
 @dataclass(frozen=True)
@@ -110,16 +113,25 @@ class Diagnosis:
         }
 
     def table(self) -> str:
-        """The signals as a text table, one per line."""
+        """The signals as a text table, one per signal.
+
+        No line is longer than 79 characters (an 80-column terminal, and the documentation's
+        column): a long reading continues on the next line, in its column.
+        """
         rows = [("signal", "layer", "value", "", "reading")]
         for s in self.signals:
             layer = "-" if s.layer is None else str(s.layer)
             rows.append((s.name, layer, f"{s.value:.4g}", "ok" if s.ok else "!!", s.message))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        return "\n".join(
-            "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4]
-            for row in rows
-        )
+        indent = sum(widths) + 2 * len(widths)  # where the reading column starts
+        lines = []
+        for row in rows:
+            first, *more = textwrap.wrap(
+                row[4], max(TABLE_WIDTH - indent, 20), break_long_words=False
+            ) or [""]
+            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + first)
+            lines += [" " * indent + line for line in more]
+        return "\n".join(line.rstrip() for line in lines)
 
     def __str__(self) -> str:
         return self.table()

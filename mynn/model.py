@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import textwrap
 import time
 from collections.abc import Iterable
 
@@ -29,6 +30,9 @@ from .metrics import Accuracy
 from .optimizers import Optimizer
 
 __all__ = ["Model"]
+
+SUMMARY_WIDTH = 79
+"""The longest line of [Model.summary][mynn.model.Model.summary], in characters."""
 
 
 class Model:
@@ -454,7 +458,11 @@ class Model:
 
     # ------------------------------------------------------------------ report
     def summary(self) -> str:
-        """A table of the layers, their output shapes and parameter counts."""
+        """A table of the layers, their output shapes and parameter counts.
+
+        No line is longer than 79 characters (an 80-column terminal, and the documentation's
+        column): a long layer or optimizer description continues on the next line.
+        """
         rows = [("#", "layer", "output shape", "parameters")]
         width = None
         total = 0
@@ -466,10 +474,20 @@ class Model:
             shape = f"(n_samples, {width})" if width is not None else "(n_samples, ?)"
             rows.append((str(index), repr(layer), shape, f"{count:,}"))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-        lines.insert(1, "-" * len(lines[0]))
+        # the layer column gets what the others leave (two spaces between columns)
+        room = SUMMARY_WIDTH - (widths[0] + widths[2] + widths[3] + 6)
+        layers = [_wrap_call(row[1], max(room, len("layer"))) for row in rows]
+        widths[1] = max(len(line) for wrapped in layers for line in wrapped)
+        lines = []
+        for (number, _, shape, count), (first, *more) in zip(rows, layers):
+            cells = (number.ljust(widths[0]), first.ljust(widths[1]),
+                     shape.ljust(widths[2]), count.rjust(widths[3]))
+            lines.append("  ".join(cells).rstrip())
+            lines += [" " * (widths[0] + 2) + line for line in more]
+        lines.insert(1, "-" * max(len(line) for line in lines))
         lines.append(f"total parameters: {total:,} ({self.dtype.name})")
-        lines.append(f"loss: {self.loss!r}  optimizer: {self.optimizer!r}  accuracy: {self.accuracy!r}")
+        for name in ("loss", "optimizer", "accuracy"):
+            lines += _wrap_call(f"{name}: {getattr(self, name)!r}", SUMMARY_WIDTH)
         return "\n".join(lines)
 
     # ------------------------------------------------------------------- files
@@ -515,6 +533,20 @@ def non_finite_parameter(
                 if bad is not None:
                     return name, bad[0]
     return None
+
+
+def _wrap_call(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken after commas where possible.
+
+    A repr such as ``Adam(learning_rate=0.01, decay=0.0, ...)`` continues under the first
+    character after its opening parenthesis.
+    """
+    if len(text) <= width:
+        return [text]
+    indent = " " * (text.find("(") + 1 if 0 <= text.find("(") < width // 2 else 4)
+    return textwrap.wrap(
+        text, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+    )
 
 
 def _check_type(name: str, value, expected: type):

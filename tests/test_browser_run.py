@@ -3,7 +3,7 @@ and Chromium clicking Run, editing and running again (browser_run/README.md).
 
 The gathering is tested offline with stand-ins for the npm and PyPI downloads; the runner
 under CPython; the buttons against the blocks pytest itself collects; the browser on the site
-that tests/test_site.py builds and serves (its fixtures are imported, the build runs once).
+that tests/conftest.py builds and serves once per session.
 """
 
 from __future__ import annotations
@@ -22,16 +22,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import test_site
-from test_site import IN_CI, ROOT, PageProblems
+from site_browser import IN_CI, ROOT, PageProblems
 
 from browser_run import gather, hook, runner
-
-# The built site, its server and the browser of tests/test_site.py (built and served once).
-site_build = test_site.site_build
-site_dir = test_site.site_dir
-site_url = test_site.site_url
-browser_context = test_site.browser_context
 
 
 def sha(data: bytes) -> str:

@@ -18,7 +18,7 @@ from http import HTTPStatus
 from pathlib import Path
 
 import pytest
-import test_site
+import site_browser
 import yaml
 
 if sys.version_info >= (3, 11):
@@ -390,18 +390,18 @@ def in_chromium(tmp_path_factory):
     """``in_chromium(check, *args)`` runs ``check(context, *args)`` with a Chromium browser
     context, on a thread that owns its own Playwright.
 
-    test_site.py keeps a Playwright (sync API) on the main thread for the whole session, and a
+    tests/conftest.py keeps a Playwright (sync API) on the main thread for the whole session, and a
     second one refuses to start on a thread that has one; one per thread is how Playwright is
-    shared. Skipped without Chromium or Playwright, except in CI, as in test_site.py.
+    shared. Skipped without Chromium or Playwright, except in CI, as in tests/conftest.py.
     """
 
     def unavailable(reason: str):
-        if test_site.IN_CI:
+        if site_browser.IN_CI:
             pytest.fail(f"{reason} (CI=true: .ci/run installs it, so this is an error)")
         pytest.skip(f"{reason}; install Debian's chromium (apt-get install chromium) to run it")
 
-    if not test_site.CHROMIUM.exists():
-        unavailable(f"{test_site.CHROMIUM} not found")
+    if not site_browser.CHROMIUM.exists():
+        unavailable(f"{site_browser.CHROMIUM} not found")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -414,9 +414,9 @@ def in_chromium(tmp_path_factory):
         playwright = sync_playwright().start()
         context = playwright.chromium.launch_persistent_context(
             str(profile),
-            executable_path=str(test_site.CHROMIUM),
+            executable_path=str(site_browser.CHROMIUM),
             headless=True,
-            args=test_site.CHROMIUM_FLAGS,
+            args=site_browser.CHROMIUM_FLAGS,
             viewport={"width": 1280, "height": 900},
         )
         return playwright, context
@@ -435,10 +435,10 @@ def in_chromium(tmp_path_factory):
 
 @contextlib.contextmanager
 def _page(context):
-    """A new tab and the record of its console errors and failed requests (test_site.py's)."""
+    """A new tab and the record of its console errors and failed requests (tests/site_browser.py)."""
     page = context.new_page()
     try:
-        yield page, test_site.PageProblems(page)
+        yield page, site_browser.PageProblems(page)
     finally:
         page.close()
 

@@ -1,83 +1,27 @@
-"""The documentation site: strict build, browser check, API coverage, outline, fences."""
+"""The documentation site: strict build, browser check, API coverage, outline, fences.
+
+The built site and the browser are fixtures of tests/conftest.py; what every page looks like at
+two widths in both colour schemes is measured by test_site_layout.py.
+"""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import inspect
-import os
 import pkgutil
 import re
-import socket
-import subprocess
-import sys
-import time
 import zlib
 from pathlib import Path
 
 import pytest
 import yaml
+from site_browser import PageProblems
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-# Flags that keep Debian's Chromium quiet and offline (see shared/DOCS-TOOLCHAIN.md);
-# Playwright adds --headless and the fresh --user-data-dir itself.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-IN_CI = os.environ.get("CI", "").lower() == "true"
-# The site is built and served once per session, also for the test modules that import
-# these fixtures (tests/test_browser_run.py): to pytest each import is a fixture of its own.
-_ONCE: dict = {}
 
 
-# --- the built site ---------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def site_build(tmp_path_factory):
-    """``mkdocs build --strict`` into a temporary directory, run once per session."""
-    if "site_build" not in _ONCE:
-        _ONCE["site_build"] = _build_site(tmp_path_factory)
-    return _ONCE["site_build"]
-
-
-def _build_site(tmp_path_factory):
-    site = tmp_path_factory.mktemp("site")
-    # The site is built for the port it is served on, so that instant navigation is
-    # active in the browser test (see site_url in mkdocs.yml).
-    port = _free_port()
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", MYNN_SITE_URL=f"http://127.0.0.1:{port}/")
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", "mkdocs.yml", "-d", str(site)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return result, site, time.monotonic() - started, port
-
-
-@pytest.fixture(scope="session")
-def site_dir(site_build) -> Path:
-    result, site, _, _ = site_build
-    if result.returncode != 0:
-        pytest.fail("mkdocs build --strict failed; test_strict_build shows why", pytrace=False)
-    return site
+# --- the built site (tests/conftest.py builds it) -----------------------------------------
 
 
 def test_strict_build(site_build):
@@ -235,91 +179,6 @@ def test_each_markdown_exec_session_belongs_to_one_page(docs_python_fences):
 
 
 # --- in a browser -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def site_url(site_build, site_dir):
-    """The built site served on loopback by ``python -m http.server``."""
-    if "site_url" in _ONCE:
-        yield _ONCE["site_url"]
-        return
-    port = site_build[3]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
-        cwd=site_dir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"http.server did not start on port {port}") from None
-                time.sleep(0.1)
-        _ONCE["site_url"] = f"http://127.0.0.1:{port}/"
-        yield _ONCE["site_url"]
-    finally:
-        _ONCE.pop("site_url", None)
-        server.terminate()
-        server.wait(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser_context(tmp_path_factory):
-    """Headless Debian Chromium through Playwright; skipped without it, except in CI."""
-    if "browser_context" in _ONCE:  # Playwright's sync API runs once per thread
-        yield _ONCE["browser_context"]
-        return
-
-    def unavailable(reason: str):
-        if IN_CI:
-            pytest.fail(f"{reason} (CI=true: .ci/run installs it, so this is an error)")
-        pytest.skip(f"{reason}; install Debian's chromium (apt-get install chromium) to run it")
-
-    if not CHROMIUM.exists():
-        unavailable(f"{CHROMIUM} not found")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("playwright for Python is not installed")
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        _ONCE["browser_context"] = context
-        try:
-            yield context
-        finally:
-            _ONCE.pop("browser_context", None)
-            context.close()
-
-
-class PageProblems:
-    """Console errors, uncaught exceptions and failed or 4xx/5xx requests of a page."""
-
-    def __init__(self, page) -> None:
-        self.items: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.items.append(f"uncaught: {error}"))
-        page.on("requestfailed", lambda r: self.items.append(f"failed: {r.url} {r.failure}"))
-        page.on("response", self._response)
-
-    def _console(self, message) -> None:
-        if message.type in ("error", "warning"):
-            self.items.append(f"console {message.type}: {message.text}")
-
-    def _response(self, response) -> None:
-        if response.status >= 400:
-            self.items.append(f"HTTP {response.status}: {response.url}")
 
 
 def _math_state(page) -> tuple[int, int]:

@@ -1,0 +1,94 @@
+"""Figures for web pages: a matplotlib figure as SVG that follows the page's colours.
+
+The documentation site draws its figures when it is built and puts the SVG text straight
+into the page. [svg][mynn.figures.svg] writes it so that it reads on a light and on a dark
+page alike: the background is transparent, and what matplotlib draws in black (text, axes,
+ticks, lines drawn with ``color="black"``) takes the colour of the text around it
+(``currentColor``). Data colours are kept as drawn, so choose ones that read on both (the
+default ``C0``... ``C9`` cycle does).
+
+matplotlib is not a dependency of mynn: this module only calls the figure it is given (the
+documentation extra, ``pip install -e ".[docs]"``, installs matplotlib).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+__all__ = ["svg"]
+
+# How matplotlib writes the colours that svg() replaces.
+_BLACK = "#000000"
+_WHITE = "#ffffff"
+# The page's background where the page defines one (Material for MkDocs does), else white.
+_PAGE_BACKGROUND = "var(--md-default-bg-color, #ffffff)"
+
+
+def svg(fig: Any, *, dpi: float = 200) -> str:
+    r"""The figure as an ``<svg>`` element to print into a web page; closes the figure.
+
+    - The background is transparent, so the figure lies on the page's own background.
+    - Black becomes ``currentColor``: text, axes, ticks and black lines are drawn in the colour
+      of the surrounding text, dark on a light page and light on a dark one.
+    - White (a legend's box) becomes the page's background colour.
+    - Artists drawn with ``rasterized=True`` (a scatter plot of thousands of points, say) are
+      embedded as one PNG image at ``dpi`` instead of one SVG element per point; axes and
+      text stay vector.
+    - Element ids depend only on the content, so the same figure gives the same text at
+      every build.
+
+    Args:
+        fig: a matplotlib ``Figure``.
+        dpi: resolution of the rasterized artists, in dots per inch (200 stays sharp on
+            high-density screens).
+
+    Returns:
+        The SVG text, from ``<svg`` to ``</svg>`` (no XML header, which is not allowed
+        inside an HTML page).
+
+    Raises:
+        TypeError: if ``fig`` is not a matplotlib figure.
+        ValueError: if ``dpi`` is not positive.
+
+    Examples:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from mynn.figures import svg
+        >>> fig, ax = plt.subplots(figsize=(3, 2))
+        >>> _ = ax.plot([0, 1, 2], [0, 1, 4], color="C0")
+        >>> text = svg(fig)
+        >>> text[:24], text.rstrip()[-6:]
+        ('<svg fill="currentColor"', '</svg>')
+        >>> "#000000" in text, "stroke: #1f77b4" in text, plt.fignum_exists(fig.number)
+        (False, True, False)
+    """
+    if not (hasattr(fig, "savefig") and hasattr(fig, "get_axes")):
+        raise TypeError(f"fig must be a matplotlib Figure. Received: fig={fig!r}")
+    if not dpi > 0:
+        raise ValueError(f"dpi must be positive. Received: dpi={dpi!r}")
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    try:
+        # hashsalt: ids (clip paths, glyphs, markers) from a hash of the content alone. Two
+        # figures on one page then share an id only where they share its content.
+        with matplotlib.rc_context({"svg.hashsalt": "mynn.figures"}):
+            fig.savefig(
+                buffer,
+                format="svg",
+                bbox_inches="tight",
+                transparent=True,
+                dpi=dpi,
+                metadata={"Date": None},
+            )
+    finally:
+        plt.close(fig)
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :]
+    text = text.replace(_BLACK, "currentColor").replace(_WHITE, _PAGE_BACKGROUND)
+    # matplotlib leaves the fill of black text unset (black is SVG's default): the root's
+    # fill makes it currentColor as well.
+    return text.replace("<svg ", '<svg fill="currentColor" ', 1)
