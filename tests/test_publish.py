@@ -456,7 +456,12 @@ def _check_version_selector(context, pages_url: str) -> None:
         assert listed == ["latest (main)", PROJECT["version"]], listed
         assert page.is_hidden("[data-md-component=outdated]"), "latest shows the release banner"
         page.wait_for_timeout(200)  # let late console messages arrive
-        assert not problems.items, "\n".join(problems.items)
+        # The root is mike's redirect page: when its redirect to latest/ starts before the
+        # page itself has finished loading, Chromium records the root's own request as aborted
+        # (seen about once in 50 runs on a loaded machine). That is the redirect working.
+        others = [item for item in problems.items
+                  if item != f"failed: {pages_url} net::ERR_ABORTED"]
+        assert not others, "\n".join(others)
 
 
 def test_version_selector_lists_both_versions(in_chromium, pages_url):
