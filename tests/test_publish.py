@@ -80,6 +80,42 @@ def test_package_metadata():
     assert URLS["Changelog"] == URLS["Source"] + "/blob/main/CHANGELOG.md", URLS
 
 
+def _tests_copied_by_package_script() -> list[Path]:
+    """The test files .ci/package runs against the installed wheel: every tests/test_*.py
+    except those its `case` statement leaves out."""
+    script = (ROOT / ".ci" / "package").read_text(encoding="utf-8")
+    (case,) = re.findall(r'case "\$\(basename "\$test_file"\)" in\n(.*?)\) ;;', script, re.S)
+    left_out = set(re.findall(r"test_\w+\.py", case))
+    assert left_out, "found no left-out test files in .ci/package's case statement"
+    return [
+        path for path in sorted((ROOT / "tests").glob("test_*.py")) if path.name not in left_out
+    ]
+
+
+def test_package_tests_import_only_what_the_package_venv_has():
+    """.ci/package copies tests/data, tests/support.py and most test files out of the
+    checkout, into a venv with the wheel, pytest, hypothesis and matplotlib. A copied test
+    that imports a helper of the checkout (site_browser, browser_run, hooks) or a package
+    of the docs extra fails there, at collection, after the whole suite passed here."""
+    import ast
+
+    available = {"mynn", "numpy", "pytest", "hypothesis", "matplotlib", "support"}
+    wrong = []
+    for path in _tests_copied_by_package_script():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.partition(".")[0]
+                if top not in available and top not in sys.stdlib_module_names:
+                    wrong.append(f"{path.name}:{node.lineno} imports {name}")
+    assert not wrong, wrong
+
+
 def test_changelog_has_the_current_version():
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     headings = re.findall(r"^## (.+)$", changelog, flags=re.MULTILINE)
@@ -459,8 +495,9 @@ def _check_version_selector(context, pages_url: str) -> None:
         # The root is mike's redirect page: when its redirect to latest/ starts before the
         # page itself has finished loading, Chromium records the root's own request as aborted
         # (seen about once in 50 runs on a loaded machine). That is the redirect working.
-        others = [item for item in problems.items
-                  if item != f"failed: {pages_url} net::ERR_ABORTED"]
+        others = [
+            item for item in problems.items if item != f"failed: {pages_url} net::ERR_ABORTED"
+        ]
         assert not others, "\n".join(others)
 
 
