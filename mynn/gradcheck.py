@@ -165,7 +165,7 @@ def _check_model(model, x: np.ndarray, y_true, epsilon: float) -> dict[str, floa
 
     def scalar() -> float:
         output = checked.forward(x)
-        return float(np.mean(checked.loss._per_sample(output, y))) + checked.regularization_loss()
+        return float(np.mean(checked.loss.per_sample(output, y))) + checked.regularization_loss()
 
     dinputs = checked.backward(checked.forward(x), y)
     errors = {"inputs": relative_error(dinputs, numerical_gradient(scalar, x, epsilon))}

@@ -8,7 +8,7 @@ $$
 
 where $t$ counts the steps taken so far (``iterations``) and $\eta_t$ is exposed as
 ``current_learning_rate``. An optimizer owns its state (momentums, caches, moments): it is
-created in one place, ``_init_state``, the first time a parameter is seen, and kept in
+created in one place, ``init_state``, the first time a parameter is seen, and kept in
 ``state`` keyed by the parameter's name, never attached to the layers.
 
 Updates are made in place in preallocated buffers (``out=`` arguments), so a step allocates no
@@ -65,12 +65,16 @@ class Optimizer:
                 )
             state = self.state.get(name)
             if state is None or state["scratch"].shape != value.shape:
-                state = self.state[name] = self._init_state(value)
+                state = self.state[name] = self.init_state(value)
             self._update(value, gradient, state, learning_rate)
         self.iterations += 1
 
-    def _init_state(self, value: np.ndarray) -> dict[str, np.ndarray]:
-        """Create the buffers of one parameter: zeros of its shape and dtype."""
+    def init_state(self, value: np.ndarray) -> dict[str, np.ndarray]:
+        """Create the buffers of one parameter: zeros of its shape and dtype.
+
+        ``step`` calls it the first time it sees a parameter; [load_model][mynn.saving.load_model]
+        calls it to make room for the saved buffers. ``value`` is not checked.
+        """
         names = (*self.buffers, "scratch")
         return {name: np.zeros_like(value) for name in names}
 

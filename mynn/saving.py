@@ -184,7 +184,7 @@ def _rebuild(model_class, meta: dict, arrays: dict[str, np.ndarray]):
             if key.startswith("optimizer/"):
                 _, name, buffer = key.split("/")
                 if name not in optimizer.state:
-                    optimizer.state[name] = optimizer._init_state(values[name])
+                    optimizer.state[name] = optimizer.init_state(values[name])
                 _restore(optimizer.state[name][buffer], stored, key)
         model.set_optimizer(optimizer)
     return model

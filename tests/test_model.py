@@ -58,7 +58,7 @@ def test_hand_worked_network_forward_backward_and_sgd_step():
     # dW1 = X^T dz1 = [[1*3 + 0*4, 1*0 + 0*2], [2*3 + 2*4, 2*0 + 2*2]] = [[3, 0], [14, 4]]
     # db1 = [3 + 4, 0 + 2] = [7, 2]; dX = dz1 W1^T = [[1.5, 0.75], [0.0, 2.0]]
     dX = model.backward(y_hat, Y_HAND)
-    np.testing.assert_allclose(model.loss._gradient(y_hat, Y_HAND), [[1.5], [2.0]], rtol=1e-15)
+    np.testing.assert_allclose(model.loss.gradient(y_hat, Y_HAND), [[1.5], [2.0]], rtol=1e-15)
     np.testing.assert_allclose(output.dweights, [[2.5], [1.0]], rtol=1e-15)
     np.testing.assert_allclose(output.dbiases, [3.5], rtol=1e-15)
     np.testing.assert_allclose(relu.dinputs, [[3.0, 0.0], [4.0, 2.0]], rtol=1e-15)
@@ -639,3 +639,39 @@ def test_diagnostics_probe_is_spread_over_the_set():
     finally:
         diagnostics.diagnose = original
     assert seen[0].sum() == 256 and seen[0].min() >= 80, seen
+
+
+def test_on_epoch_end_sees_each_record_and_adds_to_the_history():
+    X, y = vertical(30, 3, rng=0)
+    model = Model([Dense(2, 8, rng=0), ReLU(), Dense(8, 3, rng=1), Softmax()])
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(Adam(learning_rate=0.01))
+    model.set_accuracy(CategoricalAccuracy())
+    seen = []
+
+    def hook(hooked, record):
+        assert hooked is model
+        seen.append(dict(record))
+        record["steps"] = hooked.optimizer.iterations
+
+    history = model.train(
+        X, y, epochs=3, batch_size=32, validation_data=(X, y), verbose=0, rng=0, on_epoch_end=hook
+    )
+    assert list(history) == ["loss", "learning_rate", "accuracy", "val_loss", "val_accuracy", "steps"]
+    assert [record["loss"] for record in seen] == history["loss"]
+    assert history["steps"] == [3, 6, 9]  # 90 samples in batches of 32: 3 steps per epoch
+    with pytest.raises(TypeError, match=r"on_epoch_end must be a function.*Received: on_epoch_end=3"):
+        model.train(X, y, verbose=0, on_epoch_end=3)
+
+
+def test_diagnostics_are_recorded_before_the_users_hook():
+    X, y = vertical(30, 3, rng=0)
+    model = Model([Dense(2, 8, rng=0), ReLU(), Dense(8, 3, rng=1), Softmax()])
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(Adam(learning_rate=0.01))
+    keys = []
+    model.train(
+        X, y, epochs=1, verbose=0, diagnostics=True,
+        on_epoch_end=lambda _, record: keys.append(sorted(record)),
+    )
+    assert keys == [["diagnostics", "learning_rate", "loss"]]
