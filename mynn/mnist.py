@@ -40,10 +40,11 @@ import tempfile
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ._validation import check_number
+from ._validation import check_dtype, check_number
 
 __all__ = [
     "DATASETS",
@@ -482,11 +483,9 @@ def fetch(
 
 
 def _load(
-    dataset: str, as_images: bool, dtype, **where
+    dataset: str, as_images: bool, dtype, where: dict
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Both loaders: ``where`` holds the keyword arguments of [fetch][mynn.mnist.fetch]."""
-    from ._validation import check_dtype
-
+    """The loader behind both data sets: [fetch][mynn.mnist.fetch] the files, read, scale."""
     dtype = check_dtype(dtype)
     paths = list(fetch(dataset, **where).values())
     result = []
@@ -506,15 +505,7 @@ def _load(
 
 
 def load_mnist(
-    *,
-    cache_dir: str | os.PathLike | None = None,
-    mirrors: Sequence[str] | None = None,
-    checksums: Mapping[str, str | None] | None = None,
-    download: bool = True,
-    as_images: bool = False,
-    dtype: np.dtype | type = np.float32,
-    timeout: float = 30.0,
-    system_dirs: Sequence[str | os.PathLike] | None = None,
+    *, as_images: bool = False, dtype: np.dtype | type = np.float32, **where: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load MNIST, the handwritten digits: ``(X_train, y_train, X_test, y_test)``.
 
@@ -526,18 +517,13 @@ def load_mnist(
     system package is known to ship MNIST, so there is no system folder to look in.
 
     Args:
-        cache_dir: Root cache folder (default ``$MYNN_DATA``, else ``~/.cache/mynn``).
-        mirrors: Base URLs to try in turn instead of the built-in ones.
-        checksums: Checksums replacing the built-in ones, by file name (``"sha256:<hex>"``,
-            ``"md5:<hex>"`` or ``None``; see [fetch][mynn.mnist.fetch]).
-        download: If ``False``, only the cache and the system folders are used (no network
-            access).
         as_images: Return images of shape ``(n, 28, 28)`` instead of rows ``(n, 784)``.
         dtype: Float dtype of the images (float32 or float64); float32 by default because
             the 60,000 training images take 188 MB as float32 (376 MB as float64).
-        timeout: Seconds to wait for a mirror to answer.
-        system_dirs: Read-only folders to look in after the cache (default: the data set's
-            own, see [DATASETS][mynn.mnist.DATASETS]; ``()`` for none).
+        **where: Where to look and what to accept: the keyword arguments of
+            [fetch][mynn.mnist.fetch] (``cache_dir``, ``mirrors``, ``checksums``,
+            ``download``, ``timeout``, ``system_dirs``). ``download=False`` never touches the
+            network.
 
     Returns:
         ``X_train`` of shape ``(60000, 784)``, ``y_train`` ``(60000,)``, ``X_test``
@@ -561,28 +547,19 @@ def load_mnist(
         ...
         FileNotFoundError: MNIST is not in the cache and download=False...
     """
-    return _load(
-        "mnist", as_images, dtype, cache_dir=cache_dir, mirrors=mirrors, checksums=checksums,
-        download=download, timeout=timeout, system_dirs=system_dirs,
-    )
+    return _load("mnist", as_images, dtype, where)
 
 
 def load_fashion_mnist(
-    *,
-    cache_dir: str | os.PathLike | None = None,
-    mirrors: Sequence[str] | None = None,
-    checksums: Mapping[str, str | None] | None = None,
-    download: bool = True,
-    as_images: bool = False,
-    dtype: np.dtype | type = np.float32,
-    timeout: float = 30.0,
-    system_dirs: Sequence[str | os.PathLike] | None = None,
+    *, as_images: bool = False, dtype: np.dtype | type = np.float32, **where: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load Fashion-MNIST, Zalando's article images: ``(X_train, y_train, X_test, y_test)``.
 
     Photos of clothing by H. Xiao, K. Rasul and R. Vollgraf (Zalando Research, MIT licence)
     in MNIST's format: 28x28 grey-scale pixels, 10 classes, 60,000 training and 10,000 test
-    images.
+    images. Arguments, shapes and errors are those of
+    [load_mnist][mynn.mnist.load_mnist]; the labels are the articles: 0 T-shirt/top,
+    1 trouser, 2 pullover, 3 dress, 4 coat, 5 sandal, 6 shirt, 7 sneaker, 8 bag, 9 ankle boot.
 
     The files are read from ``<cache_dir>/fashion-mnist/``, else from
     ``/usr/share/datasets/fashion-mnist/`` (where Debian's and Ubuntu's package
@@ -590,36 +567,7 @@ def load_fashion_mnist(
     to get them with no download by mynn), and when missing from both, downloaded from the
     mirrors in turn, checksum-verified and only then stored (see [mynn.mnist][]).
 
-    Args:
-        cache_dir: Root cache folder (default ``$MYNN_DATA``, else ``~/.cache/mynn``).
-        mirrors: Base URLs to try in turn instead of the built-in ones.
-        checksums: Checksums replacing the built-in ones, by file name (``"sha256:<hex>"``,
-            ``"md5:<hex>"`` or ``None``; see [fetch][mynn.mnist.fetch]).
-        download: If ``False``, only the cache and the system folders are used (no network
-            access).
-        as_images: Return images of shape ``(n, 28, 28)`` instead of rows ``(n, 784)``.
-        dtype: Float dtype of the images (float32 or float64); float32 by default because
-            the 60,000 training images take 188 MB as float32 (376 MB as float64).
-        timeout: Seconds to wait for a mirror to answer.
-        system_dirs: Read-only folders to look in after the cache (default: the data set's
-            own, see [DATASETS][mynn.mnist.DATASETS]; ``()`` for none).
-
-    Returns:
-        ``X_train`` of shape ``(60000, 784)``, ``y_train`` ``(60000,)``, ``X_test``
-        ``(10000, 784)``, ``y_test`` ``(10000,)``: pixels divided by 255 so they lie in
-        [0, 1]; labels int64 from 0 to 9 (0 T-shirt/top, 1 trouser, 2 pullover, 3 dress,
-        4 coat, 5 sandal, 6 shirt, 7 sneaker, 8 bag, 9 ankle boot).
-
-    Raises:
-        FileNotFoundError: If the files are not cached and ``download`` is ``False``.
-        DownloadError: If no mirror delivered a file; the message lists the files to
-            download by hand and the folder to put them in.
-        ValueError: If a cached file is damaged or an argument is invalid.
-
     Examples:
-        Without the files in the cache and with ``download=False`` the error says what to
-        fetch and where to put it:
-
         >>> import tempfile
         >>> from mynn.mnist import load_fashion_mnist
         >>> load_fashion_mnist(
@@ -629,10 +577,7 @@ def load_fashion_mnist(
         ...
         FileNotFoundError: Fashion-MNIST is not in the cache and download=False...
     """
-    return _load(
-        "fashion-mnist", as_images, dtype, cache_dir=cache_dir, mirrors=mirrors, checksums=checksums,
-        download=download, timeout=timeout, system_dirs=system_dirs,
-    )
+    return _load("fashion-mnist", as_images, dtype, where)
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
