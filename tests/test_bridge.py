@@ -1,7 +1,7 @@
 """mynn.bridge: networks and optimizers moved to PyTorch and back.
 
 The tests marked ``needs_torch`` are skipped without PyTorch, and fail under CI=true
-(conftest.py). The first two tests run without it.
+(pytest_pages.py). The first two tests run without it.
 """
 
 from __future__ import annotations
