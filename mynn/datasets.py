@@ -108,7 +108,7 @@ def vertical(
 
 
 def sine(samples: int = 1000, *, periods: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    r"""The curve $y = \sin(2\pi \cdot \text{periods}\cdot x)$ sampled at ``samples`` points of [0, 1].
+    r"""The curve $y = \sin(2\pi \cdot \text{periods}\cdot x)$ at ``samples`` points of [0, 1].
 
     Returns:
         ``X`` and ``y``, both of shape ``(samples, 1)``.
@@ -206,7 +206,9 @@ def train_test_split(
     """
     X, y = np.asarray(X), np.asarray(y)
     check_same_length("X", X, "y", y)
-    test_size = check_number("test_size", test_size, low=0.0, high=1.0, low_open=True, high_open=True)
+    test_size = check_number(
+        "test_size", test_size, low=0.0, high=1.0, low_open=True, high_open=True
+    )
     n_test = int(round(len(X) * test_size))
     if n_test == 0 or n_test == len(X):
         raise ValueError(
@@ -240,7 +242,9 @@ def one_hot(
 
     labels = np.asarray(labels)
     if labels.ndim != 1:
-        raise ValueError(f"labels must be 1-D class indices. Received: labels of shape {labels.shape}")
+        raise ValueError(
+            f"labels must be 1-D class indices. Received: labels of shape {labels.shape}"
+        )
     if n_classes is None:
         n_classes = int(check_labels(labels, np.iinfo(np.int64).max).max()) + 1
     n_classes = check_positive_int("n_classes", n_classes)

@@ -265,7 +265,9 @@ def _forward_signals(model, diagnosis: Diagnosis) -> None:
             share = float(np.mean(saturated))
             ok = share <= SATURATION_LIMIT
             message = f"{share:.0%} of {type(layer).__name__} outputs are saturated" + (
-                "" if ok else ": their gradients vanish; use smaller initial weights or scale the inputs"
+                ""
+                if ok
+                else ": their gradients vanish; use smaller initial weights or scale the inputs"
             )
             diagnosis.signals.append(Signal("saturation", index, share, ok, message))
 

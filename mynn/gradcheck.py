@@ -121,7 +121,8 @@ def gradient_check(
         >>> import numpy as np
         >>> from mynn.layers import Dense
         >>> from mynn.gradcheck import gradient_check
-        >>> errors = gradient_check(Dense(3, 2, rng=0), np.random.default_rng(1).normal(size=(4, 3)))
+        >>> X = np.random.default_rng(1).normal(size=(4, 3))
+        >>> errors = gradient_check(Dense(3, 2, rng=0), X)
         >>> sorted(errors), max(errors.values()) < 1e-7
         (['biases', 'inputs', 'weights'], True)
     """
@@ -145,7 +146,8 @@ def gradient_check(
             return float(np.sum(layer.forward(x) * projection)) + layer.regularization_loss()
 
         layer.forward(x)
-        errors = {"inputs": relative_error(layer.backward(projection), numerical_gradient(scalar, x, epsilon))}
+        numeric = numerical_gradient(scalar, x, epsilon)
+        errors = {"inputs": relative_error(layer.backward(projection), numeric)}
         for name, (value, gradient) in layer.parameters().items():
             errors[name] = relative_error(gradient, numerical_gradient(scalar, value, epsilon))
         return errors

@@ -155,8 +155,12 @@ class Dense(Layer):
                 f"Received: weight_initializer={weight_initializer!r}"
             )
         self.weight_initializer = weight_initializer
-        self.weight_regularizer_l1 = check_number("weight_regularizer_l1", weight_regularizer_l1, low=0)
-        self.weight_regularizer_l2 = check_number("weight_regularizer_l2", weight_regularizer_l2, low=0)
+        self.weight_regularizer_l1 = check_number(
+            "weight_regularizer_l1", weight_regularizer_l1, low=0
+        )
+        self.weight_regularizer_l2 = check_number(
+            "weight_regularizer_l2", weight_regularizer_l2, low=0
+        )
         self.bias_regularizer_l1 = check_number("bias_regularizer_l1", bias_regularizer_l1, low=0)
         self.bias_regularizer_l2 = check_number("bias_regularizer_l2", bias_regularizer_l2, low=0)
         self.dtype = check_dtype(dtype)

@@ -453,7 +453,9 @@ def fetch(
     )
     timeout = check_number("timeout", timeout, low=0.0, low_open=True)
     notes: list[str] = []
-    found = {name: _find_local(name, folder, system_dirs, expected[name], notes) for name in expected}
+    found = {
+        name: _find_local(name, folder, system_dirs, expected[name], notes) for name in expected
+    }
     missing = [name for name, path in found.items() if path is None]
     if missing and not download:
         raise FileNotFoundError(

@@ -439,7 +439,9 @@ class Model:
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
         lines.insert(1, "-" * len(lines[0]))
         lines.append(f"total parameters: {total:,} ({self.dtype.name})")
-        lines.append(f"loss: {self.loss!r}  optimizer: {self.optimizer!r}  accuracy: {self.accuracy!r}")
+        lines.append(
+            f"loss: {self.loss!r}  optimizer: {self.optimizer!r}  accuracy: {self.accuracy!r}"
+        )
         return "\n".join(lines)
 
     # ------------------------------------------------------------------- files

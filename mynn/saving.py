@@ -29,7 +29,9 @@ def _registry(module, base) -> dict[str, type]:
     return {
         name: obj
         for name in module.__all__
-        if isinstance(obj := getattr(module, name), type) and issubclass(obj, base) and obj is not base
+        if isinstance(obj := getattr(module, name), type)
+        and issubclass(obj, base)
+        and obj is not base
     }
 
 
@@ -131,7 +133,9 @@ def load_model(path: str | os.PathLike):
             "Expected an archive written by Model.save()."
         ) from error
     if not isinstance(meta, dict) or meta.get("format") != _MAGIC:
-        raise ValueError(f"{str(path)!r} is not a mynn model file: its metadata has no mynn marker.")
+        raise ValueError(
+            f"{str(path)!r} is not a mynn model file: its metadata has no mynn marker."
+        )
     version = meta.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ValueError(
@@ -141,7 +145,9 @@ def load_model(path: str | os.PathLike):
     try:
         return _rebuild(Model, meta, arrays)
     except (KeyError, TypeError) as error:
-        raise ValueError(f"{str(path)!r} is an incomplete or damaged mynn model ({error!r}).") from error
+        raise ValueError(
+            f"{str(path)!r} is an incomplete or damaged mynn model ({error!r})."
+        ) from error
 
 
 def _build(registry: dict[str, type], entry: dict, what: str):

@@ -448,7 +448,10 @@ Y3 = np.array([0, 1, 1, 0, 1, 0])
 
 def test_feature_count_mismatch_names_layer_and_shapes():
     model = ready_model()
-    pattern = r"X must have 3 features \(columns\) for the first layer Dense\(n_inputs=3, n_neurons=4\)\. Received: X of shape \(6, 5\)"
+    pattern = (
+        r"X must have 3 features \(columns\) for the first layer "
+        r"Dense\(n_inputs=3, n_neurons=4\)\. Received: X of shape \(6, 5\)"
+    )
     with pytest.raises(ValueError, match=pattern):
         model.train(np.ones((6, 5)), Y3, verbose=0)
     with pytest.raises(ValueError, match=r"Received: X of shape \(6, 5\)"):
@@ -459,7 +462,10 @@ def test_feature_count_mismatch_names_layer_and_shapes():
         model.train(X3, Y3, validation_data=(np.ones((2, 2)), [0, 1]), verbose=0)
     with pytest.raises(
         ValueError,
-        match=r"Dense\(n_inputs=5, n_neurons=2\) expects 5 inputs but the previous Dense layer has 4 neurons",
+        match=(
+            r"Dense\(n_inputs=5, n_neurons=2\) expects 5 inputs "
+            r"but the previous Dense layer has 4 neurons"
+        ),
     ):
         Model([Dense(3, 4), ReLU(), Dense(5, 2)])
     with pytest.raises(ValueError, match=r"X must be a 2-D array\. Received: X of shape \(3,\)"):
@@ -469,7 +475,10 @@ def test_feature_count_mismatch_names_layer_and_shapes():
 def test_length_mismatch():
     with pytest.raises(
         ValueError,
-        match=r"X and y must have the same number of samples\. Received: X with 6 samples, y with 5 samples",
+        match=(
+            r"X and y must have the same number of samples\. "
+            r"Received: X with 6 samples, y with 5 samples"
+        ),
     ):
         ready_model().train(X3, Y3[:5], verbose=0)
     with pytest.raises(ValueError, match=r"X_val and y_val must have the same number of samples"):
@@ -571,7 +580,8 @@ def test_class_instead_of_instance():
     ):
         model.set_accuracy(CategoricalAccuracy)
     with pytest.raises(
-        TypeError, match=r"layer must be an instance, not a class: write ReLU\(\)\. Received: layer=ReLU"
+        TypeError,
+        match=r"layer must be an instance, not a class: write ReLU\(\)\. Received: layer=ReLU",
     ):
         model.add(ReLU)
     with pytest.raises(
@@ -657,10 +667,11 @@ def test_on_epoch_end_sees_each_record_and_adds_to_the_history():
     history = model.train(
         X, y, epochs=3, batch_size=32, validation_data=(X, y), verbose=0, rng=0, on_epoch_end=hook
     )
-    assert list(history) == ["loss", "learning_rate", "accuracy", "val_loss", "val_accuracy", "steps"]
+    keys = ["loss", "learning_rate", "accuracy", "val_loss", "val_accuracy", "steps"]
+    assert list(history) == keys
     assert [record["loss"] for record in seen] == history["loss"]
     assert history["steps"] == [3, 6, 9]  # 90 samples in batches of 32: 3 steps per epoch
-    with pytest.raises(TypeError, match=r"on_epoch_end must be a function.*Received: on_epoch_end=3"):
+    with pytest.raises(TypeError, match=r"on_epoch_end must be a function.* on_epoch_end=3"):
         model.train(X, y, verbose=0, on_epoch_end=3)
 
 
