@@ -146,8 +146,8 @@ def gradient_check(
             return float(np.sum(layer.forward(x) * projection)) + layer.regularization_loss()
 
         layer.forward(x)
-        numeric = numerical_gradient(scalar, x, epsilon)
-        errors = {"inputs": relative_error(layer.backward(projection), numeric)}
+        analytic = layer.backward(projection)  # before the differences move layer.output
+        errors = {"inputs": relative_error(analytic, numerical_gradient(scalar, x, epsilon))}
         for name, (value, gradient) in layer.parameters().items():
             errors[name] = relative_error(gradient, numerical_gradient(scalar, value, epsilon))
         return errors
