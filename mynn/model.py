@@ -20,7 +20,7 @@ from .diagnostics import record_diagnostics
 from .layers import Dense, Layer
 from .loss import CategoricalCrossentropy, Loss, softmax_crossentropy_gradient
 from .metrics import Accuracy
-from .optimizers import Optimizer
+from .optimizers import FlatParameters, Optimizer
 
 __all__ = ["Model"]
 
@@ -65,6 +65,10 @@ class Model:
         self.loss: Loss | None = None
         self.optimizer: Optimizer | None = None
         self.accuracy: Accuracy | None = None
+        # every parameter in one buffer per dtype, once training starts (_flat_parameters),
+        # and the (layer, attribute, view) pairs it handed out
+        self._flat: list[FlatParameters] = []
+        self._views: list[tuple[Layer, str, np.ndarray]] = []
         for layer in layers or ():
             self.add(layer)
 
@@ -122,6 +126,49 @@ class Model:
             for index, layer in enumerate(self.layers)
             for name, (value, gradient) in layer.parameters().items()
         ]
+
+    def _flat_parameters(self, *, stepping: bool = False) -> list[FlatParameters]:
+        """The parameters laid end to end, one buffer per dtype, as the optimizer steps them.
+
+        Each layer's ``weights``, ``biases``, ``dweights`` and ``dbiases`` are views into these
+        buffers (see [Layer.use_buffers][mynn.layers.Layer.use_buffers]). They are laid out
+        again, from the layers' current arrays, whenever those are not the views any more: a
+        layer added or replaced, an array assigned anew, a copy of the model. ``stepping``:
+        for a step, so every gradient must be there; then the layers' attributes are only
+        compared with the views handed out, the quick check that runs at every step (``train``
+        calls it without ``stepping`` first, which also tells a copied view from the real one).
+        """
+        views = self._views
+        if stepping and views and all(getattr(layer, name) is view for layer, name, view in views):
+            return self._flat
+        parameters = self.parameters()
+        for name, _, gradient in parameters if stepping else ():
+            if gradient is None:
+                raise RuntimeError(
+                    f"parameter {name!r} has no gradient; run backward() before step()."
+                )
+        flat_of = {name: flat for flat in self._flat for name in flat.names}
+        if len(flat_of) == len(parameters) and all(
+            name in flat_of and flat_of[name].holds(name, value, gradient)
+            for name, value, gradient in parameters
+        ):
+            return self._flat
+        by_dtype: dict[np.dtype, list] = {}
+        for parameter in parameters:
+            by_dtype.setdefault(parameter[1].dtype, []).append(parameter)
+        self._flat = [FlatParameters(group) for group in by_dtype.values()]
+        flat_of = {name: flat for flat in self._flat for name in flat.names}
+        self._views = []
+        for index, layer in enumerate(self.layers):
+            names = {name: f"{index}.{name}" for name in layer.parameters()}
+            if names:
+                values = {name: flat_of[key].value_views[key] for name, key in names.items()}
+                gradients = {name: flat_of[key].gradient_views[key] for name, key in names.items()}
+                layer.use_buffers(values, gradients)
+                for name in names:
+                    self._views.append((layer, name, values[name]))
+                    self._views.append((layer, f"d{name}", gradients[name]))
+        return self._flat
 
     def regularization_loss(self) -> float:
         """Sum of the layers' L1/L2 penalties."""
@@ -299,6 +346,7 @@ class Model:
         generator = as_generator(rng)
         size = len(X) if batch_size is None else min(batch_size, len(X))
         steps = math.ceil(len(X) / size)
+        self._flat_parameters()  # so that the first backward writes into the buffers already
 
         history: dict[str, list] = {}
         started = time.perf_counter()
@@ -350,7 +398,7 @@ class Model:
                 self.accuracy.update(self.predictions(output), y_batch)
             self.backward(output, y_batch, input_gradient=False)
             learning_rate = self.optimizer.current_learning_rate
-            self.optimizer.step(self.parameters())
+            self.optimizer.step_flat(self._flat_parameters(stepping=True))
         record = {"loss": loss_sum / len(X) + self.regularization_loss()}
         record["learning_rate"] = learning_rate
         if self.accuracy is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from support import STRICT, numeric_gradient, rel_error
@@ -12,7 +14,7 @@ from mynn.layers import Dense, Dropout
 from mynn.loss import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError
 from mynn.metrics import BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
 from mynn.model import Model
-from mynn.optimizers import SGD, Adam
+from mynn.optimizers import SGD, Adagrad, Adam, RMSProp
 
 
 # ------------------------------------------------------------------ worked out by hand
@@ -686,3 +688,130 @@ def test_diagnostics_are_recorded_before_the_users_hook():
         on_epoch_end=lambda _, record: keys.append(sorted(record)),
     )
     assert keys == [["diagnostics", "learning_rate", "loss"]]
+
+
+# ------------------------------------------------------------------ one buffer, fused step
+def per_parameter_training(model, X, y, *, epochs, batch_size, rng):
+    """Model.train's batches, stepped one parameter at a time as the chapters teach."""
+    generator = np.random.default_rng(rng)
+    X, y = model.prepare(X, y)
+    size = min(batch_size, len(X))
+    for _ in range(epochs):
+        order = generator.permutation(len(X)) if size < len(X) else np.arange(len(X))
+        for start in range(0, len(X), size):
+            index = order[start : start + size]
+            output = model.forward(X[index], training=True)
+            model.backward(output, y[index], input_gradient=False)
+            model.optimizer.step(model.parameters())
+
+
+def assert_same_numbers(model, reference):
+    """Parameters and optimizer state equal to the last bit (same operations, same shapes)."""
+    for (name, a, _), (_, b, _) in zip(model.parameters(), reference.parameters(), strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    for name, buffers in reference.optimizer.state.items():
+        for buffer, value in buffers.items():
+            if buffer != "scratch":
+                assert np.array_equal(model.optimizer.state[name][buffer], value), (name, buffer)
+    assert model.optimizer.iterations == reference.optimizer.iterations
+
+
+FUSED_OPTIMIZERS = [
+    lambda: SGD(learning_rate=0.1, decay=0.01),
+    lambda: SGD(learning_rate=0.1, momentum=0.9),
+    lambda: Adagrad(learning_rate=0.1),
+    lambda: RMSProp(learning_rate=0.01, decay=1e-3),
+    lambda: Adam(learning_rate=0.01, decay=1e-3),
+]
+
+
+@pytest.mark.parametrize("optimizer", FUSED_OPTIMIZERS, ids=lambda make: repr(make()))
+def test_training_gives_the_numbers_of_the_per_parameter_step(optimizer):
+    X, y = spiral_classification(40, 3, rng=0)
+    model = Model(
+        [
+            Dense(2, 16, rng=0, weight_regularizer_l2=1e-3, bias_regularizer_l1=1e-4),
+            ReLU(),
+            Dropout(0.1, rng=2),
+            Dense(16, 3, rng=1),
+            Softmax(),
+        ]
+    )
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(optimizer())
+    reference = copy.deepcopy(model)
+    model.train(X, y, epochs=4, batch_size=32, verbose=0, rng=0)
+    per_parameter_training(reference, X, y, epochs=4, batch_size=32, rng=0)
+    assert_same_numbers(model, reference)
+    # the layers' arrays are views into one buffer of parameters and one of gradients
+    first, second = model.layers[0], model.layers[3]
+    assert first.weights.base is not None and first.weights.base is second.biases.base
+    assert first.dweights.base is not None and first.dweights.base is second.dbiases.base
+    assert first.weights.base is not first.dweights.base
+
+
+def regression_model(dtype=np.float64):
+    model = Model([Dense(1, 8, rng=0, dtype=dtype), Tanh(), Dense(8, 4, rng=1, dtype=dtype)])
+    model.set_loss(MeanSquaredError())
+    model.set_optimizer(Adam(learning_rate=0.01))
+    return model
+
+
+def test_adding_a_layer_after_training_lays_the_buffers_out_again():
+    X, y, _ = linear(1, 64, rng=0)
+    model = regression_model()
+    reference = copy.deepcopy(model)
+    model.train(X, y.repeat(4, axis=1), epochs=2, batch_size=16, verbose=0, rng=0)
+    per_parameter_training(reference, X, y.repeat(4, axis=1), epochs=2, batch_size=16, rng=0)
+    for net in (model, reference):
+        net.add(ReLU())
+        net.add(Dense(4, 1, rng=5))
+        net.add(Linear())
+    model.train(X, y, epochs=2, batch_size=16, verbose=0, rng=1)
+    per_parameter_training(reference, X, y, epochs=2, batch_size=16, rng=1)
+    assert_same_numbers(model, reference)
+    assert model.layers[4].weights.base is model.layers[0].weights.base
+
+
+def test_arrays_assigned_anew_or_cast_to_another_dtype_are_trained():
+    X, y, _ = linear(1, 64, rng=0)
+    y = y.repeat(4, axis=1)
+    model = regression_model()
+    model.train(X, y, epochs=1, batch_size=16, verbose=0, rng=0)
+    layer = model.layers[2]
+    layer.weights = np.zeros_like(layer.weights)  # a new array, not a view into the buffer
+    reference = copy.deepcopy(model)
+    model.train(X, y, epochs=2, batch_size=16, verbose=0, rng=1)
+    per_parameter_training(reference, X, y, epochs=2, batch_size=16, rng=1)
+    assert_same_numbers(model, reference)
+    assert np.abs(layer.weights).sum() > 0 and layer.weights.base is model.layers[0].weights.base
+    # every Dense cast to float32 (a user's cast): float32 buffers from then on
+    for net in (model, reference):
+        for dense in (net.layers[0], net.layers[2]):
+            dense.dtype = np.dtype(np.float32)
+            dense.weights = dense.weights.astype(np.float32)
+            dense.biases = dense.biases.astype(np.float32)
+            dense.dweights = dense.dbiases = None
+        for buffers in net.optimizer.state.values():
+            for buffer in list(buffers):
+                buffers[buffer] = buffers[buffer].astype(np.float32)
+    model.train(X, y, epochs=2, batch_size=16, verbose=0, rng=2)
+    per_parameter_training(reference, X, y, epochs=2, batch_size=16, rng=2)
+    assert_same_numbers(model, reference)
+    assert model.layers[0].weights.dtype == model.layers[0].weights.base.dtype == np.float32
+
+
+def test_a_copy_trains_on_its_own_buffers():
+    X, y, _ = linear(1, 64, rng=0)
+    y = y.repeat(4, axis=1)
+    model = regression_model()
+    model.train(X, y, epochs=1, batch_size=16, verbose=0, rng=0)
+    before = [value.copy() for _, value, _ in model.parameters()]
+    twin = copy.deepcopy(model)
+    reference = copy.deepcopy(model)
+    twin.train(X, y, epochs=2, batch_size=16, verbose=0, rng=1)
+    per_parameter_training(reference, X, y, epochs=2, batch_size=16, rng=1)
+    assert_same_numbers(twin, reference)
+    for value, (name, now, _) in zip(before, model.parameters()):
+        assert np.array_equal(value, now), f"training the copy changed the original's {name}"
+    assert twin.layers[0].weights.base is not model.layers[0].weights.base
