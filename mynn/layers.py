@@ -71,11 +71,14 @@ class Layer:
                 setattr(self, f"d{name}", gradients[name])
         self._gradient_out = dict(gradients)
 
-    def _out(self, name: str, dtype: np.dtype) -> np.ndarray | None:
-        """The model's array for the gradient of ``name`` (see ``use_buffers``), or ``None``."""
+    def _out(self, name: str, dtype: np.dtype | None) -> np.ndarray | None:
+        """The model's array for the gradient of ``name`` (see ``use_buffers``), or ``None``.
+
+        ``dtype`` is the gradient's; ``None`` (inputs of two dtypes) or another dtype than the
+        array's (a copy cast to float64 by gradient_check, say) makes a new array instead.
+        """
         out = self._gradient_out.get(name)
-        # a copy cast to another dtype, say, makes new arrays again
-        return out if out is not None and out.dtype == dtype else None
+        return out if dtype is not None and out is not None and out.dtype == dtype else None
 
     def regularization_loss(self) -> float:
         """The penalty this layer adds to the loss (0 for layers without regularization)."""
