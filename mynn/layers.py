@@ -71,14 +71,14 @@ class Layer:
                 setattr(self, f"d{name}", gradients[name])
         self._gradient_out = dict(gradients)
 
-    def _out(self, name: str, dtype: np.dtype | None) -> np.ndarray | None:
+    def _out(self, name: str) -> np.ndarray | None:
         """The model's array for the gradient of ``name`` (see ``use_buffers``), or ``None``.
 
-        ``dtype`` is the gradient's; ``None`` (inputs of two dtypes) or another dtype than the
-        array's (a copy cast to float64 by gradient_check, say) makes a new array instead.
+        Only while it has the parameter's dtype: a copy cast to float64 (by gradient_check,
+        say) makes new arrays again.
         """
         out = self._gradient_out.get(name)
-        return out if dtype is not None and out is not None and out.dtype == dtype else None
+        return out if out is not None and out.dtype == getattr(self, name).dtype else None
 
     def regularization_loss(self) -> float:
         """The penalty this layer adds to the loss (0 for layers without regularization)."""
@@ -244,10 +244,9 @@ class Dense(Layer):
         the data, so nobody needs their gradient (it would cost as much as the forward pass).
         """
         dvalues = self._check_backward(dvalues)
-        dtype = dvalues.dtype if dvalues.dtype == self.inputs.dtype else None  # None: mixed
         # out=None makes new arrays; inside a model the gradients go into its buffer instead
-        self.dweights = np.matmul(self.inputs.T, dvalues, out=self._out("weights", dtype))
-        self.dbiases = np.sum(dvalues, axis=0, out=self._out("biases", dtype))
+        self.dweights = np.matmul(self.inputs.T, dvalues, out=self._out("weights"))
+        self.dbiases = np.sum(dvalues, axis=0, out=self._out("biases"))
         if self.regularized:
             self._add_regularization_gradients()
         self.dinputs = dvalues @ self.weights.T if input_gradient else None
