@@ -53,11 +53,11 @@ BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OM
 clock = time.perf_counter
 
 GOALS = {
-    "mnist-float32": 2.2,
-    "mnist-float64": 2.4,
-    "spiral-float64": 6.0,
-    "predict-float32": 1.3,
-    "predict-float64": 1.3,
+    "mnist-float32": 1.5,
+    "mnist-float64": 1.5,
+    "spiral-float64": 5.0,
+    "predict-float32": 1.1,
+    "predict-float64": 1.1,
 }
 
 
