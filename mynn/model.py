@@ -386,9 +386,15 @@ class Model:
         if self.accuracy is not None:
             self.accuracy.reset()
         loss_sum = 0.0
+        # The shuffled batches are gathered into one array made once (np.take with out=).
+        gathered = None if order is None else np.empty((size, *X.shape[1:]), X.dtype)
         for step, start in enumerate(range(0, len(X), size), start=1):
-            index = slice(start, start + size) if order is None else order[start : start + size]
-            X_batch, y_batch = X[index], y[index]
+            if order is None:
+                X_batch, y_batch = X[start : start + size], y[start : start + size]
+            else:
+                index = order[start : start + size]
+                X_batch = np.take(X, index, axis=0, out=gathered[: len(index)], mode="clip")
+                y_batch = y[index]
             output = self.forward(X_batch, training=True)
             batch_loss = float(self.loss.per_sample(output, y_batch).sum())
             if not math.isfinite(batch_loss):
