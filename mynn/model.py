@@ -133,10 +133,9 @@ class Model:
         Each layer's ``weights``, ``biases``, ``dweights`` and ``dbiases`` are views into these
         buffers (see [Layer.use_buffers][mynn.layers.Layer.use_buffers]). They are laid out
         again, from the layers' current arrays, whenever those are not the views any more: a
-        layer added or replaced, an array assigned anew, a copy of the model. ``stepping``:
-        for a step, so every gradient must be there; then the layers' attributes are only
-        compared with the views handed out, the quick check that runs at every step (``train``
-        calls it without ``stepping`` first, which also tells a copied view from the real one).
+        layer added or replaced, an array assigned anew, a copy of the model. ``train`` checks
+        that fully before every epoch; before every step (``stepping``) it only compares the
+        layers' attributes with the views handed out, and every gradient must be there.
         """
         views = self._views
         if stepping and views and all(getattr(layer, name) is view for layer, name, view in views):
@@ -346,12 +345,12 @@ class Model:
         generator = as_generator(rng)
         size = len(X) if batch_size is None else min(batch_size, len(X))
         steps = math.ceil(len(X) / size)
-        self._flat_parameters()  # so that the first backward writes into the buffers already
 
         history: dict[str, list] = {}
         started = time.perf_counter()
         for epoch in range(1, epochs + 1):
             order = generator.permutation(len(X)) if shuffle and size < len(X) else None
+            self._flat_parameters()  # laid out before the first backward writes its gradients
             # A diverging run overflows somewhere; the losses are checked instead of warning.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 record = self._train_epoch(X, y, order, size, epoch)

@@ -836,3 +836,20 @@ def test_a_model_of_two_dtypes_keeps_one_buffer_per_dtype():
     for (name, a, _), (_, b, _) in zip(model.parameters(), reference.parameters()):
         assert a.dtype == b.dtype, name
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_an_array_assigned_by_a_hook_between_epochs_is_trained_from_there():
+    X, y, _ = linear(1, 64, rng=0)
+    y = y.repeat(4, axis=1)
+
+    def halve(model, record):
+        model.layers[2].weights = model.layers[2].weights / 2  # a new array, every epoch
+
+    hooked, twice = regression_model(), regression_model()
+    hooked.train(X, y, epochs=2, batch_size=16, verbose=0, rng=np.random.default_rng(3),
+                 on_epoch_end=halve)
+    generator = np.random.default_rng(3)
+    for _ in range(2):
+        twice.train(X, y, epochs=1, batch_size=16, verbose=0, rng=generator)
+        halve(twice, {})
+    assert_same_numbers(hooked, twice)
