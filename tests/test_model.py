@@ -653,11 +653,16 @@ def test_diagnostics_probe_is_spread_over_the_set():
     assert seen[0].sum() == 256 and seen[0].min() >= 80, seen
 
 
-def test_on_epoch_end_sees_each_record_and_adds_to_the_history():
+def vertical_classifier() -> tuple[Model, np.ndarray, np.ndarray]:
     X, y = vertical(30, 3, rng=0)
     model = Model([Dense(2, 8, rng=0), ReLU(), Dense(8, 3, rng=1), Softmax()])
     model.set_loss(CategoricalCrossentropy())
     model.set_optimizer(Adam(learning_rate=0.01))
+    return model, X, y
+
+
+def test_on_epoch_end_sees_each_record_and_adds_to_the_history():
+    model, X, y = vertical_classifier()
     model.set_accuracy(CategoricalAccuracy())
     seen = []
 
@@ -678,10 +683,7 @@ def test_on_epoch_end_sees_each_record_and_adds_to_the_history():
 
 
 def test_diagnostics_are_recorded_before_the_users_hook():
-    X, y = vertical(30, 3, rng=0)
-    model = Model([Dense(2, 8, rng=0), ReLU(), Dense(8, 3, rng=1), Softmax()])
-    model.set_loss(CategoricalCrossentropy())
-    model.set_optimizer(Adam(learning_rate=0.01))
+    model, X, y = vertical_classifier()
     keys = []
     model.train(
         X, y, epochs=1, verbose=0, diagnostics=True,
