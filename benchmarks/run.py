@@ -18,6 +18,7 @@ This script is not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -195,57 +196,58 @@ def bench_mynn_predict(name, model, X_test, repeats):
     return row(name, "mynn", X_test.dtype, seconds, floors, len(X_test))
 
 
+@contextlib.contextmanager
+def timers(timings: list[tuple[object, str, str]], parts: dict[str, float]):
+    """Time calls of ``(owner, method, part)``: each adds its seconds to ``parts[part]``.
+
+    The timer goes on the object itself as an instance attribute that shadows the class's
+    method, for the duration of the block; the class code is untouched.
+    """
+    for owner, method, part in timings:
+        original = getattr(owner, method)
+
+        def run(*args, _original=original, _part=part, **kwargs):
+            started = clock()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                parts[_part] += clock() - started
+
+        setattr(owner, method, run)
+    try:
+        yield parts
+    finally:
+        for owner, method, _ in timings:
+            delattr(owner, method)
+
+
+def _kind(layer) -> str:
+    return "dense" if isinstance(layer, Dense) else "activation"
+
+
 def profile_epoch(model: Model, X, y, batch_size: int, rng=0) -> dict[str, float]:
     """Seconds per part of one epoch of the real ``Model.train``, and the epoch's total.
 
-    A timer is wrapped around each method the training loop calls, on this model's own objects
-    (its layers, loss, metric and optimizer; the class code is untouched), then ``Model.train``
-    runs one epoch. Its ``on_epoch_end`` hook takes the reading: the epoch from the call of
-    ``train`` to the end of its last step, checks of the data included. What no timer covers
-    (shuffling, cutting the batches, the loop itself) is ``other``.
+    A timer is wrapped around each method the training loop calls on this model's objects
+    (its layers, loss, metric and optimizer), then ``Model.train`` runs one epoch. Its
+    ``on_epoch_end`` hook takes the reading: the epoch from the call of ``train`` to the end of
+    its last step, checks of the data included. What no timer covers (shuffling, gathering the
+    batches, the loop itself) is ``other``.
     """
-    parts = dict.fromkeys(
-        [
-            "data checks",
-            "dense forward",
-            "activation forward",
-            "loss",
-            "accuracy",
-            "backward start (loss gradient)",
-            "dense backward",
-            "activation backward",
-            "optimizer",
-        ],
-        0.0,
-    )
-
-    wrapped = []
-
-    def timed(owner, method: str, part: str) -> None:
-        original = getattr(owner, method)
-        wrapped.append((owner, method))
-
-        def run(*args, **kwargs):
-            started = clock()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                parts[part] += clock() - started
-
-        setattr(owner, method, run)  # an instance attribute: shadows the class's method
-
-    def kind(layer) -> str:
-        return "dense" if isinstance(layer, Dense) else "activation"
-
-    timed(model, "prepare", "data checks")
+    names = ["data checks", "dense forward", "activation forward", "loss", "accuracy"]
+    names += ["backward start (loss gradient)", "dense backward", "activation backward"]
+    parts = dict.fromkeys([*names, "optimizer"], 0.0)
+    timings = [(model, "prepare", "data checks")]
     for layer in model.layers:
-        timed(layer, "forward", f"{kind(layer)} forward")
-        timed(layer, "backward", f"{kind(layer)} backward")
-    timed(model.loss, "per_sample", "loss")
-    timed(model, "predictions", "accuracy")
-    timed(model.accuracy, "update", "accuracy")
-    timed(model, "backward", "backward start (loss gradient)")  # the layers' share comes off
-    timed(model.optimizer, "step_flat", "optimizer")
+        timings.append((layer, "forward", f"{_kind(layer)} forward"))
+        timings.append((layer, "backward", f"{_kind(layer)} backward"))
+    timings += [
+        (model.loss, "per_sample", "loss"),
+        (model, "predictions", "accuracy"),
+        (model.accuracy, "update", "accuracy"),
+        (model, "backward", "backward start (loss gradient)"),  # the layers' share comes off
+        (model.optimizer, "step_flat", "optimizer"),
+    ]
 
     def take_reading(model, record):
         total = clock() - started
@@ -253,15 +255,25 @@ def profile_epoch(model: Model, X, y, batch_size: int, rng=0) -> dict[str, float
         parts["backward start (loss gradient)"] -= parts["activation backward"]
         record["profile"] = {**parts, "other": total - sum(parts.values()), "total": total}
 
-    started = clock()
-    try:
+    with timers(timings, parts):
+        started = clock()
         history = model.train(
             X, y, epochs=1, batch_size=batch_size, verbose=0, rng=rng, on_epoch_end=take_reading
         )
-    finally:
-        for owner, method in wrapped:
-            delattr(owner, method)  # the instance attribute: the class's method shows again
     return history["profile"][0]
+
+
+def profile_predict(model: Model, X) -> dict[str, float]:
+    """Seconds per part of one ``Model.predict(X)``, timed as ``profile_epoch`` times training."""
+    parts = dict.fromkeys(["data checks", "dense forward", "activation forward"], 0.0)
+    parts["predictions"] = 0.0
+    timings = [(model, "prepare_inputs", "data checks"), (model, "predictions", "predictions")]
+    timings += [(layer, "forward", f"{_kind(layer)} forward") for layer in model.layers]
+    with timers(timings, parts):
+        started = clock()
+        model.predict(X)
+        total = clock() - started
+    return {**parts, "other": total - sum(parts.values()), "total": total}
 
 
 def measure_memory(sizes, X, y, batch_size) -> dict:
@@ -535,6 +547,17 @@ def main(argv=None) -> dict:
         "floor_with_first_input_gradient_seconds": round(statistics.median(with_first), 5),
         "seconds": {k: round(v, 5) for k, v in profile.items()},
     }
+    X_test, _ = mnist_like(10_000, X.dtype, seed=1)
+    weights = [layer.weights for layer in model.layers if isinstance(layer, Dense)]
+    runs, floors = interleaved(
+        lambda: profile_predict(model, X_test), lambda: forward_floor(X_test, weights), 5
+    )
+    median = sorted(runs, key=lambda parts: parts["total"])[len(runs) // 2]
+    result["predict_profile"] = {
+        "workload": "predict-float32",
+        "floor_seconds": round(statistics.median(floors), 5),
+        "seconds": {k: round(v, 5) for k, v in median.items()},
+    }
     result["memory"] = measure_memory(MNIST_SIZES, X, y, 128)
 
     if not args.no_peers:
@@ -613,6 +636,13 @@ def format_report(result: dict) -> str:
         lines.append(
             f"profile (mnist-float32 epoch {p['total']:.2f}s, floor "
             f"{result['profile']['floor_seconds']:.2f}s): {parts}"
+        )
+    if "predict_profile" in result:
+        p = result["predict_profile"]["seconds"]
+        parts = ", ".join(f"{k} {v / p['total']:.0%}" for k, v in p.items() if k != "total")
+        lines.append(
+            f"predict profile (10,000 rows float32, {p['total'] * 1000:.1f} ms, floor "
+            f"{result['predict_profile']['floor_seconds'] * 1000:.1f} ms): {parts}"
         )
     if "memory" in result:
         mem = result["memory"]
