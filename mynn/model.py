@@ -225,7 +225,7 @@ class Model:
         if need_optimizer and self.optimizer is None:
             raise RuntimeError("no optimizer is set; call Model.set_optimizer() first.")
 
-    def prepare_inputs(self, X, name: str = "X") -> np.ndarray:
+    def prepare_inputs(self, X: np.ndarray, name: str = "X") -> np.ndarray:
         """Check inputs for this model; return them as a float array of the model's dtype.
 
         The check every entry point runs once (``train``, ``evaluate``, ``predict``,
@@ -242,11 +242,14 @@ class Model:
             )
         return X
 
-    def prepare(self, X, y, names=("X", "y")) -> tuple[np.ndarray, np.ndarray]:
+    def prepare(
+        self, X: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("X", "y")
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Check inputs and targets together; return them ready for training or evaluation.
 
         ``X`` as ``prepare_inputs`` returns it, ``y`` in the loss's normal form (see
-        [Loss.check_targets][mynn.loss.Loss.check_targets]), both of one length.
+        [Loss.check_targets][mynn.loss.Loss.check_targets]), both of one length; ``names``
+        are what the error messages call them (``("X_val", "y_val")`` for validation data).
         """
         X = self.prepare_inputs(X, names[0])
         y = self.loss.check_targets(y, self.n_outputs, self.dtype)
