@@ -77,10 +77,7 @@ class FlatParameters:
             name: (start, start + value.size, value.shape)
             for (name, value, _), start in zip(parameters, itertools.accumulate([0, *sizes]))
         }
-        dtype = parameters[0][1].dtype
-        self.values = np.concatenate([value.ravel() for _, value, _ in parameters]).astype(
-            dtype, copy=False
-        )
+        self.values = np.concatenate([value.ravel() for _, value, _ in parameters])
         self.gradients = np.zeros_like(self.values)
         self.value_views = {name: self.view(self.values, name) for name in self.names}
         self.gradient_views = {name: self.view(self.gradients, name) for name in self.names}
@@ -104,12 +101,11 @@ class FlatParameters:
         Not so after an array was assigned anew, or in a copy of the model (a copied view is
         an array of its own); a gradient not computed yet (``None``) counts as held.
         """
-        return (
-            value is self.value_views.get(name)
-            and value.base is self.values
-            and (gradient is None or (gradient is self.gradient_views[name]
-                                      and gradient.base is self.gradients))
-        )
+        if value is not self.value_views.get(name) or value.base is not self.values:
+            return False
+        if gradient is None:
+            return True
+        return gradient is self.gradient_views[name] and gradient.base is self.gradients
 
 
 class Optimizer:
