@@ -10,7 +10,7 @@ is never changed: anything that needs a training step runs on a copy.
 
 The functions take a [Model][mynn.model.Model] and use only its public methods; this module
 does not import ``mynn.model`` (``model.py`` imports it, for ``train(diagnostics=True)``), so
-their ``model`` arguments carry no type annotation.
+their ``model`` arguments are typed in the docstrings rather than in the signatures.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
     weights, measured on a copy of the model so the original is not changed.
 
     Args:
-        model: A [Model][mynn.model.Model].
+        model (mynn.model.Model): A [Model][mynn.model.Model].
         X: A batch of inputs, ``(n_samples, n_inputs)``; a few hundred samples is plenty.
         y: The batch's targets, optional.
 
@@ -281,7 +281,7 @@ def overfit_one_batch(
     a learning rate far off) that more data will not fix.
 
     Args:
-        model: A model with loss and optimizer set (it is copied, not changed).
+        model (mynn.model.Model): A model with loss and optimizer set (it is copied, not changed).
         X: A small batch, e.g. 10-50 samples.
         y: Its targets.
         steps: Optimizer steps on that batch.
