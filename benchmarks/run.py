@@ -527,10 +527,25 @@ def main(argv=None) -> dict:
     X_s, y_s = spiral_classification(1000, 3, rng=0)
     # a spiral epoch takes milliseconds: time 20 epochs per run and more runs, for a steady median
     epochs = 20
-    _, r = bench_mynn_training(
+    spiral_model, r = bench_mynn_training(
         "spiral-float64", X_s, y_s, SPIRAL_SIZES, 32, epochs, max(7, args.repeats), lr=0.02
     )
     rows.append(r)
+    # its profile: the median of 9 epochs (a timer costs about what a tiny numpy call does)
+    spiral_weights = floor_weights(SPIRAL_SIZES, X_s.dtype)
+    runs, floors = interleaved(
+        lambda: profile_epoch(spiral_model, X_s, y_s, 32),
+        lambda: matmul_floor_epoch(X_s, spiral_weights, 32),
+        9,
+    )
+    result["spiral_profile"] = {
+        "workload": "spiral-float64",
+        "floor_seconds": round(statistics.median(floors), 6),
+        "seconds": {
+            k: round(v, 6)
+            for k, v in sorted(runs, key=lambda parts: parts["total"])[len(runs) // 2].items()
+        },
+    }
 
     # where an epoch's time goes (float32 MNIST), against a real Model.train epoch
     model, X, y = mnist_models["mnist-float32"]
@@ -636,6 +651,13 @@ def format_report(result: dict) -> str:
         lines.append(
             f"profile (mnist-float32 epoch {p['total']:.2f}s, floor "
             f"{result['profile']['floor_seconds']:.2f}s): {parts}"
+        )
+    if "spiral_profile" in result:
+        p = result["spiral_profile"]["seconds"]
+        parts = ", ".join(f"{k} {v / p['total']:.0%}" for k, v in p.items() if k != "total")
+        lines.append(
+            f"spiral profile (epoch {p['total'] * 1000:.1f} ms, floor "
+            f"{result['spiral_profile']['floor_seconds'] * 1000:.2f} ms): {parts}"
         )
     if "predict_profile" in result:
         p = result["predict_profile"]["seconds"]
