@@ -645,27 +645,15 @@ def format_report(result: dict) -> str:
         f"env: {m['env']}; load average {result.get('loadavg_start')} -> "
         f"{result.get('loadavg_end')}"
     )
-    if "profile" in result:
-        p = result["profile"]["seconds"]
-        parts = ", ".join(f"{k} {v / p['total']:.0%}" for k, v in p.items() if k != "total")
-        lines.append(
-            f"profile (mnist-float32 epoch {p['total']:.2f}s, floor "
-            f"{result['profile']['floor_seconds']:.2f}s): {parts}"
-        )
-    if "spiral_profile" in result:
-        p = result["spiral_profile"]["seconds"]
-        parts = ", ".join(f"{k} {v / p['total']:.0%}" for k, v in p.items() if k != "total")
-        lines.append(
-            f"spiral profile (epoch {p['total'] * 1000:.1f} ms, floor "
-            f"{result['spiral_profile']['floor_seconds'] * 1000:.2f} ms): {parts}"
-        )
-    if "predict_profile" in result:
-        p = result["predict_profile"]["seconds"]
-        parts = ", ".join(f"{k} {v / p['total']:.0%}" for k, v in p.items() if k != "total")
-        lines.append(
-            f"predict profile (10,000 rows float32, {p['total'] * 1000:.1f} ms, floor "
-            f"{result['predict_profile']['floor_seconds'] * 1000:.1f} ms): {parts}"
-        )
+    for key in ("profile", "spiral_profile", "predict_profile"):
+        if key in result:
+            profile = result[key]
+            p = profile["seconds"]
+            parts = ", ".join(f"{k} {v / p['total']:.0%}" for k, v in p.items() if k != "total")
+            lines.append(
+                f"{key} ({profile['workload']}: {p['total'] * 1000:.1f} ms, floor "
+                f"{profile['floor_seconds'] * 1000:.1f} ms): {parts}"
+            )
     if "memory" in result:
         mem = result["memory"]
         lines.append(
