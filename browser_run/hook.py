@@ -3,7 +3,7 @@
 - ``on_config`` gathers Pyodide, numpy and matplotlib into the cache (browser_run/gather.py,
   every file checked by sha256) or notes why that failed; the site then builds all the same
   and each Run button says why it cannot run.
-- ``on_page_content`` finds the page's blocks that pytest runs, with the parser conftest.py
+- ``on_page_content`` finds the page's blocks that pytest runs, with the parser pytest_pages.py
   gives pytest-markdown-docs (so both agree on which blocks run and which continue the one
   before), marks each in the HTML (``data-mynn-block``) and adds the page's list of blocks as
   JSON (``#mynn-run-blocks``) for docs/javascripts/run.js. A block pytest runs that cannot be
@@ -45,8 +45,8 @@ _state: dict = {}
 
 
 def _load_fence_rules():
-    """conftest.py, imported as a module: the parser pytest-markdown-docs is given."""
-    spec = importlib.util.spec_from_file_location("mynn_conftest_fence_rules", ROOT / "conftest.py")
+    """pytest_pages.py, imported as a module: the parser pytest-markdown-docs is given."""
+    spec = importlib.util.spec_from_file_location("mynn_pytest_pages", ROOT / "pytest_pages.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -1,7 +1,7 @@
 """Run one Python block of a page the way pytest runs it: in Pyodide, and under CPython in tests.
 
 A page's blocks form chains, as pytest-markdown-docs runs them: a block starts a fresh
-namespace, and a ``continuation`` block (which conftest.py adds for each markdown-exec
+namespace, and a ``continuation`` block (which pytest_pages.py adds for each markdown-exec
 session) runs in the namespace the block before it left. :func:`run_block` keeps one namespace
 per chain and runs one block in it, with the block's code placed at its own line of its page,
 so a traceback names ``docs/<page>.md`` and the line the reader sees in the editor.

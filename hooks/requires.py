@@ -10,7 +10,7 @@ When one of them cannot be imported at build time, the page's executed fences
 (``exec="on"``, run by markdown-exec) would fail the strict build. They are shown as plain,
 unexecuted code instead, and a note under the page's title says so and names what was
 missing. With every package present the page is left as it is. pytest reads the same list
-(conftest.py) and skips the page's blocks, or fails them under CI=true.
+(pytest_pages.py) and skips the page's blocks, or fails them under CI=true.
 """
 
 from __future__ import annotations

@@ -181,7 +181,8 @@ def as_float_array(name: str, values, dtype=None, *, ndim: int | None = None) ->
             index = tuple(int(i) for i in np.argwhere(np.abs(array) > limit)[0])
             raise ValueError(
                 f"{name} must hold numbers that {np.dtype(dtype).name} can represent (at most "
-                f"{limit:.3g} in size). Received: {name} with {array[index].item()!r} at index {index}"
+                f"{limit:.3g} in size). Received: {name} with {array[index].item()!r} "
+                f"at index {index}"
             ) from None
     return array
 

@@ -17,7 +17,7 @@ The layers map one to one, and each module keeps its mynn index in the ``Sequent
 
 | mynn | torch |
 |---|---|
-| [Dense][mynn.layers.Dense] (weights ``(n_inputs, n_neurons)``) | ``nn.Linear`` (``weight`` is ``(out_features, in_features)``, the transpose) |
+| [Dense][mynn.layers.Dense] | ``nn.Linear``, whose ``weight`` is the transpose of ``weights`` |
 | [Dropout][mynn.layers.Dropout] ``(rate)`` | ``nn.Dropout(p=rate)`` |
 | [ReLU][mynn.activations.ReLU] | ``nn.ReLU`` |
 | [LeakyReLU][mynn.activations.LeakyReLU] ``(alpha)`` | ``nn.LeakyReLU(negative_slope=alpha)`` |
@@ -62,7 +62,9 @@ except ImportError as error:  # torch is optional: only this module needs it
 __all__ = ["to_torch", "from_torch", "to_torch_optimizer", "InverseTimeDecay"]
 
 _DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
-_SIMPLE_ACTIVATIONS = ((ReLU, nn.ReLU), (Sigmoid, nn.Sigmoid), (Tanh, nn.Tanh), (Linear, nn.Identity))
+_SIMPLE_ACTIVATIONS = (
+    (ReLU, nn.ReLU), (Sigmoid, nn.Sigmoid), (Tanh, nn.Tanh), (Linear, nn.Identity)
+)
 
 
 # --- layers -----------------------------------------------------------------------------
@@ -190,8 +192,11 @@ def from_torch(
         <torch._C.Generator object at ...>
         >>> module = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid())
         >>> model = from_torch(module)
-        >>> model.layers
-        [Dense(n_inputs=4, n_neurons=8, dtype='float32'), Tanh(), Dense(n_inputs=8, n_neurons=1, dtype='float32'), Sigmoid()]
+        >>> print(*model.layers, sep="\\n")
+        Dense(n_inputs=4, n_neurons=8, dtype='float32')
+        Tanh()
+        Dense(n_inputs=8, n_neurons=1, dtype='float32')
+        Sigmoid()
         >>> bool((model.layers[0].weights == module[0].weight.detach().numpy().T).all())
         True
     """
@@ -264,8 +269,8 @@ class InverseTimeDecay(torch.optim.lr_scheduler.LRScheduler):
     \eta_t = \frac{\eta}{1 + \text{decay}\cdot t}
     $$
 
-    with $t$ the number of steps taken (starting from ``iterations``), computed with the same
-    expression as [Optimizer.current_learning_rate][mynn.optimizers.Optimizer.current_learning_rate].
+    with $t$ the number of steps taken (starting from ``iterations``), computed as mynn computes
+    [current_learning_rate][mynn.optimizers.Optimizer.current_learning_rate].
     Call ``step()`` after each ``optimizer.step()``, as for every torch scheduler.
 
     **Momentum correction.** mynn's SGD keeps each step's own rate inside the velocity,
@@ -354,12 +359,14 @@ def to_torch_optimizer(
     (module ``i`` is layer ``i``). The optimizer is torch's own class with mynn's settings,
     not torch's defaults:
 
-    | mynn | torch |
-    |---|---|
-    | ``SGD(learning_rate, momentum=mu)`` | ``SGD(lr, momentum=mu)``; the velocity $v$ becomes ``momentum_buffer`` $= -v/\eta_t$ |
-    | ``Adagrad(epsilon=1e-7)`` | ``Adagrad(eps=1e-7)`` (torch's default is 1e-10); ``cache`` becomes ``sum`` |
-    | ``RMSProp(rho=0.9, epsilon=1e-7)`` | ``RMSprop(alpha=0.9, eps=1e-7)`` (torch's defaults 0.99, 1e-8); ``cache`` becomes ``square_avg`` |
-    | ``Adam(beta_1, beta_2, epsilon=1e-7)`` | ``Adam(betas=(beta_1, beta_2), eps=1e-7)`` (torch's default 1e-8); ``momentum``, ``cache`` become ``exp_avg``, ``exp_avg_sq`` |
+    - ``SGD(learning_rate, momentum=mu)`` becomes ``SGD(lr, momentum=mu)``; the velocity $v$
+      becomes ``momentum_buffer`` $= -v/\eta_t$;
+    - ``Adagrad(epsilon=1e-7)`` becomes ``Adagrad(eps=1e-7)`` (torch's default is 1e-10);
+      ``cache`` becomes ``sum``;
+    - ``RMSProp(rho=0.9, epsilon=1e-7)`` becomes ``RMSprop(alpha=0.9, eps=1e-7)`` (torch's
+      defaults 0.99, 1e-8); ``cache`` becomes ``square_avg``;
+    - ``Adam(beta_1, beta_2, epsilon=1e-7)`` becomes ``Adam(betas=(beta_1, beta_2), eps=1e-7)``
+      (torch's default 1e-8); ``momentum`` and ``cache`` become ``exp_avg`` and ``exp_avg_sq``.
 
     The step count (``iterations``) becomes each parameter's ``step`` and the scheduler's
     starting point, so Adam's bias correction and the decayed rate carry on where mynn left

@@ -1,9 +1,9 @@
 """Small data sets to learn on, and the helpers every experiment needs.
 
 Every function that draws random numbers takes ``rng`` (a ``np.random.Generator``, an int random
-seed or ``None``), so the same random seed always gives the same data. The generators of labelled classes
-return their samples in random order, never grouped by class, so any slice of the rows (the
-first 80% for training, the last 20% for validation, say) holds every class.
+seed or ``None``), so the same random seed always gives the same data. The generators of
+labelled classes return their samples in random order, never grouped by class, so any slice of
+the rows (the first 80% for training, the last 20% for validation, say) holds every class.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def vertical(
 
 
 def sine(samples: int = 1000, *, periods: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    r"""The curve $y = \sin(2\pi \cdot \text{periods}\cdot x)$ sampled at ``samples`` points of [0, 1].
+    r"""The curve $y = \sin(2\pi \cdot \text{periods}\cdot x)$ at ``samples`` points of [0, 1].
 
     Returns:
         ``X`` and ``y``, both of shape ``(samples, 1)``.
@@ -215,7 +215,9 @@ def train_test_split(
                 f"Received: {name}={array!r}, a single value"
             )
     check_same_length("X", X, "y", y)
-    test_size = check_number("test_size", test_size, low=0.0, high=1.0, low_open=True, high_open=True)
+    test_size = check_number(
+        "test_size", test_size, low=0.0, high=1.0, low_open=True, high_open=True
+    )
     n_test = int(round(len(X) * test_size))
     if n_test == 0 or n_test == len(X):
         raise ValueError(
@@ -258,7 +260,9 @@ def one_hot(
         )
     labels = as_array("labels", labels)
     if labels.ndim != 1:
-        raise ValueError(f"labels must be 1-D class indices. Received: labels of shape {labels.shape}")
+        raise ValueError(
+            f"labels must be 1-D class indices. Received: labels of shape {labels.shape}"
+        )
     if n_classes is None:
         n_classes = int(check_labels(labels, np.iinfo(np.int64).max).max()) + 1
     n_classes = check_positive_int("n_classes", n_classes)

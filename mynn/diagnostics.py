@@ -5,6 +5,12 @@
 measured value, whether it looks healthy, and a plain-language reading of what it means and what
 to try. Nothing is printed unless you ask (``print(diagnosis.table())``), and the model you pass
 is never changed: anything that needs a training step runs on a copy.
+[record_diagnostics][mynn.diagnostics.record_diagnostics] measures them after every epoch of
+[Model.train][mynn.model.Model.train].
+
+The functions take a [Model][mynn.model.Model] and use only its public methods; this module
+does not import ``mynn.model`` (``model.py`` imports it, for ``train(diagnostics=True)``), so
+their ``model`` arguments are typed in the docstrings rather than in the signatures.
 """
 
 from __future__ import annotations
@@ -13,20 +19,30 @@ import copy
 import math
 import numbers
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._validation import check_number, check_positive_int, check_same_length
+from ._validation import (
+    as_array,
+    as_float_array,
+    check_number,
+    check_positive_int,
+    check_same_length,
+)
 from .activations import ReLU, Sigmoid, Softmax, Tanh
 from .layers import Dense
 from .loss import BinaryCrossentropy, CategoricalCrossentropy
 
-if TYPE_CHECKING:
-    from .model import Model
-
-__all__ = ["Signal", "Diagnosis", "diagnose", "expected_initial_loss", "overfit_one_batch"]
+__all__ = [
+    "Signal",
+    "Diagnosis",
+    "diagnose",
+    "expected_initial_loss",
+    "overfit_one_batch",
+    "record_diagnostics",
+]
 
 DEAD_RELU_LIMIT = 0.5
 """Share of ReLU units that never fire above which a layer is reported as dying."""
@@ -129,7 +145,8 @@ class Diagnosis:
             first, *more = textwrap.wrap(
                 row[4], max(TABLE_WIDTH - indent, 20), break_long_words=False
             ) or [""]
-            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + first)
+            cells = "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths))
+            lines.append(cells + "  " + first)
             lines += [" " * indent + line for line in more]
         return "\n".join(line.rstrip() for line in lines)
 
@@ -137,7 +154,7 @@ class Diagnosis:
         return self.table()
 
 
-def expected_initial_loss(model: Model) -> float | None:
+def expected_initial_loss(model) -> float | None:
     r"""The loss an untrained classifier should start near, or ``None`` when there is none.
 
     A network that knows nothing yet spreads its probability evenly: for a Softmax over $m$
@@ -165,7 +182,7 @@ def expected_initial_loss(model: Model) -> float | None:
     return None
 
 
-def diagnose(model: Model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
+def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
     """Measure the health signals of ``model`` on the batch ``(X, y)``.
 
     Without ``y`` only the forward signals are measured (dead ReLUs, saturation, symmetry).
@@ -174,7 +191,7 @@ def diagnose(model: Model, X: np.ndarray, y: np.ndarray | None = None) -> Diagno
     weights, measured on a copy of the model so the original is not changed.
 
     Args:
-        model: A [Model][mynn.model.Model].
+        model (mynn.model.Model): A [Model][mynn.model.Model].
         X: A batch of inputs, ``(n_samples, n_inputs)``; a few hundred samples is plenty.
         y: The batch's targets, optional.
 
@@ -200,7 +217,7 @@ def diagnose(model: Model, X: np.ndarray, y: np.ndarray | None = None) -> Diagno
         ['dead_relu', 'gradient_norm', 'initial_loss', 'symmetry', 'update_ratio']
     """
     _check_model(model)
-    X = model._prepare_inputs(X)
+    X = model.prepare_inputs(X)
     diagnosis = Diagnosis()
     probe = copy.deepcopy(model)
     output = probe.forward(X)
@@ -210,7 +227,7 @@ def diagnose(model: Model, X: np.ndarray, y: np.ndarray | None = None) -> Diagno
 
     y = probe.loss.check_targets(y, probe.n_outputs, probe.dtype, name="y")
     check_same_length("X", X, "y", y)
-    loss = float(np.mean(probe.loss._per_sample(output, y)))
+    loss = float(np.mean(probe.loss.per_sample(output, y)))
     expected = expected_initial_loss(probe)
     if expected is not None:
         ok = loss <= 1.5 * expected + 0.1
@@ -268,7 +285,7 @@ def diagnose(model: Model, X: np.ndarray, y: np.ndarray | None = None) -> Diagno
     return diagnosis
 
 
-def _forward_signals(model: Model, diagnosis: Diagnosis) -> None:
+def _forward_signals(model, diagnosis: Diagnosis) -> None:
     for index, layer in enumerate(model.layers):
         if isinstance(layer, Dense):
             spread = float(np.ptp(layer.weights, axis=1).max()) if layer.n_neurons > 1 else 1.0
@@ -296,13 +313,15 @@ def _forward_signals(model: Model, diagnosis: Diagnosis) -> None:
             share = float(np.mean(saturated))
             ok = share <= SATURATION_LIMIT
             message = f"{share:.0%} of {type(layer).__name__} outputs are saturated" + (
-                "" if ok else ": their gradients vanish; use smaller initial weights or scale the inputs"
+                ""
+                if ok
+                else ": their gradients vanish; use smaller initial weights or scale the inputs"
             )
             diagnosis.signals.append(Signal("saturation", index, share, ok, message))
 
 
 def overfit_one_batch(
-    model: Model, X: np.ndarray, y: np.ndarray, *, steps: int = 300, tolerance: float = 0.05
+    model, X: np.ndarray, y: np.ndarray, *, steps: int = 300, tolerance: float = 0.05
 ) -> tuple[bool, float, float]:
     """Sanity check: can a copy of ``model`` drive the loss on one small batch towards zero?
 
@@ -310,7 +329,7 @@ def overfit_one_batch(
     a learning rate far off) that more data will not fix.
 
     Args:
-        model: A model with loss and optimizer set (it is copied, not changed).
+        model (mynn.model.Model): A model with loss and optimizer set (it is copied, not changed).
         X: A small batch, e.g. 10-50 samples.
         y: Its targets.
         steps: Optimizer steps on that batch.
@@ -334,3 +353,46 @@ def _check_model(model) -> None:
 
     if not isinstance(model, Model):
         raise TypeError(f"model must be a mynn Model. Received: model={model!r}")
+
+
+def record_diagnostics(
+    X: np.ndarray, y: np.ndarray, *, n_samples: int = 256
+) -> Callable[..., None]:
+    """A hook that records the signals of ``diagnose`` after every epoch of training.
+
+    For [Model.train][mynn.model.Model.train]'s ``on_epoch_end``: after each epoch it adds
+    ``record["diagnostics"]``, the ``diagnose(model, X_probe, y_probe).to_dict()`` of
+    ``n_samples`` rows spread evenly over ``(X, y)`` (all of them when there are fewer), so that
+    a set sorted by class still gives every class. ``train(diagnostics=True)`` attaches it with
+    the training data.
+
+    Args:
+        X: Inputs, ``(n_samples, n_inputs)``.
+        y: Their targets.
+        n_samples: Rows to probe.
+
+    Returns:
+        ``hook(model, record)``.
+
+    Examples:
+        >>> from mynn import Adam, CategoricalCrossentropy, Dense, Model, ReLU, Softmax, vertical
+        >>> X, y = vertical(100, 3, rng=0)
+        >>> model = Model([Dense(2, 8, rng=0), ReLU(), Dense(8, 3, rng=1), Softmax()])
+        >>> model.set_loss(CategoricalCrossentropy())
+        >>> model.set_optimizer(Adam(learning_rate=0.01))
+        >>> hook = record_diagnostics(X[::2], y[::2])  # watch half the data, every epoch
+        >>> history = model.train(X, y, epochs=2, verbose=0, on_epoch_end=hook)
+        >>> len(history["diagnostics"]), "dead_relu[1]" in history["diagnostics"][-1]
+        (2, True)
+    """
+    n_samples = check_positive_int("n_samples", n_samples)
+    X = as_float_array("X", X, ndim=2)
+    y = as_array("y", y)
+    check_same_length("X", X, "y", y)
+    rows = np.linspace(0, len(X) - 1, min(len(X), n_samples)).astype(np.int64)
+    X_probe, y_probe = X[rows], y[rows]
+
+    def hook(model, record: dict) -> None:
+        record["diagnostics"] = diagnose(model, X_probe, y_probe).to_dict()
+
+    return hook

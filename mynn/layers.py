@@ -52,6 +52,8 @@ class Layer:
         self.inputs: np.ndarray | None = None
         self.output: np.ndarray | None = None
         self.dinputs: np.ndarray | None = None
+        # where backward writes the parameters' gradients, when a model gave arrays for them
+        self._gradient_out: dict[str, np.ndarray] = {}
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         """Compute the layer's output for a batch of ``inputs``."""
@@ -62,8 +64,38 @@ class Layer:
         raise NotImplementedError
 
     def parameters(self) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
-        """Trainable parameters as ``{name: (value, gradient)}``; empty for most layers."""
+        """Trainable parameters as ``{name: (value, gradient)}``; empty for most layers.
+
+        A layer keeps each parameter as its attribute ``name`` and the gradient as ``d<name>``
+        (``weights`` and ``dweights``), which is how ``use_buffers`` finds them.
+        """
         return {}
+
+    def use_buffers(self, values: dict[str, np.ndarray], gradients: dict[str, np.ndarray]) -> None:
+        """Keep the parameters in ``values`` and their gradients in ``gradients`` from now on.
+
+        [Model.train][mynn.model.Model.train] lays every parameter of a model out in one
+        array per dtype and hands each layer views into it, of its parameters' shapes and
+        holding their current numbers: the attributes ``name`` and ``d<name>`` become those
+        views (a gradient not computed yet stays ``None``), and ``backward`` should write into
+        ``self._gradient_out[name]`` (``out=``) rather than make new arrays. A layer whose
+        ``backward`` makes new arrays still trains correctly, but the model then lays its
+        parameters out again at every step. Nothing is checked.
+        """
+        for name, array in values.items():
+            setattr(self, name, array)
+            if getattr(self, f"d{name}", None) is not None:
+                setattr(self, f"d{name}", gradients[name])
+        self._gradient_out = dict(gradients)
+
+    def _out(self, name: str) -> np.ndarray | None:
+        """The model's array for the gradient of ``name`` (see ``use_buffers``), or ``None``.
+
+        Only while it has the parameter's dtype: a copy cast to float64 (by gradient_check,
+        say) makes new arrays again.
+        """
+        out = self._gradient_out.get(name)
+        return out if out is not None and out.dtype == getattr(self, name).dtype else None
 
     def regularization_loss(self) -> float:
         """The penalty this layer adds to the loss (0 for layers without regularization)."""
@@ -126,7 +158,8 @@ class Dense(Layer):
         weight_regularizer_l2: L2 penalty factor on the weights: adds $\lambda\sum w^2$.
         bias_regularizer_l1: L1 penalty factor on the biases.
         bias_regularizer_l2: L2 penalty factor on the biases.
-        rng: Source of the initial weights: a ``np.random.Generator``, an int random seed or ``None``.
+        rng: Source of the initial weights: a ``np.random.Generator``, an int random seed or
+            ``None``.
         dtype: ``float64`` (default) or ``float32``; parameters, outputs and gradients keep it:
             inputs of another dtype are converted to it (see the dtype rule in [mynn.layers][]).
 
@@ -178,8 +211,12 @@ class Dense(Layer):
                 f"Received: weight_initializer={weight_initializer!r}"
             )
         self.weight_initializer = weight_initializer
-        self.weight_regularizer_l1 = check_number("weight_regularizer_l1", weight_regularizer_l1, low=0)
-        self.weight_regularizer_l2 = check_number("weight_regularizer_l2", weight_regularizer_l2, low=0)
+        self.weight_regularizer_l1 = check_number(
+            "weight_regularizer_l1", weight_regularizer_l1, low=0
+        )
+        self.weight_regularizer_l2 = check_number(
+            "weight_regularizer_l2", weight_regularizer_l2, low=0
+        )
         self.bias_regularizer_l1 = check_number("bias_regularizer_l1", bias_regularizer_l1, low=0)
         self.bias_regularizer_l2 = check_number("bias_regularizer_l2", bias_regularizer_l2, low=0)
         self.dtype = check_dtype(dtype)
@@ -244,8 +281,9 @@ class Dense(Layer):
         the data, so nobody needs their gradient (it would cost as much as the forward pass).
         """
         dvalues = self._check_backward(dvalues)
-        self.dweights = self.inputs.T @ dvalues
-        self.dbiases = dvalues.sum(axis=0)
+        # out=None makes new arrays; inside a model the gradients go into its buffer instead
+        self.dweights = np.matmul(self.inputs.T, dvalues, out=self._out("weights"))
+        self.dbiases = np.sum(dvalues, axis=0, out=self._out("biases"))
         if self.regularized:
             self._add_regularization_gradients()
         self.dinputs = dvalues @ self.weights.T if input_gradient else None

@@ -39,12 +39,17 @@ EPSILON = 1e-7
 
 
 class Loss:
-    """Base class of losses. Subclasses implement ``_per_sample`` and ``_gradient``."""
+    """Base class of losses. Subclasses implement ``per_sample`` and ``gradient``.
+
+    ``forward``, ``calculate`` and ``backward`` check their arguments and call those two; the
+    [Model][mynn.model.Model] checks its targets once per ``train`` call and then calls
+    ``per_sample`` and ``gradient`` directly, batch after batch.
+    """
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         """Loss of each sample, shape ``(n_samples,)``."""
         y_pred, y_true = self._check(y_pred, y_true)
-        return self._per_sample(y_pred, y_true)
+        return self.per_sample(y_pred, y_true)
 
     def calculate(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
         """Mean loss over the samples."""
@@ -53,7 +58,7 @@ class Loss:
     def backward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         """Gradient of the mean loss with respect to ``y_pred``."""
         y_pred, y_true = self._check(y_pred, y_true)
-        self.dinputs = self._gradient(y_pred, y_true)
+        self.dinputs = self.gradient(y_pred, y_true)
         return self.dinputs
 
     def check_targets(
@@ -101,10 +106,20 @@ class Loss:
         check_same_length("y_pred", y_pred, "y_true", y_true)
         return y_pred, y_true
 
-    def _per_sample(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    def per_sample(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+        """Loss of each sample, shape ``(n_samples,)``, **without checking the arguments**.
+
+        ``y_pred`` must be a float array ``(n_samples, n_outputs)`` and ``y_true`` the targets as
+        [check_targets][mynn.loss.Loss.check_targets] returns them, of the same length.
+        ``forward`` is the checked version.
+        """
         raise NotImplementedError
 
-    def _gradient(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    def gradient(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+        """Gradient of the mean loss w.r.t. ``y_pred``, **without checking the arguments**.
+
+        Takes what ``per_sample`` takes; ``backward`` is the checked version.
+        """
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -131,10 +146,10 @@ class MeanSquaredError(Loss):
         [[1.0], [2.0]]
     """
 
-    def _per_sample(self, y_pred, y_true):
+    def per_sample(self, y_pred, y_true):
         return np.mean((y_true - y_pred) ** 2, axis=1)
 
-    def _gradient(self, y_pred, y_true):
+    def gradient(self, y_pred, y_true):
         return (y_pred - y_true) * (2.0 / y_pred.size)
 
 
@@ -153,10 +168,10 @@ class MeanAbsoluteError(Loss):
         1.5
     """
 
-    def _per_sample(self, y_pred, y_true):
+    def per_sample(self, y_pred, y_true):
         return np.mean(np.abs(y_true - y_pred), axis=1)
 
-    def _gradient(self, y_pred, y_true):
+    def gradient(self, y_pred, y_true):
         return np.sign(y_pred - y_true) / y_pred.size
 
 
@@ -195,11 +210,11 @@ class BinaryCrossentropy(Loss):
             )
         return y
 
-    def _per_sample(self, y_pred, y_true):
+    def per_sample(self, y_pred, y_true):
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         return -np.mean(y_true * np.log(p) + (1 - y_true) * np.log(1 - p), axis=1)
 
-    def _gradient(self, y_pred, y_true):
+    def gradient(self, y_pred, y_true):
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         return -(y_true / p - (1 - y_true) / (1 - p)) / y_pred.size
 
@@ -242,14 +257,14 @@ class CategoricalCrossentropy(Loss):
         check_dtype(dtype)
         return check_labels(y, check_positive_int("n_outputs", n_outputs), name=name)
 
-    def _per_sample(self, y_pred, y_true):
+    def per_sample(self, y_pred, y_true):
         if y_true.ndim == 1:  # only the true class's probabilities count: clip just those
             p = np.clip(y_pred[np.arange(len(y_pred)), y_true], EPSILON, 1 - EPSILON)
             return -np.log(p)
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         return -np.sum(y_true * np.log(p), axis=1)
 
-    def _gradient(self, y_pred, y_true):
+    def gradient(self, y_pred, y_true):
         n = len(y_pred)
         p = np.clip(y_pred, EPSILON, 1 - EPSILON)
         if y_true.ndim == 1:
@@ -304,7 +319,9 @@ def _label(value) -> str:
     return repr(value.item())
 
 
-def softmax_crossentropy_gradient(probabilities: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+def softmax_crossentropy_gradient(
+    probabilities: np.ndarray, y_true: np.ndarray, *, check_input: bool = True
+) -> np.ndarray:
     r"""Gradient of categorical cross-entropy with respect to the *inputs* of a Softmax.
 
     Chaining the Softmax Jacobian with the cross-entropy gradient collapses to
@@ -321,6 +338,12 @@ def softmax_crossentropy_gradient(probabilities: np.ndarray, y_true: np.ndarray)
     Args:
         probabilities: Softmax outputs, shape ``(n_samples, n_classes)``.
         y_true: Class indices ``(n_samples,)`` or one-hot rows ``(n_samples, n_classes)``.
+        check_input: Check ``probabilities`` and check and normalize ``y_true`` first.
+            ``False`` **skips every check**:
+            ``probabilities`` must then be a float array and ``y_true`` what
+            [check_targets][mynn.loss.Loss.check_targets] returns, of the same length, as in
+            [Model.backward][mynn.model.Model.backward], whose targets were checked once for the
+            whole training run.
 
     Returns:
         Array of the shape of ``probabilities``.
@@ -331,20 +354,17 @@ def softmax_crossentropy_gradient(probabilities: np.ndarray, y_true: np.ndarray)
         >>> softmax_crossentropy_gradient(np.array([[0.5, 0.5]]), np.array([1])).tolist()
         [[0.5, -0.5]]
     """
-    probabilities = as_float_array("probabilities", probabilities, ndim=2)
-    y = CategoricalCrossentropy().check_targets(
-        y_true, probabilities.shape[1], probabilities.dtype
-    )
-    check_same_length("probabilities", probabilities, "y_true", y)
-    return _softmax_crossentropy_gradient(probabilities, y)
-
-
-def _softmax_crossentropy_gradient(probabilities: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if check_input:
+        probabilities = as_float_array("probabilities", probabilities, ndim=2)
+        y_true = CategoricalCrossentropy().check_targets(
+            y_true, probabilities.shape[1], probabilities.dtype
+        )
+        check_same_length("probabilities", probabilities, "y_true", y_true)
     n = len(probabilities)
-    if y.ndim == 1:
+    if y_true.ndim == 1:
         grad = probabilities.copy()
-        grad[np.arange(n), y] -= 1
+        grad[np.arange(n), y_true] -= 1
     else:
-        grad = probabilities - y
+        grad = probabilities - y_true
     grad /= n
     return grad

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import numbers
 import os
 import re
 import socket
@@ -189,6 +190,11 @@ def size_limit(size: int) -> int:
         >>> size_limit(10_008)
         14204
     """
+    if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral):
+        raise TypeError(f"size must be a whole number of bytes. Received: size={size!r}")
+    if size < 0:
+        raise ValueError(f"size must be a number of bytes, 0 or more. Received: size={size!r}")
+    size = int(size)
     return size + size // 100 + 4096
 
 
@@ -762,7 +768,9 @@ def load_fashion_mnist(
 
     Photos of clothing by H. Xiao, K. Rasul and R. Vollgraf (Zalando Research, MIT licence)
     in MNIST's format: 28x28 grey-scale pixels, 10 classes, 60,000 training and 10,000 test
-    images.
+    images. Arguments, shapes and errors are those of [load_mnist][mynn.mnist.load_mnist];
+    the labels are the articles: 0 T-shirt/top, 1 trouser, 2 pullover, 3 dress, 4 coat,
+    5 sandal, 6 shirt, 7 sneaker, 8 bag, 9 ankle boot.
 
     The files are read from ``<cache_dir>/fashion-mnist/``, else from
     ``/usr/share/datasets/fashion-mnist/`` (where Debian's and Ubuntu's package
@@ -770,37 +778,7 @@ def load_fashion_mnist(
     to get them with no download by mynn), and when missing from both, downloaded from the
     mirrors in turn, checksum-verified and only then stored (see [mynn.mnist][]).
 
-    Args:
-        cache_dir: Root cache folder (default ``$MYNN_DATA``, else ``~/.cache/mynn``).
-        mirrors: Base URLs to try in turn instead of the built-in ones.
-        checksums: Checksums replacing the built-in ones, by file name (``"sha256:<hex>"``,
-            ``"md5:<hex>"`` or ``None``; see [fetch][mynn.mnist.fetch]).
-        download: If ``False``, only the cache and the system folders are used (no network
-            access).
-        as_images: Return images of shape ``(n, 28, 28)`` instead of rows ``(n, 784)``.
-        dtype: Float dtype of the images (float32 or float64); float32 by default because
-            the 60,000 training images take 188 MB as float32 (376 MB as float64).
-        timeout: Seconds to wait for a mirror to answer (to connect, and for every read).
-        system_dirs: Read-only folders to look in after the cache (default: the data set's
-            own, see [DATASETS][mynn.mnist.DATASETS]; ``()`` for none).
-        time_limit: Seconds one file's download may take in all (a slower mirror is cut off).
-
-    Returns:
-        ``X_train`` of shape ``(60000, 784)``, ``y_train`` ``(60000,)``, ``X_test``
-        ``(10000, 784)``, ``y_test`` ``(10000,)``: pixels divided by 255 so they lie in
-        [0, 1]; labels int64 from 0 to 9 (0 T-shirt/top, 1 trouser, 2 pullover, 3 dress,
-        4 coat, 5 sandal, 6 shirt, 7 sneaker, 8 bag, 9 ankle boot).
-
-    Raises:
-        FileNotFoundError: If the files are not cached and ``download`` is ``False``.
-        DownloadError: If no mirror delivered a file; the message lists the files to
-            download by hand and the folder to put them in.
-        ValueError: If a cached file is damaged or an argument is invalid.
-
     Examples:
-        Without the files in the cache and with ``download=False`` the error says what to
-        fetch and where to put it:
-
         >>> import tempfile
         >>> from mynn.mnist import load_fashion_mnist
         >>> load_fashion_mnist(
@@ -811,8 +789,9 @@ def load_fashion_mnist(
         FileNotFoundError: Fashion-MNIST is not in the cache and download=False...
     """
     return _load(
-        "fashion-mnist", as_images, dtype, cache_dir=cache_dir, mirrors=mirrors, checksums=checksums,
-        download=download, timeout=timeout, system_dirs=system_dirs, time_limit=time_limit,
+        "fashion-mnist", as_images, dtype, cache_dir=cache_dir, mirrors=mirrors,
+        checksums=checksums, download=download, timeout=timeout, system_dirs=system_dirs,
+        time_limit=time_limit,
     )
 
 

@@ -11,7 +11,7 @@ import math
 import os
 import textwrap
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -24,10 +24,11 @@ from ._validation import (
     first_non_finite,
 )
 from .activations import Activation, Softmax
+from .diagnostics import record_diagnostics
 from .layers import Dense, Layer
-from .loss import CategoricalCrossentropy, Loss, _softmax_crossentropy_gradient
+from .loss import CategoricalCrossentropy, Loss, softmax_crossentropy_gradient
 from .metrics import Accuracy
-from .optimizers import Optimizer
+from .optimizers import FlatParameters, Optimizer
 
 __all__ = ["Model"]
 
@@ -77,6 +78,10 @@ class Model:
         self.loss: Loss | None = None
         self.optimizer: Optimizer | None = None
         self.accuracy: Accuracy | None = None
+        # every parameter in one buffer per dtype, once training starts (_flat_parameters),
+        # and the (layer, attribute, view) pairs it handed out
+        self._flat: list[FlatParameters] = []
+        self._views: list[tuple[Layer, str, np.ndarray]] = []
         if layers is None:
             return
         if isinstance(layers, (Layer, str, bytes)) or not isinstance(layers, Iterable):
@@ -155,6 +160,48 @@ class Model:
             for name, (value, gradient) in layer.parameters().items()
         ]
 
+    def _flat_parameters(self, *, stepping: bool = False) -> list[FlatParameters]:
+        """The parameters laid end to end, one buffer per dtype, as the optimizer steps them.
+
+        Each layer's ``weights``, ``biases``, ``dweights`` and ``dbiases`` are views into these
+        buffers (see [Layer.use_buffers][mynn.layers.Layer.use_buffers]). They are laid out
+        again, from the layers' current arrays, whenever those are not the views any more: a
+        layer added or replaced, an array assigned anew, a copy of the model. ``train`` checks
+        that fully before every epoch; before every step (``stepping``) it only compares the
+        layers' attributes with the views handed out, and every gradient must be there.
+        """
+        views = self._views
+        if stepping and views and all(getattr(layer, name) is view for layer, name, view in views):
+            return self._flat
+        parameters = self.parameters()
+        for name, _, gradient in parameters if stepping else ():
+            if gradient is None:
+                raise RuntimeError(
+                    f"parameter {name!r} has no gradient; run backward() before step()."
+                )
+        flat_of = {name: flat for flat in self._flat for name in flat.names}
+        if len(flat_of) == len(parameters) and all(
+            name in flat_of and flat_of[name].holds(name, value, gradient)
+            for name, value, gradient in parameters
+        ):
+            return self._flat
+        by_dtype: dict[np.dtype, list] = {}
+        for parameter in parameters:
+            by_dtype.setdefault(parameter[1].dtype, []).append(parameter)
+        self._flat = [FlatParameters(group) for group in by_dtype.values()]
+        flat_of = {name: flat for flat in self._flat for name in flat.names}
+        self._views = []
+        for index, layer in enumerate(self.layers):
+            names = {name: f"{index}.{name}" for name in layer.parameters()}
+            if names:
+                values = {name: flat_of[key].value_views[key] for name, key in names.items()}
+                gradients = {name: flat_of[key].gradient_views[key] for name, key in names.items()}
+                layer.use_buffers(values, gradients)
+                for name in names:
+                    self._views.append((layer, name, values[name]))
+                    self._views.append((layer, f"d{name}", gradients[name]))
+        return self._flat
+
     def regularization_loss(self) -> float:
         """Sum of the layers' L1/L2 penalties."""
         return sum(layer.regularization_loss() for layer in self.layers)
@@ -189,11 +236,11 @@ class Model:
             raise RuntimeError("no loss is set; call Model.set_loss() first.")
         layers = self.layers
         if self._uses_fused_gradient():
-            dvalues = _softmax_crossentropy_gradient(output, y)
+            dvalues = softmax_crossentropy_gradient(output, y, check_input=False)
             layers[-1].dinputs = dvalues
             layers = layers[:-1]
         else:
-            dvalues = self.loss._gradient(output, y)
+            dvalues = self.loss.gradient(output, y)
         for layer in reversed(layers):
             if layer is self.layers[0] and not input_gradient and isinstance(layer, Dense):
                 return layer.backward(dvalues, input_gradient=False)
@@ -201,7 +248,8 @@ class Model:
         return dvalues
     # --8<-- [end:backward]
 
-    def _predictions(self, output: np.ndarray) -> np.ndarray:
+    def predictions(self, output: np.ndarray) -> np.ndarray:
+        """What ``predict`` returns for the network ``output`` (not checked): see ``predict``."""
         last = self.layers[-1]
         return last.predictions(output) if isinstance(last, Activation) else output
 
@@ -214,7 +262,13 @@ class Model:
         if need_optimizer and self.optimizer is None:
             raise RuntimeError("no optimizer is set; call Model.set_optimizer() first.")
 
-    def _prepare_inputs(self, X, name: str = "X") -> np.ndarray:
+    def prepare_inputs(self, X: np.ndarray, name: str = "X") -> np.ndarray:
+        """Check inputs for this model; return them as a float array of the model's dtype.
+
+        The check every entry point runs once (``train``, ``evaluate``, ``predict``,
+        [diagnose][mynn.diagnostics.diagnose]): a 2-D array of finite numbers, not empty, with
+        ``n_inputs`` columns; ``name`` is what the error messages call it.
+        """
         if not self._dense_layers():
             raise RuntimeError("the model has no Dense layer; add layers with Model.add().")
         X = as_float_array(name, X, self.dtype, ndim=2)
@@ -225,8 +279,16 @@ class Model:
             )
         return X
 
-    def _prepare(self, X, y, names=("X", "y")) -> tuple[np.ndarray, np.ndarray]:
-        X = self._prepare_inputs(X, names[0])
+    def prepare(
+        self, X: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("X", "y")
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Check inputs and targets together; return them ready for training or evaluation.
+
+        ``X`` as ``prepare_inputs`` returns it, ``y`` in the loss's normal form (see
+        [Loss.check_targets][mynn.loss.Loss.check_targets]), both of one length; ``names``
+        are what the error messages call them (``("X_val", "y_val")`` for validation data).
+        """
+        X = self.prepare_inputs(X, names[0])
         y = self.loss.check_targets(y, self.n_outputs, self.dtype, name=names[1])
         check_same_length(names[0], X, names[1], y)
         return X, y
@@ -245,6 +307,7 @@ class Model:
         verbose: int = 1,
         print_every: int | None = None,
         diagnostics: bool = False,
+        on_epoch_end: Callable[[Model, dict], None] | None = None,
     ) -> dict[str, list]:
         """Train on ``(X, y)`` for ``epochs`` passes over the data.
 
@@ -266,7 +329,12 @@ class Model:
             diagnostics: Also record, after every epoch, the health signals of
                 [diagnose][mynn.diagnostics.diagnose] on 256 training samples spread evenly
                 over the set (all of them when there are fewer), in ``history["diagnostics"]``,
-                one dict per epoch. Costs a copy of the model per epoch.
+                one dict per epoch (see [record_diagnostics][mynn.diagnostics.record_diagnostics]).
+                Costs a copy of the model per epoch.
+            on_epoch_end: Called as ``on_epoch_end(model, record)`` after every epoch, with
+                the dict of that epoch's numbers before it joins the history; entries it adds
+                become lists of the history like the others. With ``diagnostics`` it runs
+                after the diagnostics are recorded.
 
         Returns:
             The history: a dict of per-epoch lists ``"loss"`` (the data loss averaged over all
@@ -298,7 +366,12 @@ class Model:
         print_every = check_positive_int("print_every", print_every)
         shuffle = check_bool("shuffle", shuffle)
         diagnostics = check_bool("diagnostics", diagnostics)
-        X, y = self._prepare(X, y)
+        if on_epoch_end is not None and not callable(on_epoch_end):
+            raise TypeError(
+                "on_epoch_end must be a function of (model, record). "
+                f"Received: on_epoch_end={on_epoch_end!r}"
+            )
+        X, y = self.prepare(X, y)
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 size = ""
@@ -309,87 +382,89 @@ class Model:
                     "validation_data must be a pair (X_val, y_val). "
                     f"Received: validation_data of type {type(validation_data).__name__}{size}"
                 )
-            X_val, y_val = self._prepare(*validation_data, names=("X_val", "y_val"))
+            validation_data = self.prepare(*validation_data, names=("X_val", "y_val"))
         if self.accuracy is not None:
             self.accuracy.init(y, reinit=True)
+        hooks = [record_diagnostics(X, y)] if diagnostics else []
+        if on_epoch_end is not None:
+            hooks.append(on_epoch_end)
         generator = as_generator(rng)
-        n = len(X)
-        size = n if batch_size is None else min(batch_size, n)
+        size = len(X) if batch_size is None else min(batch_size, len(X))
+        steps = math.ceil(len(X) / size)
 
-        history: dict[str, list[float]] = {"loss": [], "learning_rate": []}
-        if self.accuracy is not None:
-            history["accuracy"] = []
-        if validation_data is not None:
-            history["val_loss"] = []
-            if self.accuracy is not None:
-                history["val_accuracy"] = []
-
-        if diagnostics:
-            from .diagnostics import diagnose
-
-            history["diagnostics"] = []
-            probe = np.linspace(0, n - 1, min(n, 256)).astype(np.int64)  # spread over the set
+        history: dict[str, list] = {}
         started = time.perf_counter()
         for epoch in range(1, epochs + 1):
-            order = generator.permutation(n) if shuffle and size < n else None
+            order = generator.permutation(len(X)) if shuffle and size < len(X) else None
+            self._flat_parameters()  # laid out before the first backward writes its gradients
             # A diverging run overflows somewhere; the losses are checked instead of warning.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                loss_sum, steps, learning_rate = self._train_epoch(X, y, order, size, epoch)
-                # Read the training accuracy before the validation pass resets the metric.
-                train_accuracy = self.accuracy.result() if self.accuracy is not None else None
-                results = {"loss": loss_sum / n + self.regularization_loss()}
+                record = self._train_epoch(X, y, order, size, epoch)
                 if validation_data is not None:
-                    results["val_loss"], val_accuracy = self._evaluate(X_val, y_val, batch_size)
-            for key, value in results.items():
-                if not math.isfinite(value):
+                    record["val_loss"], val_accuracy = self._evaluate(*validation_data, batch_size)
+                    if val_accuracy is not None:
+                        record["val_accuracy"] = val_accuracy
+            for key in ("loss", "val_loss"):
+                if not math.isfinite(record.get(key, 0.0)):
                     raise self._diverged(
-                        f"the {key} became {value} at the end of epoch {epoch} (after step {steps})"
+                        f"the {key} became {record[key]} at the end of epoch {epoch} "
+                        f"(after step {steps})"
                     )
-            history["loss"].append(results["loss"])
-            history["learning_rate"].append(learning_rate)
-            if self.accuracy is not None:
-                history["accuracy"].append(train_accuracy)
-            if validation_data is not None:
-                history["val_loss"].append(results["val_loss"])
-                if self.accuracy is not None:
-                    history["val_accuracy"].append(val_accuracy)
-            if diagnostics:
-                history["diagnostics"].append(diagnose(self, X[probe], y[probe]).to_dict())
+            for hook in hooks:
+                hook(self, record)
+            for key, value in record.items():
+                history.setdefault(key, []).append(value)
             if verbose and (epoch % print_every == 0 or epoch == epochs or epoch == 1):
-                print(_format_epoch(epoch, epochs, history, time.perf_counter() - started), flush=True)
+                seconds = time.perf_counter() - started
+                print(_format_epoch(epoch, epochs, record, seconds), flush=True)
         return history
 
     def _train_epoch(
         self, X: np.ndarray, y: np.ndarray, order: np.ndarray | None, size: int, epoch: int
-    ) -> tuple[float, int, float]:
+    ) -> dict[str, float]:
         """One pass over the data: per batch, forward, loss, backward and one optimizer step.
 
-        Returns the sum of the per-sample losses, the number of steps and the learning rate of
-        the last step. The metric, when set, accumulates every batch's predictions.
+        Returns the epoch's record: ``"loss"`` (the per-sample losses averaged, plus the
+        weights' penalty at the end), ``"learning_rate"`` (of the last step) and, when a metric
+        is set, ``"accuracy"``, accumulated over every batch's predictions.
         """
         if self.accuracy is not None:
             self.accuracy.reset()
         loss_sum = 0.0
+        # The shuffled batches are gathered into one array made once (np.take with out=).
+        gathered = None if order is None else np.empty((size, *X.shape[1:]), X.dtype)
         for step, start in enumerate(range(0, len(X), size), start=1):
-            index = slice(start, start + size) if order is None else order[start : start + size]
-            X_batch, y_batch = X[index], y[index]
+            if order is None:
+                X_batch, y_batch = X[start : start + size], y[start : start + size]
+            else:
+                index = order[start : start + size]
+                X_batch = np.take(X, index, axis=0, out=gathered[: len(index)], mode="clip")
+                y_batch = y[index]
             output = self.forward(X_batch, training=True)
-            batch_loss = float(self.loss._per_sample(output, y_batch).sum())
+            batch_loss = float(self.loss.per_sample(output, y_batch).sum())
             if not math.isfinite(batch_loss):
                 raise self._diverged(f"the loss became {batch_loss} at epoch {epoch}, step {step}")
             loss_sum += batch_loss
             if self.accuracy is not None:
-                self.accuracy.update(self._predictions(output), y_batch)
+                self.accuracy.update(self.predictions(output), y_batch)
             self.backward(output, y_batch, input_gradient=False)
             learning_rate = self.optimizer.current_learning_rate
-            parameters = self.parameters()
-            self.optimizer.step(parameters)
-            diverged = non_finite_parameter(parameters)
-            if diverged is not None:
-                raise self._diverged(
-                    f"parameter {diverged[0]!r} became {diverged[1]} at epoch {epoch}, step {step}"
-                )
-        return loss_sum, step, learning_rate
+            flats = self._flat_parameters(stepping=True)
+            self.optimizer.step_flat(flats)
+            # One dot product per buffer (train runs this under np.errstate): a NaN or inf makes
+            # the sum of squares non-finite; only then is each parameter looked at.
+            if not all(math.isfinite(np.dot(flat.values, flat.values)) for flat in flats):
+                diverged = non_finite_parameter(self.parameters())
+                if diverged is not None:
+                    raise self._diverged(
+                        f"parameter {diverged[0]!r} became {diverged[1]} at epoch {epoch}, "
+                        f"step {step}"
+                    )
+        record = {"loss": loss_sum / len(X) + self.regularization_loss()}
+        record["learning_rate"] = learning_rate
+        if self.accuracy is not None:
+            record["accuracy"] = self.accuracy.result()
+        return record
 
     def _diverged(self, what: str) -> FloatingPointError:
         return FloatingPointError(
@@ -415,7 +490,7 @@ class Model:
         self._check_ready(need_optimizer=False)
         if batch_size is not None:
             batch_size = check_positive_int("batch_size", batch_size)
-        X, y = self._prepare(X, y)
+        X, y = self.prepare(X, y)
         if self.accuracy is not None:
             self.accuracy.init(y)
         return self._evaluate(X, y, batch_size)
@@ -429,9 +504,9 @@ class Model:
         for start in range(0, n, size):
             X_batch, y_batch = X[start : start + size], y[start : start + size]
             output = self.forward(X_batch, training=False)
-            loss_sum += float(self.loss._per_sample(output, y_batch).sum())
+            loss_sum += float(self.loss.per_sample(output, y_batch).sum())
             if self.accuracy is not None:
-                self.accuracy.update(self._predictions(output), y_batch)
+                self.accuracy.update(self.predictions(output), y_batch)
         accuracy = self.accuracy.result() if self.accuracy is not None else None
         return loss_sum / n, accuracy
 
@@ -446,12 +521,12 @@ class Model:
             What the last activation's ``predictions`` returns: ``(n_samples,)`` class
             indices for Softmax, ``(n_samples, n_outputs)`` otherwise.
         """
-        X = self._prepare_inputs(X)
+        X = self.prepare_inputs(X)
         if batch_size is None:
-            return self._predictions(self.forward(X))
+            return self.predictions(self.forward(X))
         batch_size = check_positive_int("batch_size", batch_size)
         parts = [
-            self._predictions(self.forward(X[start : start + batch_size]))
+            self.predictions(self.forward(X[start : start + batch_size]))
             for start in range(0, len(X), batch_size)
         ]
         return np.concatenate(parts)
@@ -560,11 +635,11 @@ def _check_type(name: str, value, expected: type):
     return value
 
 
-def _format_epoch(epoch: int, epochs: int, history: dict[str, list[float]], seconds: float) -> str:
+def _format_epoch(epoch: int, epochs: int, record: dict, seconds: float) -> str:
     parts = [f"epoch {epoch:>{len(str(epochs))}}/{epochs}"]
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-        if key in history:
-            parts.append(f"{key} {history[key][-1]:.4f}")
-    parts.append(f"lr {history['learning_rate'][-1]:.3g}")
+        if key in record:
+            parts.append(f"{key} {record[key]:.4f}")
+    parts.append(f"lr {record['learning_rate']:.3g}")
     parts.append(f"{seconds:.1f}s")
     return "  ".join(parts)

@@ -8,25 +8,126 @@ $$
 
 where $t$ counts the steps taken so far (``iterations``) and $\eta_t$ is exposed as
 ``current_learning_rate``. An optimizer owns its state (momentums, caches, moments): it is
-created in one place, ``_init_state``, the first time a parameter is seen, and kept in
+created in one place, ``init_state``, the first time a parameter is seen, and kept in
 ``state`` keyed by the parameter's name, never attached to the layers.
 
 Updates are made in place in preallocated buffers (``out=`` arguments), so a step allocates no
 arrays that grow with the number of parameters.
+
+Every rule here works element by element: each number of a parameter is updated from its own
+gradient and its own state, with the same scalar factors for all. So the rule gives the same
+numbers, bit for bit, whether it runs once per parameter array (``step``, as the chapters
+teach) or once over all the parameters laid end to end
+([FlatParameters][mynn.optimizers.FlatParameters] and ``step_flat``, what
+[Model.train][mynn.model.Model.train] does): the second makes a dozen numpy calls per step
+instead of a dozen per parameter array.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from ._validation import FLOAT_DTYPES, as_array, check_number
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSProp", "Adam"]
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSProp", "Adam", "FlatParameters"]
 
 Parameter = tuple[str, np.ndarray, np.ndarray]
 """``(name, value, gradient)``: what ``Optimizer.step`` updates. ``value`` is changed in place."""
+
+
+class FlatParameters:
+    """Parameters of one dtype laid end to end in one array, their gradients in another.
+
+    The layers' own ``weights``, ``biases``, ``dweights`` and ``dbiases`` become views into
+    ``values`` and ``gradients`` (see [Model.train][mynn.model.Model.train]), so an optimizer
+    updates every parameter with one pass per buffer
+    ([Optimizer.step_flat][mynn.optimizers.Optimizer.step_flat]).
+
+    Args:
+        parameters: ``(name, value, gradient)`` triples as for
+            [Optimizer.step][mynn.optimizers.Optimizer.step], with distinct names and values
+            of one dtype; a gradient may be ``None`` (zeros stand in for it until ``backward``
+            writes it).
+
+    Raises:
+        TypeError: If ``parameters`` or a triple has the wrong form, or the values have more
+            than one dtype.
+        ValueError: If ``parameters`` is empty, two share a name, or a gradient's shape
+            differs from its value's.
+
+    Attributes:
+        names: The parameters' names, in order.
+        values: 1-D array holding a copy of every value, in order.
+        gradients: 1-D array of the same size holding the gradients.
+        value_views: ``{name: view}``, each parameter's piece of ``values`` in its shape.
+        gradient_views: ``{name: view}``, the same pieces of ``gradients``.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.optimizers import FlatParameters
+        >>> w, b = np.ones((2, 3)), np.zeros(3)
+        >>> flat = FlatParameters([("w", w, None), ("b", b, None)])
+        >>> flat.values.shape, flat.value_views["b"].shape
+        ((9,), (3,))
+        >>> flat.value_views["w"][0, 0] = 5.0  # a view: the buffer changes with it
+        >>> flat.values[:4].tolist()
+        [5.0, 1.0, 1.0, 1.0]
+    """
+
+    def __init__(self, parameters: Sequence[Parameter]) -> None:
+        parameters = _check_parameters(parameters, gradients_required=False)
+        if not parameters:
+            raise ValueError(
+                "parameters must hold at least one (name, value, gradient) triple. "
+                "Received: none"
+            )
+        dtypes = sorted({value.dtype.name for _, value, _ in parameters})
+        if len(dtypes) > 1:
+            raise TypeError(
+                "the values of parameters laid end to end must all have one dtype. "
+                f"Received: values of dtypes {dtypes}"
+            )
+        self.names = [name for name, _, _ in parameters]
+        if len(set(self.names)) < len(self.names):
+            repeated = sorted({name for name in self.names if self.names.count(name) > 1})
+            raise ValueError(f"parameter names must be distinct. Received: {repeated} repeated")
+        sizes = [value.size for _, value, _ in parameters]
+        self._pieces = {
+            name: (start, start + value.size, value.shape)
+            for (name, value, _), start in zip(parameters, itertools.accumulate([0, *sizes]))
+        }
+        self.values = np.concatenate([value.ravel() for _, value, _ in parameters])
+        self.gradients = np.zeros_like(self.values)
+        self.value_views = {name: self.view(self.values, name) for name in self.names}
+        self.gradient_views = {name: self.view(self.gradients, name) for name in self.names}
+        for name, _, gradient in parameters:
+            if gradient is not None:
+                self.gradient_views[name][...] = gradient
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of every parameter in the buffer."""
+        return self.values.dtype
+
+    def view(self, flat: np.ndarray, name: str) -> np.ndarray:
+        """The piece of ``flat`` (any array of the buffer's size) that belongs to ``name``."""
+        start, stop, shape = self._pieces[name]
+        return flat[start:stop].reshape(shape)
+
+    def holds(self, name: str, value: np.ndarray, gradient: np.ndarray | None) -> bool:
+        """Whether ``value`` and ``gradient`` are still this buffer's views of ``name``.
+
+        Not so after an array was assigned anew, or in a copy of the model (a copied view is
+        an array of its own); a gradient not computed yet (``None``) counts as held.
+        """
+        if value is not self.value_views.get(name) or value.base is not self.values:
+            return False
+        if gradient is None:
+            return True
+        return gradient is self.gradient_views[name] and gradient.base is self.gradients
 
 
 class Optimizer:
@@ -38,7 +139,8 @@ class Optimizer:
 
     Attributes:
         iterations: Number of steps taken.
-        state: ``{parameter name: {buffer name: array}}``.
+        state: ``{parameter name: {buffer name: array}}``. After ``step_flat`` the arrays are
+            views into one array per buffer name (which ``step`` updates as well).
     """
 
     #: Names of the per-parameter buffers a subclass keeps (besides its scratch space).
@@ -49,6 +151,9 @@ class Optimizer:
         self.decay = check_number("decay", decay, low=0.0)
         self.iterations = 0
         self.state: dict[str, dict[str, np.ndarray]] = {}
+        # step_flat's state of each dtype: the FlatParameters' names and one array per buffer
+        # name, whose pieces are the arrays in ``state``
+        self._flat_state: dict[np.dtype, tuple[list[str], dict[str, np.ndarray]]] = {}
 
     @property
     def current_learning_rate(self) -> float:
@@ -70,22 +175,58 @@ class Optimizer:
             ValueError: If a gradient's shape differs from its value's.
             RuntimeError: If a gradient is ``None`` (``backward`` has not run).
         """
-        if isinstance(parameters, (str, bytes)) or not isinstance(parameters, Iterable):
-            raise TypeError(
-                "parameters must be an iterable of (name, value, gradient) triples. "
-                f"Received: parameters={parameters!r}"
-            )
-        checked = [_check_parameter(item) for item in parameters]  # all, before any update
+        checked = _check_parameters(parameters)  # all, before any update
         learning_rate = self.current_learning_rate
         for name, value, gradient in checked:
             state = self.state.get(name)
             if state is None or state["scratch"].shape != value.shape:
-                state = self.state[name] = self._init_state(value)
+                state = self.state[name] = self.init_state(value)
             self._update(value, gradient, state, learning_rate)
         self.iterations += 1
 
-    def _init_state(self, value: np.ndarray) -> dict[str, np.ndarray]:
-        """Create the buffers of one parameter: zeros of its shape and dtype."""
+    def step_flat(self, flats: Iterable[FlatParameters]) -> None:
+        """The update of ``step``, made once over each buffer of parameters laid end to end.
+
+        The same numbers as ``step`` with each parameter in turn, bit for bit: every rule
+        works element by element (see [mynn.optimizers][]). The state stays in ``state``,
+        keyed by parameter name, as views into one array per buffer name; state that ``step``
+        or [load_model][mynn.saving.load_model] left there is taken over. The gradients are
+        not checked: ``Model.train`` checks that ``backward`` wrote every one of them.
+        """
+        learning_rate = self.current_learning_rate
+        for flat in flats:
+            self._update(flat.values, flat.gradients, self._state_of(flat), learning_rate)
+        self.iterations += 1
+
+    def _state_of(self, flat: FlatParameters) -> dict[str, np.ndarray]:
+        """The state of a whole buffer; made again when ``state`` no longer holds its views."""
+        kept = self._flat_state.get(flat.dtype)
+        if kept is not None and kept[0] == flat.names:
+            names, arrays = kept
+            scratch = arrays["scratch"]
+            if all(
+                self.state.get(name, {}).get("scratch") is not None
+                and self.state[name]["scratch"].base is scratch
+                for name in names
+            ):
+                return arrays
+        arrays = {kind: np.zeros_like(flat.values) for kind in (*self.buffers, "scratch")}
+        for name in flat.names:
+            earlier = self.state.get(name, {})
+            views = {kind: flat.view(array, name) for kind, array in arrays.items()}
+            for kind in self.buffers:
+                if kind in earlier and earlier[kind].shape == views[kind].shape:
+                    views[kind][...] = earlier[kind]
+            self.state[name] = views
+        self._flat_state[flat.dtype] = (list(flat.names), arrays)
+        return arrays
+
+    def init_state(self, value: np.ndarray) -> dict[str, np.ndarray]:
+        """Create the buffers of one parameter: zeros of its shape and dtype.
+
+        ``step`` calls it the first time it sees a parameter; [load_model][mynn.saving.load_model]
+        calls it to make room for the saved buffers. ``value`` is not checked.
+        """
         names = (*self.buffers, "scratch")
         return {name: np.zeros_like(value) for name in names}
 
@@ -100,8 +241,18 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
-def _check_parameter(item) -> tuple[str, np.ndarray, np.ndarray]:
-    """One ``(name, value, gradient)`` triple of ``Optimizer.step``, checked."""
+def _check_parameters(parameters, *, gradients_required: bool = True) -> list[Parameter]:
+    """The ``(name, value, gradient)`` triples of ``Optimizer.step``, all checked."""
+    if isinstance(parameters, (str, bytes)) or not isinstance(parameters, Iterable):
+        raise TypeError(
+            "parameters must be an iterable of (name, value, gradient) triples. "
+            f"Received: parameters={parameters!r}"
+        )
+    return [_check_parameter(item, gradients_required) for item in parameters]
+
+
+def _check_parameter(item, gradient_required: bool) -> tuple[str, np.ndarray, np.ndarray]:
+    """One ``(name, value, gradient)`` triple, checked."""
     if not isinstance(item, (tuple, list)) or len(item) != 3:
         raise TypeError(
             f"each parameter must be a (name, value, gradient) triple. Received: {item!r}"
@@ -120,6 +271,8 @@ def _check_parameter(item) -> tuple[str, np.ndarray, np.ndarray]:
             "Received: a read-only array"
         )
     if gradient is None:
+        if not gradient_required:
+            return name, value, None
         raise RuntimeError(f"parameter {name!r} has no gradient; run backward() before step().")
     if not isinstance(gradient, np.ndarray):
         gradient = as_array("gradient", gradient)

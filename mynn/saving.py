@@ -54,7 +54,9 @@ def _registry(module, base) -> dict[str, type]:
     return {
         name: obj
         for name in module.__all__
-        if isinstance(obj := getattr(module, name), type) and issubclass(obj, base) and obj is not base
+        if isinstance(obj := getattr(module, name), type)
+        and issubclass(obj, base)
+        and obj is not base
     }
 
 
@@ -400,7 +402,7 @@ def _rebuild_optimizer(entry, model, archive: Archive):
             buffer: _expect(archive, f"optimizer/{name}/{buffer}", value.shape, value.dtype)
             for buffer in buffers
         }
-        state = optimizer._init_state(value)
+        state = optimizer.init_state(value)
         for buffer, header in headers.items():
             state[buffer][...] = archive.read(header)
         optimizer.state[name] = state

@@ -129,5 +129,5 @@ def test_leaky_relu_alpha_out_of_range(alpha):
 
 
 def test_softmax_needs_a_batch_of_rows():
-    with pytest.raises(ValueError, match=r"Softmax expects scores of shape \(n_samples, n_classes\)"):
+    with pytest.raises(ValueError, match=r"Softmax expects scores of shape \(n_samples, n_class"):
         Softmax().forward(np.array([1.0, 2.0, 3.0]))

@@ -10,6 +10,7 @@ run draws the same examples.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 import warnings
@@ -417,7 +418,8 @@ CASES = [
         "Optimizer",
         lambda: Optimizer(0.1).step(5),
         TypeError,
-        r"parameters must be an iterable of \(name, value, gradient\) triples\. Received: parameters=5",
+        r"parameters must be an iterable of \(name, value, gradient\) triples\. "
+        r"Received: parameters=5",
     ),
     ("SGD", lambda: SGD(10**400), ValueError, r"Received: learning_rate=1000000000"),
     ("SGD", lambda: SGD(momentum=1), ValueError, r"Received: momentum=1\.0"),
@@ -426,13 +428,15 @@ CASES = [
         "SGD",
         lambda: SGD().step([("w", [1.0], [1.0])]),
         TypeError,
-        r"the value of parameter 'w' must be a float32 or float64 numpy array.*Received: value=\[1\.0\]",
+        r"the value of parameter 'w' must be a float32 or float64 numpy array.*"
+        r"Received: value=\[1\.0\]",
     ),
     (
         "SGD",
         lambda: SGD().step([("w", np.ones(2), np.ones(3))]),
         ValueError,
-        r"the gradient of parameter 'w' must have the shape of its value \(2,\)\. Received: gradient of shape \(3,\)",
+        r"the gradient of parameter 'w' must have the shape of its value \(2,\)\. "
+        r"Received: gradient of shape \(3,\)",
     ),
     (
         "SGD",
@@ -497,7 +501,8 @@ CASES = [
         "CategoricalAccuracy",
         lambda: CategoricalAccuracy().calculate(np.array(1), np.array(1)),
         ValueError,
-        r"predictions must be an array of one or more samples\. Received: predictions of shape \(\)",
+        r"predictions must be an array of one or more samples\. "
+        r"Received: predictions of shape \(\)",
     ),
     (
         "CategoricalAccuracy",
@@ -635,7 +640,8 @@ CASES = [
             X3, Y3, validation_data=(X3, [0, 1, 0, 1, 0, math.nan]), verbose=0
         ),
         ValueError,
-        r"y_val must hold class labels that are whole numbers\. Received: y_val with values such as \[nan\]",
+        r"y_val must hold class labels that are whole numbers\. "
+        r"Received: y_val with values such as \[nan\]",
     ),
     (
         "Model",
@@ -673,7 +679,8 @@ CASES = [
         "Model",
         lambda: classifier(np.float32).train(np.full((6, 2), 1e300), Y3, verbose=0),
         ValueError,
-        r"X must hold numbers that float32 can represent.*Received: X with 1e\+300 at index \(0, 0\)",
+        r"X must hold numbers that float32 can represent.*"
+        r"Received: X with 1e\+300 at index \(0, 0\)",
     ),
     ("Model", lambda: classifier().predict("abc"), TypeError, r"Received: X with dtype <U3"),
     (
@@ -1052,6 +1059,73 @@ CASES = [
         TypeError,
         r"system_dirs must be a sequence",
     ),
+    # ------------------------------------------------ the data files and the training loop
+    (
+        "fetch",
+        lambda: mynn.fetch("digits"),
+        ValueError,
+        r"dataset must be one of \['fashion-mnist', 'mnist'\]\. Received: dataset='digits'",
+    ),
+    (
+        "read_idx",
+        lambda: mynn.read_idx(5),
+        TypeError,
+        r"path must be a file path \(str or pathlib\.Path\)\. Received: path=5",
+    ),
+    (
+        "parse_idx",
+        lambda: mynn.parse_idx("x"),
+        TypeError,
+        r"data must be bytes \(the content of an IDX file\)\. Received: data='x'",
+    ),
+    (
+        "size_limit",
+        lambda: mynn.size_limit(1.5),
+        TypeError,
+        r"size must be a whole number of bytes\. Received: size=1\.5",
+    ),
+    (
+        "size_limit",
+        lambda: mynn.size_limit(-1),
+        ValueError,
+        r"size must be a number of bytes, 0 or more\. Received: size=-1",
+    ),
+    (
+        "record_diagnostics",
+        lambda: mynn.record_diagnostics(np.ones((3, 2)), [0, 1]),
+        ValueError,
+        r"X and y must have the same number of samples",
+    ),
+    (
+        "record_diagnostics",
+        lambda: mynn.record_diagnostics(np.ones((3, 2)), [0, 1, 2], n_samples=0),
+        ValueError,
+        r"n_samples must be a positive integer\. Received: n_samples=0",
+    ),
+    (
+        "FlatParameters",
+        lambda: mynn.FlatParameters([]),
+        ValueError,
+        r"parameters must hold at least one \(name, value, gradient\) triple\. Received: none",
+    ),
+    (
+        "FlatParameters",
+        lambda: mynn.FlatParameters([("w", np.ones(2), None), ("b", np.ones(2, np.float32), None)]),
+        TypeError,
+        r"must all have one dtype\. Received: values of dtypes \['float32', 'float64'\]",
+    ),
+    (
+        "FlatParameters",
+        lambda: mynn.FlatParameters([("w", np.ones(2), None), ("w", np.ones(3), None)]),
+        ValueError,
+        r"parameter names must be distinct\. Received: \['w'\] repeated",
+    ),
+    (
+        "FlatParameters",
+        lambda: mynn.FlatParameters([("w", np.ones(2), np.ones(3))]),
+        ValueError,
+        r"the gradient of parameter 'w' must have the shape of its value \(2,\)",
+    ),
 ]
 
 
@@ -1071,9 +1145,22 @@ def test_bad_input_is_refused_by_name(case):
     assert "allow_pickle" not in message
 
 
+# Public names that take no argument a user could get wrong: constants, the exception
+# class mynn raises, and a function of no arguments.
+NO_ARGUMENTS = {"DATASETS", "FORMAT_VERSION", "INITIALIZERS", "DownloadError", "default_cache_dir"}
+
+
 def test_every_public_name_has_bad_input_cases():
     covered = {name for name, *_ in CASES}
-    assert set(mynn.__all__) <= covered, sorted(set(mynn.__all__) - covered)
+    assert NO_ARGUMENTS <= set(mynn.__all__), sorted(NO_ARGUMENTS - set(mynn.__all__))
+    for name in NO_ARGUMENTS:
+        obj = getattr(mynn, name)
+        takes_nothing = callable(obj) and not isinstance(obj, type) and not inspect.signature(
+            obj
+        ).parameters
+        assert not callable(obj) or takes_nothing or issubclass(obj, Exception), name
+    expected = set(mynn.__all__) - NO_ARGUMENTS
+    assert expected <= covered, sorted(expected - covered)
     assert covered <= set(mynn.__all__), sorted(covered - set(mynn.__all__))
 
 

@@ -1,7 +1,7 @@
 """mynn.bridge: networks and optimizers moved to PyTorch and back.
 
 The tests marked ``needs_torch`` are skipped without PyTorch, and fail under CI=true
-(conftest.py). The first two tests run without it.
+(pytest_pages.py). The first two tests run without it.
 """
 
 from __future__ import annotations
@@ -42,7 +42,11 @@ needs_torch = pytest.mark.requires("torch")
 DTYPES = [np.float32, np.float64]
 # One mynn layer of each supported kind with the torch module it must become.
 LAYERS = [
-    ("Dense", lambda dtype: Dense(5, 3, rng=0, dtype=dtype), "Linear(in_features=5, out_features=3, bias=True)"),
+    (
+        "Dense",
+        lambda dtype: Dense(5, 3, rng=0, dtype=dtype),
+        "Linear(in_features=5, out_features=3, bias=True)",
+    ),
     ("Dropout", lambda dtype: Dropout(0.25, rng=0), "Dropout(p=0.25, inplace=False)"),
     ("ReLU", lambda dtype: ReLU(), "ReLU()"),
     ("LeakyReLU", lambda dtype: LeakyReLU(alpha=0.2), "LeakyReLU(negative_slope=0.2)"),
@@ -228,7 +232,8 @@ def test_gradients_of_a_network_agree():
 @needs_torch
 def test_logits_leaves_out_a_final_sigmoid_or_softmax():
     for last in (Sigmoid(), Softmax()):
-        module = bridge.to_torch(Model([Dense(2, 1 + isinstance(last, Softmax), rng=0), last]), logits=True)
+        model = Model([Dense(2, 1 + isinstance(last, Softmax), rng=0), last])
+        module = bridge.to_torch(model, logits=True)
         assert [type(m).__name__ for m in module] == ["Linear"]
     with pytest.raises(ValueError, match=r"ends in Tanh\(\)\. Received: logits=True"):
         bridge.to_torch(Model([Dense(2, 2, rng=0), Tanh()]), logits=True)
@@ -259,11 +264,11 @@ def test_from_torch_errors_name_the_module():
         bridge.from_torch(nn.Linear(2, 2))
     with pytest.raises(TypeError, match=r"module 1, GELU\(.*\): mynn has no counterpart of GELU"):
         bridge.from_torch(nn.Sequential(nn.Linear(2, 2), nn.GELU()))
-    with pytest.raises(ValueError, match=r"module 0, .*bias=False.*: mynn's Dense always has biases"):
+    with pytest.raises(ValueError, match=r"module 0, .*bias=False.*: mynn's Dense always has bias"):
         bridge.from_torch(nn.Sequential(nn.Linear(2, 2, bias=False)))
     with pytest.raises(ValueError, match=r"share one dtype.*torch\.float32', 'torch\.float64"):
         bridge.from_torch(nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2).double()))
-    with pytest.raises(TypeError, match=r"float32 or float64\. Received: weight of dtype torch\.float16"):
+    with pytest.raises(TypeError, match=r"or float64\. Received: weight of dtype torch\.float16"):
         bridge.from_torch(nn.Sequential(nn.Linear(2, 2).half()))
     with pytest.raises(ValueError, match=r"module 1, Softmax\(dim=0\): .*Received: dim=0"):
         bridge.from_torch(nn.Sequential(nn.Linear(2, 2), nn.Softmax(dim=0)))
@@ -391,7 +396,8 @@ def test_state_is_carried_over():
 def test_l2_becomes_weight_decay_of_twice_the_factor():
     model = classifier(lambda: SGD(0.1), l2=1e-3)
     optimizer, _ = bridge.to_torch_optimizer(model, bridge.to_torch(model, logits=True))
-    assert sorted(group["weight_decay"] for group in optimizer.param_groups) == [0.0, 1e-3, 2e-3, 4e-3]
+    decays = sorted(group["weight_decay"] for group in optimizer.param_groups)
+    assert decays == [0.0, 1e-3, 2e-3, 4e-3]
 
 
 @needs_torch
@@ -405,7 +411,8 @@ def test_plain_torch_momentum_drifts_under_decay():
     for _ in range(25):
         mynn_step(model, X, y)
         optimizer.zero_grad()
-        torch.nn.functional.cross_entropy(module(torch.from_numpy(X)), torch.from_numpy(y)).backward()
+        logits = module(torch.from_numpy(X))
+        torch.nn.functional.cross_entropy(logits, torch.from_numpy(y)).backward()
         optimizer.step()
         scheduler.step()
     gap = np.abs(model.layers[0].weights - module[0].weight.detach().numpy().T).max()
@@ -443,7 +450,9 @@ def test_to_torch_optimizer_errors():
     class Nesterov(SGD):
         pass
 
-    with pytest.raises(TypeError, match=r"SGD, Adagrad, RMSProp and Adam\. Received: model\.optimizer=Nesterov"):
+    with pytest.raises(
+        TypeError, match=r"SGD, Adagrad, RMSProp and Adam\. Received: model\.optimizer=Nesterov"
+    ):
         bridge.to_torch_optimizer(classifier(Nesterov), module)
     l1 = Model([Dense(5, 8, rng=0, bias_regularizer_l1=0.01)])
     l1.set_optimizer(SGD(0.1))

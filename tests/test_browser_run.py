@@ -508,7 +508,8 @@ def _block_line(page: str, needle: str) -> int:
 
 def _file_line(page: str, needle: str) -> int:
     """The 1-based line of ``page`` that holds ``needle`` (once)."""
-    lines = [n for n, text in enumerate((ROOT / page).read_text().splitlines(), 1) if needle in text]
+    text_lines = (ROOT / page).read_text().splitlines()
+    lines = [n for n, text in enumerate(text_lines, 1) if needle in text]
     assert len(lines) == 1, (page, needle, lines)
     return lines[0]
 
@@ -615,7 +616,8 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
         _first_output(tab, first)
         first_bytes, first_seconds = network.since(mark)
         assert _wait_done(tab, first).startswith("Ran in"), _error(tab, first)
-        assert_same_printout(_stdout(tab, first), cpython_output("docs/concepts/neuron.md", first_line)[0])
+        expected = cpython_output("docs/concepts/neuron.md", first_line)[0]
+        assert_same_printout(_stdout(tab, first), expected)
         mark = network.mark()
         _click_run(tab, second)
         _first_output(tab, second)

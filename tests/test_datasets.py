@@ -156,7 +156,11 @@ def test_standardize_train_then_test():
             ValueError,
             r"at least one of the 5 samples on each side\. Received: test_size=0\.01",
         ),
-        (lambda: one_hot([0, 3], n_classes=3), ValueError, r"labels must hold class labels in \[0, 3\)"),
+        (
+            lambda: one_hot([0, 3], n_classes=3),
+            ValueError,
+            r"labels must hold class labels in \[0, 3\)",
+        ),
         (
             lambda: one_hot([[0, 1]]),
             ValueError,

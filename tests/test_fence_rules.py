@@ -1,8 +1,8 @@
-"""The rules the top-level conftest.py gives pytest-markdown-docs, each shown on a small page.
+"""The rules pytest_pages.py gives pytest-markdown-docs, each shown on a small page.
 
 One pytest run in a subprocess collects a throwaway directory holding a copy of the
-repository's conftest.py and one Markdown page per case; each test reads its page's
-outcome from that run's report.
+repository's conftest.py and of the plugin it loads, pytest_pages.py, and one Markdown page per
+case; each test reads its page's outcome from that run's report.
 """
 
 from __future__ import annotations
@@ -168,7 +168,8 @@ def run(tmp_path_factory):
     """Run pytest once over every page; return (stdout, {page: [outcome lines]})."""
     directory = tmp_path_factory.mktemp("fence-rules")
     (directory / "pytest.ini").write_text(INI)
-    shutil.copy(ROOT / "conftest.py", directory / "conftest.py")
+    for name in ("conftest.py", "pytest_pages.py"):
+        shutil.copy(ROOT / name, directory / name)
     for name, markdown in PAGES.items():
         text = textwrap.dedent(markdown).replace("~~~", FENCE)
         (directory / f"{name}.md").write_text(text, encoding="utf-8")

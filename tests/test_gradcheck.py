@@ -128,7 +128,8 @@ def test_target_layer_left_untouched():
 def test_errors():
     with pytest.raises(
         TypeError,
-        match=r"gradient_check takes a mynn layer, activation, loss or model\. Received: target='relu'",
+        match=r"gradient_check takes a mynn layer, activation, loss or model\. "
+        r"Received: target='relu'",
     ):
         gradient_check("relu", X)
     with pytest.raises(ValueError, match=r"gradient_check of a loss needs y_true"):

@@ -62,7 +62,8 @@ def test_dense_regularized_matches_reference():
 
 # ------------------------------------------------------------------ gradient checks
 def check_layer_gradients(layer, X: np.ndarray, *, reset=None) -> dict[str, float]:
-    """Relative errors of dinputs and every parameter gradient of ``sum(forward(X) * R) + penalty``."""
+    """Relative errors of dinputs and each parameter gradient of ``sum(forward(X) * R) + penalty``.
+    """
     R = np.random.default_rng(7).normal(size=layer.forward(X, training=True).shape)
 
     def scalar() -> float:

@@ -134,12 +134,12 @@ def test_shapes():
         (
             [0, 3],
             ValueError,
-            r"y_true must hold class labels in \[0, 3\) for 3 outputs\. Received: y_true with values "
-            r"from 0 to 3",
+            r"y_true must hold class labels in \[0, 3\) for 3 outputs\. "
+            r"Received: y_true with values from 0 to 3",
         ),
         ([-1, 0], ValueError, r"Received: y_true with values from -1 to 0"),
-        ([0.5, 1.0], ValueError, r"whole numbers\. Received: y_true with values such as \[0\.5\]"),
-        ([0.0, np.nan], ValueError, r"whole numbers\. Received: y_true with values such as \[nan\]"),
+        ([0.5, 1.0], ValueError, r"whole numbers\. Received: y_true with values such as \[0\.5"),
+        ([0.0, np.nan], ValueError, r"whole numbers\. Received: y_true with values such as \[nan"),
         (
             np.array(["a", "b"]),
             TypeError,

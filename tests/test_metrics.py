@@ -72,7 +72,10 @@ def test_errors_name_the_shapes():
         CategoricalAccuracy().calculate(np.array([0, 1, 1]), np.array([0, 1]))
     with pytest.raises(
         ValueError,
-        match=r"class indices of the shape of the labels \(2,\)\. Received: predictions of shape \(2, 3\)",
+        match=(
+            r"class indices of the shape of the labels \(2,\)\. "
+            r"Received: predictions of shape \(2, 3\)"
+        ),
     ):
         CategoricalAccuracy().calculate(np.ones((2, 3)), np.array([0, 1]))
     with pytest.raises(

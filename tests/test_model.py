@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 from support import STRICT, numeric_gradient, rel_error
@@ -12,7 +14,7 @@ from mynn.layers import Dense, Dropout
 from mynn.loss import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError
 from mynn.metrics import BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
 from mynn.model import Model
-from mynn.optimizers import SGD, Adam
+from mynn.optimizers import SGD, Adagrad, Adam, RMSProp
 
 
 # ------------------------------------------------------------------ worked out by hand
@@ -58,7 +60,7 @@ def test_hand_worked_network_forward_backward_and_sgd_step():
     # dW1 = X^T dz1 = [[1*3 + 0*4, 1*0 + 0*2], [2*3 + 2*4, 2*0 + 2*2]] = [[3, 0], [14, 4]]
     # db1 = [3 + 4, 0 + 2] = [7, 2]; dX = dz1 W1^T = [[1.5, 0.75], [0.0, 2.0]]
     dX = model.backward(y_hat, Y_HAND)
-    np.testing.assert_allclose(model.loss._gradient(y_hat, Y_HAND), [[1.5], [2.0]], rtol=1e-15)
+    np.testing.assert_allclose(model.loss.gradient(y_hat, Y_HAND), [[1.5], [2.0]], rtol=1e-15)
     np.testing.assert_allclose(output.dweights, [[2.5], [1.0]], rtol=1e-15)
     np.testing.assert_allclose(output.dbiases, [3.5], rtol=1e-15)
     np.testing.assert_allclose(relu.dinputs, [[3.0, 0.0], [4.0, 2.0]], rtol=1e-15)
@@ -448,7 +450,10 @@ Y3 = np.array([0, 1, 1, 0, 1, 0])
 
 def test_feature_count_mismatch_names_layer_and_shapes():
     model = ready_model()
-    pattern = r"X must have 3 features \(columns\) for the first layer Dense\(n_inputs=3, n_neurons=4\)\. Received: X of shape \(6, 5\)"
+    pattern = (
+        r"X must have 3 features \(columns\) for the first layer "
+        r"Dense\(n_inputs=3, n_neurons=4\)\. Received: X of shape \(6, 5\)"
+    )
     with pytest.raises(ValueError, match=pattern):
         model.train(np.ones((6, 5)), Y3, verbose=0)
     with pytest.raises(ValueError, match=r"Received: X of shape \(6, 5\)"):
@@ -459,7 +464,10 @@ def test_feature_count_mismatch_names_layer_and_shapes():
         model.train(X3, Y3, validation_data=(np.ones((2, 2)), [0, 1]), verbose=0)
     with pytest.raises(
         ValueError,
-        match=r"Dense\(n_inputs=5, n_neurons=2\) expects 5 inputs but the previous Dense layer has 4 neurons",
+        match=(
+            r"Dense\(n_inputs=5, n_neurons=2\) expects 5 inputs "
+            r"but the previous Dense layer has 4 neurons"
+        ),
     ):
         Model([Dense(3, 4), ReLU(), Dense(5, 2)])
     with pytest.raises(ValueError, match=r"X must be a 2-D array\. Received: X of shape \(3,\)"):
@@ -469,7 +477,10 @@ def test_feature_count_mismatch_names_layer_and_shapes():
 def test_length_mismatch():
     with pytest.raises(
         ValueError,
-        match=r"X and y must have the same number of samples\. Received: X with 6 samples, y with 5 samples",
+        match=(
+            r"X and y must have the same number of samples\. "
+            r"Received: X with 6 samples, y with 5 samples"
+        ),
     ):
         ready_model().train(X3, Y3[:5], verbose=0)
     with pytest.raises(ValueError, match=r"X_val and y_val must have the same number of samples"):
@@ -487,13 +498,15 @@ def test_empty_data():
         (
             [0, 1, 2, 0, 1, 0],
             ValueError,
-            r"y must hold class labels in \[0, 2\) for 2 outputs\. Received: y with values from 0 to 2",
+            r"y must hold class labels in \[0, 2\) for 2 outputs\. "
+            r"Received: y with values from 0 to 2",
         ),
         ([0, 1, 1, 0, 1, -1], ValueError, r"Received: y with values from -1 to 1"),
         (
             [0, 1, 1, 0, 1, 0.5],
             ValueError,
-            r"y must hold class labels that are whole numbers\. Received: y with values such as \[0\.5\]",
+            r"y must hold class labels that are whole numbers\. "
+            r"Received: y with values such as \[0\.5\]",
         ),
         (["a", "b", "a", "b", "a", "b"], TypeError, r"y must hold integer class labels"),
     ],
@@ -526,8 +539,8 @@ def test_non_finite_inputs(bad):
         ({"verbose": 3}, r"verbose must be 0 or 1\. Received: verbose=3"),
         (
             {"validation_data": (X3,)},
-            r"validation_data must be a pair \(X_val, y_val\)\. Received: validation_data of type tuple "
-            r"of 1 item",
+            r"validation_data must be a pair \(X_val, y_val\)\. "
+            r"Received: validation_data of type tuple of 1 item",
         ),
     ],
 )
@@ -572,7 +585,8 @@ def test_class_instead_of_instance():
     ):
         model.set_accuracy(CategoricalAccuracy)
     with pytest.raises(
-        TypeError, match=r"layer must be an instance, not a class: write ReLU\(\)\. Received: layer=ReLU"
+        TypeError,
+        match=r"layer must be an instance, not a class: write ReLU\(\)\. Received: layer=ReLU",
     ):
         model.add(ReLU)
     with pytest.raises(
@@ -640,3 +654,186 @@ def test_diagnostics_probe_is_spread_over_the_set():
     finally:
         diagnostics.diagnose = original
     assert seen[0].sum() == 256 and seen[0].min() >= 80, seen
+
+
+def vertical_classifier() -> tuple[Model, np.ndarray, np.ndarray]:
+    X, y = vertical(30, 3, rng=0)
+    model = Model([Dense(2, 8, rng=0), ReLU(), Dense(8, 3, rng=1), Softmax()])
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(Adam(learning_rate=0.01))
+    return model, X, y
+
+
+def test_on_epoch_end_sees_each_record_and_adds_to_the_history():
+    model, X, y = vertical_classifier()
+    model.set_accuracy(CategoricalAccuracy())
+    seen = []
+
+    def hook(hooked, record):
+        assert hooked is model
+        seen.append(dict(record))
+        record["steps"] = hooked.optimizer.iterations
+
+    history = model.train(
+        X, y, epochs=3, batch_size=32, validation_data=(X, y), verbose=0, rng=0, on_epoch_end=hook
+    )
+    keys = ["loss", "learning_rate", "accuracy", "val_loss", "val_accuracy", "steps"]
+    assert list(history) == keys
+    assert [record["loss"] for record in seen] == history["loss"]
+    assert history["steps"] == [3, 6, 9]  # 90 samples in batches of 32: 3 steps per epoch
+    with pytest.raises(TypeError, match=r"on_epoch_end must be a function.* on_epoch_end=3"):
+        model.train(X, y, verbose=0, on_epoch_end=3)
+
+
+def test_diagnostics_are_recorded_before_the_users_hook():
+    model, X, y = vertical_classifier()
+    keys = []
+    model.train(
+        X, y, epochs=1, verbose=0, diagnostics=True,
+        on_epoch_end=lambda _, record: keys.append(sorted(record)),
+    )
+    assert keys == [["diagnostics", "learning_rate", "loss"]]
+
+
+# ------------------------------------------------------------------ one buffer, fused step
+def per_parameter_training(model, X, y, *, epochs, batch_size, rng):
+    """Model.train's batches, stepped one parameter at a time as the chapters teach."""
+    generator = np.random.default_rng(rng)
+    X, y = model.prepare(X, y)
+    size = min(batch_size, len(X))
+    for _ in range(epochs):
+        order = generator.permutation(len(X)) if size < len(X) else np.arange(len(X))
+        for start in range(0, len(X), size):
+            index = order[start : start + size]
+            output = model.forward(X[index], training=True)
+            model.backward(output, y[index], input_gradient=False)
+            model.optimizer.step(model.parameters())
+
+
+def assert_same_numbers(model, reference):
+    """Parameters and optimizer state equal to the last bit (same operations, same shapes)."""
+    for (name, a, _), (_, b, _) in zip(model.parameters(), reference.parameters(), strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    for name, buffers in reference.optimizer.state.items():
+        for buffer, value in buffers.items():
+            if buffer != "scratch":
+                assert np.array_equal(model.optimizer.state[name][buffer], value), (name, buffer)
+    assert model.optimizer.iterations == reference.optimizer.iterations
+
+
+FUSED_OPTIMIZERS = [
+    lambda: SGD(learning_rate=0.1, decay=0.01),
+    lambda: SGD(learning_rate=0.1, momentum=0.9),
+    lambda: Adagrad(learning_rate=0.1),
+    lambda: RMSProp(learning_rate=0.01, decay=1e-3),
+    lambda: Adam(learning_rate=0.01, decay=1e-3),
+]
+
+
+@pytest.mark.parametrize("optimizer", FUSED_OPTIMIZERS, ids=lambda make: repr(make()))
+def test_training_gives_the_numbers_of_the_per_parameter_step(optimizer):
+    X, y = spiral_classification(40, 3, rng=0)
+    model = Model(
+        [
+            Dense(2, 16, rng=0, weight_regularizer_l2=1e-3, bias_regularizer_l1=1e-4),
+            ReLU(),
+            Dropout(0.1, rng=2),
+            Dense(16, 3, rng=1),
+            Softmax(),
+        ]
+    )
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(optimizer())
+    reference = copy.deepcopy(model)
+    model.train(X, y, epochs=4, batch_size=32, verbose=0, rng=0)
+    per_parameter_training(reference, X, y, epochs=4, batch_size=32, rng=0)
+    assert_same_numbers(model, reference)
+    # the layers' arrays are views into one buffer of parameters and one of gradients
+    first, second = model.layers[0], model.layers[3]
+    assert first.weights.base is not None and first.weights.base is second.biases.base
+    assert first.dweights.base is not None and first.dweights.base is second.dbiases.base
+    assert first.weights.base is not first.dweights.base
+
+
+def regression_model(dtype=np.float64):
+    model = Model([Dense(1, 8, rng=0, dtype=dtype), Tanh(), Dense(8, 4, rng=1, dtype=dtype)])
+    model.set_loss(MeanSquaredError())
+    model.set_optimizer(Adam(learning_rate=0.01))
+    return model
+
+
+def test_adding_a_layer_after_training_lays_the_buffers_out_again():
+    X, y, _ = linear(1, 64, rng=0)
+    model = regression_model()
+    reference = copy.deepcopy(model)
+    model.train(X, y.repeat(4, axis=1), epochs=2, batch_size=16, verbose=0, rng=0)
+    per_parameter_training(reference, X, y.repeat(4, axis=1), epochs=2, batch_size=16, rng=0)
+    for net in (model, reference):
+        net.add(ReLU())
+        net.add(Dense(4, 1, rng=5))
+        net.add(Linear())
+    model.train(X, y, epochs=2, batch_size=16, verbose=0, rng=1)
+    per_parameter_training(reference, X, y, epochs=2, batch_size=16, rng=1)
+    assert_same_numbers(model, reference)
+    assert model.layers[4].weights.base is model.layers[0].weights.base
+
+
+def test_arrays_assigned_anew_or_cast_to_another_dtype_are_trained():
+    X, y, _ = linear(1, 64, rng=0)
+    y = y.repeat(4, axis=1)
+    model = regression_model()
+    model.train(X, y, epochs=1, batch_size=16, verbose=0, rng=0)
+    layer = model.layers[2]
+    layer.weights = np.zeros_like(layer.weights)  # a new array, not a view into the buffer
+    reference = copy.deepcopy(model)
+    model.train(X, y, epochs=2, batch_size=16, verbose=0, rng=1)
+    per_parameter_training(reference, X, y, epochs=2, batch_size=16, rng=1)
+    assert_same_numbers(model, reference)
+    assert np.abs(layer.weights).sum() > 0 and layer.weights.base is model.layers[0].weights.base
+    # every Dense cast to float32 (a user's cast): float32 buffers from then on
+    for net in (model, reference):
+        for dense in (net.layers[0], net.layers[2]):
+            dense.dtype = np.dtype(np.float32)
+            dense.weights = dense.weights.astype(np.float32)
+            dense.biases = dense.biases.astype(np.float32)
+            dense.dweights = dense.dbiases = None
+        for buffers in net.optimizer.state.values():
+            for buffer in list(buffers):
+                buffers[buffer] = buffers[buffer].astype(np.float32)
+    model.train(X, y, epochs=2, batch_size=16, verbose=0, rng=2)
+    per_parameter_training(reference, X, y, epochs=2, batch_size=16, rng=2)
+    assert_same_numbers(model, reference)
+    assert model.layers[0].weights.dtype == model.layers[0].weights.base.dtype == np.float32
+
+
+def test_a_copy_trains_on_its_own_buffers():
+    X, y, _ = linear(1, 64, rng=0)
+    y = y.repeat(4, axis=1)
+    model = regression_model()
+    model.train(X, y, epochs=1, batch_size=16, verbose=0, rng=0)
+    before = [value.copy() for _, value, _ in model.parameters()]
+    twin = copy.deepcopy(model)
+    reference = copy.deepcopy(model)
+    twin.train(X, y, epochs=2, batch_size=16, verbose=0, rng=1)
+    per_parameter_training(reference, X, y, epochs=2, batch_size=16, rng=1)
+    assert_same_numbers(twin, reference)
+    for value, (name, now, _) in zip(before, model.parameters()):
+        assert np.array_equal(value, now), f"training the copy changed the original's {name}"
+    assert twin.layers[0].weights.base is not model.layers[0].weights.base
+
+
+def test_an_array_assigned_by_a_hook_between_epochs_is_trained_from_there():
+    X, y, _ = linear(1, 64, rng=0)
+    y = y.repeat(4, axis=1)
+
+    def halve(model, record):
+        model.layers[2].weights = model.layers[2].weights / 2  # a new array, every epoch
+
+    hooked, twice = regression_model(), regression_model()
+    hooked.train(X, y, epochs=2, batch_size=16, verbose=0, rng=np.random.default_rng(3),
+                 on_epoch_end=halve)
+    generator = np.random.default_rng(3)
+    for _ in range(2):
+        twice.train(X, y, epochs=1, batch_size=16, verbose=0, rng=generator)
+        halve(twice, {})
+    assert_same_numbers(hooked, twice)

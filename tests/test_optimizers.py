@@ -13,7 +13,7 @@ from mynn.datasets import spiral_classification
 from mynn.layers import Dense
 from mynn.loss import CategoricalCrossentropy
 from mynn.model import Model
-from mynn.optimizers import SGD, Adagrad, Adam, RMSProp
+from mynn.optimizers import SGD, Adagrad, Adam, FlatParameters, RMSProp
 
 REF = {
     k: np.asarray(v)
@@ -261,3 +261,45 @@ def test_config_round_trips():
     ):
         clone = type(opt)(**opt.get_config())
         assert clone.get_config() == opt.get_config()
+
+
+# ------------------------------------------------------------------ the fused step
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_step_flat_gives_the_numbers_of_step_bit_for_bit(name, dtype):
+    # The same elementwise operations on the same numbers, only laid out end to end: exact.
+    rng = np.random.default_rng(0)
+    shapes = {"0.weights": (3, 4), "0.biases": (4,), "2.weights": (4, 2), "2.biases": (2,)}
+    start = {key: rng.normal(size=shape).astype(dtype) for key, shape in shapes.items()}
+    each, fused = OPTIMIZERS[name](), OPTIMIZERS[name]()
+    fused.decay = each.decay = 0.05
+    values = {key: value.copy() for key, value in start.items()}
+    flat = FlatParameters([(key, value, None) for key, value in start.items()])
+    for _ in range(4):
+        gradients = {key: rng.normal(size=shape).astype(dtype) for key, shape in shapes.items()}
+        each.step([(key, values[key], gradients[key]) for key in shapes])
+        for key in shapes:
+            flat.gradient_views[key][...] = gradients[key]
+        fused.step_flat([flat])
+    assert fused.iterations == each.iterations == 4
+    for key in shapes:
+        assert flat.value_views[key].dtype == dtype
+        np.testing.assert_array_equal(flat.value_views[key], values[key], err_msg=key)
+        for buffer in each.state[key]:
+            if buffer != "scratch":
+                np.testing.assert_array_equal(fused.state[key][buffer], each.state[key][buffer])
+
+
+def test_step_flat_takes_over_state_left_by_step():
+    w, g = np.array([1.0, 2.0]), np.array([0.5, -0.5])
+    one, two = Adam(learning_rate=0.1), Adam(learning_rate=0.1)
+    one.step([("w", w.copy(), g)])
+    one.step([("w", w.copy(), g)])
+    two.step([("w", w.copy(), g)])
+    flat = FlatParameters([("w", w.copy(), g)])
+    two.step_flat([flat])  # carries on from the moments of the first step
+    np.testing.assert_array_equal(two.state["w"]["momentum"], one.state["w"]["momentum"])
+    assert two.state["w"]["cache"].base is not None  # now a view into the flat state
+    two.state = {}  # state thrown away: the next flat step starts from zeros again
+    two.step_flat([flat])
+    assert set(two.state) == {"w"} and two.state["w"]["momentum"].base is not None

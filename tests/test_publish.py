@@ -471,7 +471,8 @@ def in_chromium(tmp_path_factory):
 
 @contextlib.contextmanager
 def _page(context):
-    """A new tab and the record of its console errors and failed requests (tests/site_browser.py)."""
+    """A new tab and the record of its console errors and failed requests
+    (tests/site_browser.py)."""
     page = context.new_page()
     try:
         yield page, site_browser.PageProblems(page)

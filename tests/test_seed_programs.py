@@ -126,7 +126,10 @@ def test_linear_regression_recovers_weights_and_bias():
 
 
 def test_import_mynn_does_not_import_matplotlib():
-    code = "import sys, mynn; print(sorted(m for m in sys.modules if m.split('.')[0] in {'matplotlib', 'scipy', 'sklearn', 'torch', 'pandas'}))"
+    code = (
+        "import sys, mynn; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'matplotlib', 'scipy', 'sklearn', 'torch', 'pandas'}))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )

@@ -275,11 +275,7 @@ def test_page_needing_a_missing_package_builds_unexecuted():
 
 
 def test_page_front_matter_is_what_pytest_reads(pytestconfig):
-    # the root conftest as pytest loaded it (sys.modules["conftest"] may be another conftest)
-    conftest = next(
-        plugin
-        for plugin in pytestconfig.pluginmanager.get_plugins()
-        if Path(getattr(plugin, "__file__", "") or "") == ROOT / "conftest.py"
-    )
-    assert conftest.page_requires(ROOT / "docs" / "pytorch.md") == ("torch",)
-    assert conftest.page_requires(ROOT / "docs" / "index.md") == ()
+    pages = pytestconfig.pluginmanager.get_plugin("pytest_pages")  # as the root conftest loaded it
+    assert Path(pages.__file__) == ROOT / "pytest_pages.py"
+    assert pages.page_requires(ROOT / "docs" / "pytorch.md") == ("torch",)
+    assert pages.page_requires(ROOT / "docs" / "index.md") == ()

@@ -117,7 +117,8 @@ MEASURE = """() => {
                        over: code.scrollWidth - code.clientWidth, text: clip(longest)});
   }
   for (const wrap of article.querySelectorAll('.md-typeset__scrollwrap')) {
-    found.tables.push({cut: scrolls(wrap), cue: cue(wrap), over: wrap.scrollWidth - wrap.clientWidth,
+    found.tables.push({cut: scrolls(wrap), cue: cue(wrap),
+                       over: wrap.scrollWidth - wrap.clientWidth,
                        text: clip(wrap.querySelector('tr')?.textContent || '')});
   }
   for (const box of article.querySelectorAll('div.arithmatex')) {
@@ -261,7 +262,9 @@ def _loads(layout):
 
 
 def _summary(layout) -> list[str]:
-    lines = [f"{len(layout['pages'])} pages, each in 4 views, measured in {layout['seconds']:.0f} s"]
+    lines = [
+        f"{len(layout['pages'])} pages, each in 4 views, measured in {layout['seconds']:.0f} s"
+    ]
     for view in VIEWS:
         for scheme in SCHEMES:
             loads = [found for (v, s, _), found in _loads(layout) if (v, s) == (view, scheme)]
@@ -429,7 +432,9 @@ def test_math_never_shown_as_raw_tex(layout):
 
 def test_math_readable_without_javascript(chromium, site_url):
     """Without scripts there is no KaTeX: the TeX source is the formula, and it stays visible."""
-    context = chromium.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(
+        java_script_enabled=False, viewport={"width": 1280, "height": 900}
+    )
     try:
         page = context.new_page()
         page.goto(site_url + "concepts/neuron/", wait_until="load")

@@ -31,14 +31,14 @@ from mynn.mnist import DATASETS, fetch
 RESULTS = Path(__file__).with_name("mnist-results.json")
 
 # How far a fresh test accuracy may lie from the committed one: the "tolerance" entry of the
-# results file, 0.006 in accuracy (0.6 points, 60 of the 10,000 test images). Training 7,035 float32 Adam steps is not bit-for-bit
-# portable: BLAS kernels round matrix products differently, and the rounding differences grow
-# over the steps. Measured on one machine (2026-11-30) with the page's settings: 89.17% under
-# OpenBLAS's Haswell kernel, 89.35% under its Prescott kernel (0.18 points apart); over the
-# last three epochs the accuracy moved by up to 0.25 points. Without the learning-rate decay
-# the two kernels ended 0.58 points apart (88.45% and 89.03%), which is why the page decays
-# the rate. 0.6 points is about three times the measured spread. The target (88%) is asserted
-# in the block itself.
+# results file, 0.006 in accuracy (0.6 points, 60 of the 10,000 test images). Training 7,035
+# float32 Adam steps is not bit-for-bit portable: BLAS kernels round matrix products
+# differently, and the rounding differences grow over the steps. Measured on one machine
+# (2026-11-30) with the page's settings: 89.17% under OpenBLAS's Haswell kernel, 89.35% under
+# its Prescott kernel (0.18 points apart); over the last three epochs the accuracy moved by up
+# to 0.25 points. Without the learning-rate decay the two kernels ended 0.58 points apart
+# (88.45% and 89.03%), which is why the page decays the rate. 0.6 points is about three times
+# the measured spread. The target (88%) is asserted in the block itself.
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 RECORD = os.environ.get("MYNN_RECORD_RESULTS") == "1"
