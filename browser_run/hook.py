@@ -46,9 +46,18 @@ _state: dict = {}
 
 def _load_fence_rules():
     """pytest_pages.py, imported as a module: the parser pytest-markdown-docs is given."""
-    spec = importlib.util.spec_from_file_location("mynn_pytest_pages", ROOT / "pytest_pages.py")
+    name = "mynn_pytest_pages"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "pytest_pages.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    # registered before it runs: its dataclasses look their module up in sys.modules
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
     return module
 
 

@@ -137,18 +137,9 @@ class Archive:
         fields = _ZIP64_END.unpack(self._read_at(record_offset, _ZIP64_END.size))
         if fields[0] != _ZIP64_END_SIGNATURE:
             raise ArchiveError("its ZIP64 end record is damaged")
-        _, _, _, _, disk, directory_disk, disk_count, count, directory_size, directory_offset = (
-            fields
-        )
-        return (
-            record_offset,
-            disk,
-            directory_disk,
-            disk_count,
-            count,
-            directory_size,
-            directory_offset,
-        )
+        # after the signature, the record's size and two versions: the disk numbers, the
+        # entry counts, the directory's size and offset, in the order the caller unpacks them
+        return (record_offset, *fields[4:10])
 
     def _read_at(self, offset: int, size: int) -> bytes:
         if offset < 0 or size < 0 or offset + size > self.size:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import inspect
 import numbers
 import os
 import re
@@ -47,6 +48,7 @@ import time
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,6 +65,15 @@ __all__ = [
     "load_mnist",
     "load_fashion_mnist",
 ]
+
+# Both data sets have MNIST's layout: the uncompressed size of each file, in bytes (an IDX
+# header of 16 bytes for images, 8 for labels, then one byte per pixel or label).
+_IDX_SIZES = {
+    "train-images-idx3-ubyte.gz": 16 + 60_000 * 28 * 28,
+    "train-labels-idx1-ubyte.gz": 8 + 60_000,
+    "t10k-images-idx3-ubyte.gz": 16 + 10_000 * 28 * 28,
+    "t10k-labels-idx1-ubyte.gz": 8 + 10_000,
+}
 
 DATASETS: dict[str, dict] = {
     "mnist": {
@@ -86,12 +97,7 @@ DATASETS: dict[str, dict] = {
                 "sha256:ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
             ),
         },
-        "sizes": {
-            "train-images-idx3-ubyte.gz": 16 + 60_000 * 28 * 28,
-            "train-labels-idx1-ubyte.gz": 8 + 60_000,
-            "t10k-images-idx3-ubyte.gz": 16 + 10_000 * 28 * 28,
-            "t10k-labels-idx1-ubyte.gz": 8 + 10_000,
-        },
+        "sizes": _IDX_SIZES,
         "system_dirs": (),
         "system_package": None,
     },
@@ -116,12 +122,7 @@ DATASETS: dict[str, dict] = {
                 "sha256:0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"
             ),
         },
-        "sizes": {
-            "train-images-idx3-ubyte.gz": 16 + 60_000 * 28 * 28,
-            "train-labels-idx1-ubyte.gz": 8 + 60_000,
-            "t10k-images-idx3-ubyte.gz": 16 + 10_000 * 28 * 28,
-            "t10k-labels-idx1-ubyte.gz": 8 + 10_000,
-        },
+        "sizes": _IDX_SIZES,
         "system_dirs": ("/usr/share/datasets/fashion-mnist",),
         "system_package": "dataset-fashion-mnist",
     },
@@ -666,9 +667,16 @@ def fetch(
 
 
 def _load(
-    dataset: str, as_images: bool, dtype, **where
+    caller: str, dataset: str, as_images: bool, dtype, where: dict
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Both loaders: ``where`` holds the keyword arguments of [fetch][mynn.mnist.fetch]."""
+    options = [name for name in inspect.signature(fetch).parameters if name != "dataset"]
+    unknown = sorted(set(where) - set(options))
+    if unknown:
+        raise TypeError(
+            f"{caller} takes as_images, dtype and the keyword arguments of fetch: "
+            f"{', '.join(options)}. Received: unknown keyword arguments {unknown}"
+        )
     dtype = check_dtype(dtype)
     as_images = check_bool("as_images", as_images)
     paths = list(fetch(dataset, **where).values())
@@ -689,16 +697,7 @@ def _load(
 
 
 def load_mnist(
-    *,
-    cache_dir: str | os.PathLike | None = None,
-    mirrors: Sequence[str] | None = None,
-    checksums: Mapping[str, str | None] | None = None,
-    download: bool = True,
-    as_images: bool = False,
-    dtype: np.dtype | type = np.float32,
-    timeout: float = 30.0,
-    system_dirs: Sequence[str | os.PathLike] | None = None,
-    time_limit: float = 600.0,
+    *, as_images: bool = False, dtype: np.dtype | type = np.float32, **where: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load MNIST, the handwritten digits: ``(X_train, y_train, X_test, y_test)``.
 
@@ -710,19 +709,16 @@ def load_mnist(
     system package is known to ship MNIST, so there is no system folder to look in.
 
     Args:
-        cache_dir: Root cache folder (default ``$MYNN_DATA``, else ``~/.cache/mynn``).
-        mirrors: Base URLs to try in turn instead of the built-in ones.
-        checksums: Checksums replacing the built-in ones, by file name (``"sha256:<hex>"``,
-            ``"md5:<hex>"`` or ``None``; see [fetch][mynn.mnist.fetch]).
-        download: If ``False``, only the cache and the system folders are used (no network
-            access).
         as_images: Return images of shape ``(n, 28, 28)`` instead of rows ``(n, 784)``.
         dtype: Float dtype of the images (float32 or float64); float32 by default because
             the 60,000 training images take 188 MB as float32 (376 MB as float64).
-        timeout: Seconds to wait for a mirror to answer (to connect, and for every read).
-        system_dirs: Read-only folders to look in after the cache (default: the data set's
-            own, see [DATASETS][mynn.mnist.DATASETS]; ``()`` for none).
-        time_limit: Seconds one file's download may take in all (a slower mirror is cut off).
+        **where: Where to look and what to accept, the keyword arguments of
+            [fetch][mynn.mnist.fetch]: ``cache_dir`` (default ``$MYNN_DATA``, else
+            ``~/.cache/mynn``), ``mirrors``, ``checksums``, ``download`` (``False``: the cache
+            and the system folders only, no network access), ``timeout`` (seconds to wait
+            for a mirror to answer), ``system_dirs`` (read-only folders to look in after the
+            cache; ``()`` for none) and ``time_limit`` (seconds one file's download may take
+            in all).
 
     Returns:
         ``X_train`` of shape ``(60000, 784)``, ``y_train`` ``(60000,)``, ``X_test``
@@ -734,6 +730,8 @@ def load_mnist(
         DownloadError: If no mirror delivered a file; the message lists the files to
             download by hand and the folder to put them in.
         ValueError: If a cached file is damaged or an argument is invalid.
+        TypeError: If a keyword argument is neither ``as_images``, ``dtype`` nor one of
+            [fetch][mynn.mnist.fetch]'s.
 
     Examples:
         Without the files in the cache and with ``download=False`` the error says what to
@@ -746,23 +744,11 @@ def load_mnist(
         ...
         FileNotFoundError: MNIST is not in the cache and download=False...
     """
-    return _load(
-        "mnist", as_images, dtype, cache_dir=cache_dir, mirrors=mirrors, checksums=checksums,
-        download=download, timeout=timeout, system_dirs=system_dirs, time_limit=time_limit,
-    )
+    return _load("load_mnist", "mnist", as_images, dtype, where)
 
 
 def load_fashion_mnist(
-    *,
-    cache_dir: str | os.PathLike | None = None,
-    mirrors: Sequence[str] | None = None,
-    checksums: Mapping[str, str | None] | None = None,
-    download: bool = True,
-    as_images: bool = False,
-    dtype: np.dtype | type = np.float32,
-    timeout: float = 30.0,
-    system_dirs: Sequence[str | os.PathLike] | None = None,
-    time_limit: float = 600.0,
+    *, as_images: bool = False, dtype: np.dtype | type = np.float32, **where: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load Fashion-MNIST, Zalando's article images: ``(X_train, y_train, X_test, y_test)``.
 
@@ -788,11 +774,7 @@ def load_fashion_mnist(
         ...
         FileNotFoundError: Fashion-MNIST is not in the cache and download=False...
     """
-    return _load(
-        "fashion-mnist", as_images, dtype, cache_dir=cache_dir, mirrors=mirrors,
-        checksums=checksums, download=download, timeout=timeout, system_dirs=system_dirs,
-        time_limit=time_limit,
-    )
+    return _load("load_fashion_mnist", "fashion-mnist", as_images, dtype, where)
 
 
 def _main(argv: Sequence[str] | None = None) -> int:

@@ -1067,6 +1067,13 @@ CASES = [
         r"dataset must be one of \['fashion-mnist', 'mnist'\]\. Received: dataset='digits'",
     ),
     (
+        "load_fashion_mnist",
+        lambda: load_fashion_mnist(cache="x"),
+        TypeError,
+        r"load_fashion_mnist takes as_images, dtype and the keyword arguments of fetch: "
+        r"cache_dir, .*\. Received: unknown keyword arguments \['cache'\]",
+    ),
+    (
         "read_idx",
         lambda: mynn.read_idx(5),
         TypeError,
