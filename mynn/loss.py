@@ -92,6 +92,9 @@ class Loss:
         return y
 
     def get_config(self) -> dict:
+        """Constructor arguments, JSON-serializable, so ``type(self)(**config)`` rebuilds it
+        (what [save_model][mynn.saving.save_model] stores). A loss that takes arguments
+        overrides it; ``repr`` shows them."""
         return {}
 
     def _check(self, y_pred, y_true) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +126,8 @@ class Loss:
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
 
 
 class MeanSquaredError(Loss):
