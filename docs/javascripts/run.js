@@ -207,7 +207,7 @@
       });
       if (missing.length) {
         const where = i === index ? "This block"
-          : "The block at line " + page.blocks[i].meta.line + ", which this one continues,";
+          : "A block above, which this one continues,";
         return where + " needs files on your own machine (its data, or what the tests check " +
           "it with: " + missing.join(", ") + "), so it does not run in the browser. Paste it " +
           "into Python on your machine.";
@@ -262,7 +262,7 @@
       const code = block.code();
       const first = performance.now();
       if (i !== index) {
-        setStatus(block, "Running (the block at line " + clicked.meta.line + " continues it)…");
+        setStatus(block, "Running (a block further down continues it)…");
       } else {
         setStatus(block, steps.length > 1 ? "Running, after the blocks before it…" : "Running…");
       }
@@ -306,8 +306,8 @@
         setStatus(block, "Failed after " + seconds(performance.now() - first));
         if (i !== index) {
           clearOutput(clicked).remove();
-          showError(clicked, "Not run: the block at line " + block.meta.line +
-            ", which this one continues, failed.");
+          showError(clicked, "Not run: a block above, which this one continues, failed " +
+            "(its message is under it).");
           setStatus(clicked, "Not run");
         }
         return;
@@ -320,7 +320,7 @@
         block.output.append(pre);
       }
       setStatus(block, "Ran in " + seconds(performance.now() - first) +
-        (i !== index ? ", before the block at line " + clicked.meta.line : ""));
+        (i !== index ? ", before the block further down that continues it" : ""));
     }
     const before = steps.length - 1;
     setStatus(clicked, "Ran in " + seconds(performance.now() - started) +
