@@ -351,7 +351,7 @@ def load_digits(
         dtype: Float dtype of ``X`` (float32 or float64).
 
     Returns:
-        ``(X, y)``: ``X`` of shape ``(1797, 64)`` (or ``(1797, 8, 8)``) and dtype ``dtype``,
+        ``(X, y)``, with ``X`` of shape ``(1797, 64)`` (or ``(1797, 8, 8)``) and dtype ``dtype``,
         the pixel values divided by 16 so they lie in [0, 1]; ``y`` of shape ``(1797,)``,
         int64 digit labels 0 to 9 (between 174 and 183 samples of each).
 

@@ -178,7 +178,8 @@ def gradient_check(
         rng: Source of the projection ``R`` (layers only).
 
     Returns:
-        ``{"inputs": err, <parameter name>: err, ...}``: the relative error of each gradient.
+        The relative error of each gradient, in a dict keyed by ``"inputs"`` and by the name
+        of each parameter.
 
     Examples:
         >>> import numpy as np

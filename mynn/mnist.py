@@ -613,7 +613,7 @@ def fetch(
             cut off and the next one tried.
 
     Returns:
-        The path of each file, by file name, in the table's order: in the cache folder or in
+        The path of each file, by file name, in the table's order, in the cache folder or in
         a system folder (files found there are read in place, never copied or written). The
         paths are absolute.
 

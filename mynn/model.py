@@ -337,7 +337,7 @@ class Model:
                 after the diagnostics are recorded.
 
         Returns:
-            The history: a dict of per-epoch lists ``"loss"`` (the data loss averaged over all
+            The history, a dict of per-epoch lists ``"loss"`` (the data loss averaged over all
             samples of the epoch, plus the regularization penalty of the weights at the epoch's
             end), ``"accuracy"`` (when a metric is set),
             ``"learning_rate"`` (of the epoch's last step) and, with ``validation_data``,
@@ -518,8 +518,8 @@ class Model:
             batch_size: Samples per forward pass (``None``: all at once).
 
         Returns:
-            What the last activation's ``predictions`` returns: ``(n_samples,)`` class
-            indices for Softmax, ``(n_samples, n_outputs)`` otherwise.
+            What the last activation's ``predictions`` returns, ``(n_samples,)`` class
+            indices for Softmax and ``(n_samples, n_outputs)`` otherwise.
         """
         X = self.prepare_inputs(X)
         if batch_size is None:
