@@ -184,15 +184,37 @@ class Optimizer:
             self._update(value, gradient, state, learning_rate)
         self.iterations += 1
 
-    def step_flat(self, flats: Iterable[FlatParameters]) -> None:
+    def step_flat(self, flats: Iterable[FlatParameters] | FlatParameters) -> None:
         """The update of ``step``, made once over each buffer of parameters laid end to end.
 
         The same numbers as ``step`` with each parameter in turn, bit for bit: every rule
         works element by element (see [mynn.optimizers][]). The state stays in ``state``,
         keyed by parameter name, as views into one array per buffer name; state that ``step``
-        or [load_model][mynn.saving.load_model] left there is taken over. The gradients are
-        not checked: ``Model.train`` checks that ``backward`` wrote every one of them.
+        or [load_model][mynn.saving.load_model] left there is taken over. The gradients'
+        values are not checked (their shapes were, when the buffer was made): ``Model.train``
+        checks that ``backward`` wrote every one of them.
+
+        Raises:
+            TypeError: If ``flats`` holds anything but
+                [FlatParameters][mynn.optimizers.FlatParameters] (then no parameter changes).
+
+        Examples:
+            >>> import numpy as np
+            >>> from mynn.optimizers import SGD, FlatParameters
+            >>> w, b = np.ones((2, 2)), np.zeros(2)
+            >>> flat = FlatParameters([("w", w, np.full((2, 2), 0.5)), ("b", b, np.ones(2))])
+            >>> SGD(learning_rate=0.1).step_flat([flat])
+            >>> flat.value_views["w"].tolist(), flat.value_views["b"].tolist()
+            ([[0.95, 0.95], [0.95, 0.95]], [-0.1, -0.1])
         """
+        flats = list(flats) if not isinstance(flats, FlatParameters) else [flats]
+        for flat in flats:
+            if not isinstance(flat, FlatParameters):
+                raise TypeError(
+                    "step_flat takes FlatParameters (parameters laid end to end); for "
+                    "(name, value, gradient) triples use step(). "
+                    f"Received: {type(flat).__name__}"
+                )
         learning_rate = self.current_learning_rate
         for flat in flats:
             self._update(flat.values, flat.gradients, self._state_of(flat), learning_rate)

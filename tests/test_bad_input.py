@@ -416,6 +416,12 @@ CASES = [
     ("Optimizer", lambda: Optimizer(0.1, decay=-1), ValueError, r"Received: decay=-1\.0"),
     (
         "Optimizer",
+        lambda: SGD().step_flat([("w", np.ones(2), np.ones(2))]),
+        TypeError,
+        r"step_flat takes FlatParameters .*use step\(\)\. Received: tuple",
+    ),
+    (
+        "Optimizer",
         lambda: Optimizer(0.1).step(5),
         TypeError,
         r"parameters must be an iterable of \(name, value, gradient\) triples\. "
