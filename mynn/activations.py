@@ -68,7 +68,10 @@ class ReLU(Activation):
 
 
 class LeakyReLU(Activation):
-    r"""ReLU with a small slope ``alpha`` for negative inputs, so units never stop learning.
+    r"""ReLU with a small slope ``alpha`` for negative inputs instead of 0.
+
+    With ``alpha`` > 0 a unit whose inputs are all negative still gets a gradient and can
+    recover, where a ReLU unit gets none and stops learning; ``alpha=0`` is ReLU itself.
 
     $$
     a(z) = \begin{cases}z & z > 0\\ \alpha z & z \le 0\end{cases},\qquad
@@ -81,8 +84,11 @@ class LeakyReLU(Activation):
     Examples:
         >>> import numpy as np
         >>> from mynn.activations import LeakyReLU
-        >>> LeakyReLU(alpha=0.1).forward(np.array([[-2.0, 3.0]])).tolist()
+        >>> leaky = LeakyReLU(alpha=0.1)
+        >>> leaky.forward(np.array([[-2.0, 3.0]])).tolist()
         [[-0.2, 3.0]]
+        >>> leaky.backward(np.ones((1, 2))).tolist()  # the negative input gets a gradient too
+        [[0.1, 1.0]]
     """
 
     def __init__(self, alpha: float = 0.01) -> None:
@@ -110,12 +116,20 @@ class Sigmoid(Activation):
     only $e^{-|z|} \le 1$ is ever evaluated. ``predictions`` thresholds at 0.5 and returns
     integer 0/1 labels.
 
+    In floating point the output does reach the ends of the interval: it rounds to exactly 1.0
+    from $z \approx 36.7$ in float64 ($16.6$ in float32) and to exactly 0.0 below about $-745$
+    ($-104$ in float32), where its derivative is exactly 0. That is why the losses clip
+    probabilities before a logarithm.
+
     Examples:
         >>> import numpy as np
         >>> from mynn.activations import Sigmoid
         >>> s = Sigmoid().forward(np.array([[-1000.0, 0.0, 1000.0]]))
-        >>> s.tolist()
+        >>> s.tolist()  # the ends of (0, 1), reached in floating point
         [[0.0, 0.5, 1.0]]
+        >>> s = Sigmoid().forward(np.array([[30.0, 40.0, -700.0, -750.0]]))
+        >>> (s == 1.0).tolist(), (s == 0.0).tolist()
+        ([[False, True, False, False]], [[False, False, False, True]])
         >>> Sigmoid().predictions(np.array([[0.2], [0.7]])).tolist()
         [[0], [1]]
     """
@@ -140,11 +154,16 @@ class Tanh(Activation):
     a(z) = \tanh(z),\qquad a'(z) = 1 - \tanh^2(z)
     $$
 
+    In floating point the output rounds to exactly $\pm 1.0$ from $|z| \approx 19$ in float64
+    (about 10 in float32), where the derivative is exactly 0.
+
     Examples:
         >>> import numpy as np
         >>> from mynn.activations import Tanh
         >>> Tanh().forward(np.array([[0.0]])).tolist()
         [[0.0]]
+        >>> (Tanh().forward(np.array([[18.0, 20.0, -20.0]])) == [[1.0, 1.0, -1.0]]).tolist()
+        [[False, True, True]]
     """
 
     def _function(self, x):

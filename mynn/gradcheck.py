@@ -6,15 +6,19 @@ $$
 \frac{\partial f}{\partial \theta_i} \approx \frac{f(\theta + h e_i) - f(\theta - h e_i)}{2h}
 $$
 
-whose error shrinks like $h^2$. The comparison uses the relative error
+whose truncation error shrinks like $h^2$ (rounding errors, which grow as $h$ shrinks, set a
+floor). The comparison uses the relative error
 
 $$
 \text{err} = \frac{\lVert g_{\text{analytic}} - g_{\text{numeric}}\rVert}
 {\lVert g_{\text{analytic}}\rVert + \lVert g_{\text{numeric}}\rVert}
 $$
 
-(0 when both are zero). In float64 a correct gradient gives errors around $10^{-9}$ or less; a
-wrong one gives errors near 1.
+(0 when both are zero). In float64 a correct gradient usually gives errors of $10^{-7}$ or less
+(about $10^{-10}$ for a Dense layer; more where the function curves sharply: about $10^{-5}$ for
+a cross-entropy at a probability of $10^{-4}$). A wrong one gives far more, but not necessarily
+near 1: 1 for a flipped sign, 1/3 for a gradient twice too large, a few hundredths for one wrong
+entry among many. The examples below show these cases.
 """
 
 from __future__ import annotations
@@ -50,8 +54,11 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
         >>> from mynn.gradcheck import relative_error
         >>> relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
         0.0
-        >>> round(relative_error(np.array([1.0]), np.array([-1.0])), 3)
+        >>> round(relative_error(np.array([1.0]), np.array([-1.0])), 3)  # a flipped sign
         1.0
+        >>> doubled = relative_error(np.array([2.0, 4.0]), np.array([1.0, 2.0]))
+        >>> round(doubled, 4)  # a gradient twice too large
+        0.3333
     """
     analytic, numeric = as_array("analytic", analytic), as_array("numeric", numeric)
     check_real("analytic", analytic)
@@ -80,9 +87,10 @@ def numerical_gradient(
         epsilon: The step $h$, positive.
 
     Raises:
-        TypeError: If ``function`` is not callable or does not return a real number, or
-            ``values`` is not a float numpy array.
-        ValueError: If ``values`` is read-only or empty, or ``epsilon`` is not positive.
+        TypeError: If ``function`` is not callable or does not return a real number,
+            ``values`` is not a float numpy array, or ``epsilon`` is not a number.
+        ValueError: If ``values`` is read-only, empty or not C-contiguous (a transposed or
+            sliced view), or ``epsilon`` is not positive.
 
     Examples:
         >>> import numpy as np
@@ -168,7 +176,9 @@ def gradient_check(
       ``forward(inputs)`` against ``y_true``, backpropagated by ``Model.backward``.
 
     The target is deep-copied and cast to float64, so the original is left untouched. Keep
-    inputs away from kinks (ReLU at 0, MAE at ``y_pred == y_true``), where no derivative exists.
+    inputs away from kinks (ReLU at 0, MAE at ``y_pred == y_true``), where no derivative exists,
+    and probabilities inside $[10^{-7}, 1 - 10^{-7}]$: outside it the losses clip, so the loss
+    is flat there while its gradient is not, and a correct gradient fails the check.
 
     Args:
         target: Layer, activation, loss or model.
@@ -179,7 +189,13 @@ def gradient_check(
 
     Returns:
         The relative error of each gradient, in a dict keyed by ``"inputs"`` and by the name
-        of each parameter.
+        of each parameter (``"0.weights"`` for a model).
+
+    Raises:
+        TypeError: If ``target`` is not a mynn layer, activation, loss or model.
+        ValueError: If ``y_true`` is missing for a loss or a model, or an argument is out of
+            range.
+        RuntimeError: If ``target`` is a model without a loss.
 
     Examples:
         >>> import numpy as np
@@ -189,6 +205,15 @@ def gradient_check(
         >>> errors = gradient_check(Dense(3, 2, rng=0), X)
         >>> sorted(errors), max(errors.values()) < 1e-7
         (['biases', 'inputs', 'weights'], True)
+        >>> from mynn.loss import BinaryCrossentropy, CategoricalCrossentropy
+        >>> sharp = np.array([[1e-4, 1 - 1e-4], [0.3, 0.7]])  # log p is steep at 1e-4
+        >>> cce = CategoricalCrossentropy()
+        >>> 1e-6 < gradient_check(cce, sharp, np.array([0, 0]))["inputs"] < 1e-4
+        True
+        >>> clipped = np.array([[0.0], [0.5]])  # 0.0 is clipped to 1e-7
+        >>> bce = BinaryCrossentropy()
+        >>> gradient_check(bce, clipped, np.array([1, 0]))["inputs"] > 0.5  # correct, fails
+        True
     """
     from .model import Model
 

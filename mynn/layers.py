@@ -152,7 +152,9 @@ class Dense(Layer):
         n_neurons: Number of neurons (outputs).
         weight_initializer: ``"glorot"`` (uniform in $\pm\sqrt{6/(n_{in}+n_{out})}$, the
             default), ``"he"`` (normal with std $\sqrt{2/n_{in}}$, for ReLU networks) or
-            ``"small"`` (normal with std 0.01, the seed document's choice).
+            ``"small"`` (normal with std 0.01, the choice of the code of the seed's repository,
+            which follows the book *Neural Networks from Scratch in Python*; the seed document
+            itself says nothing about initialization).
         weight_regularizer_l1: L1 penalty factor $\lambda$ on the weights: adds
             $\lambda\sum|w|$ to the loss.
         weight_regularizer_l2: L2 penalty factor on the weights: adds $\lambda\sum w^2$.
@@ -170,10 +172,14 @@ class Dense(Layer):
         dbiases: Gradient of the loss w.r.t. ``biases`` after ``backward``, shape ``(n_neurons,)``.
 
     Raises:
-        ValueError: If a size or penalty is out of range, or ``forward`` gets inputs whose
-            feature count is not ``n_inputs``.
-        TypeError: If ``dtype`` is not float32 or float64, or ``forward`` gets inputs that are
-            not real numbers.
+        ValueError: If a size or penalty is out of range, ``weight_initializer`` is not one of
+            [INITIALIZERS][mynn.layers.INITIALIZERS], ``forward`` gets inputs not of shape
+            ``(n_samples, n_inputs)``, or ``backward`` gets ``dvalues`` not of the last
+            output's shape.
+        TypeError: If ``dtype`` is not float32 or float64, a penalty is not a number, ``rng``
+            is not a Generator, an int or ``None``, or ``forward`` gets inputs that are not
+            real numbers.
+        RuntimeError: If ``backward`` is called before ``forward``.
 
     Examples:
         >>> import numpy as np

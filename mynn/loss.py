@@ -4,7 +4,8 @@ Every loss has the same three methods:
 
 - ``forward(y_pred, y_true)``: the loss of each sample, shape ``(n_samples,)``;
 - ``calculate(y_pred, y_true)``: their mean, a float (the [Model][mynn.model.Model] adds the
-  layers' regularization penalties to it when it reports the loss);
+  layers' regularization penalties to it in the training loss of its history; ``evaluate``
+  leaves them out);
 - ``backward(y_pred, y_true)``: the gradient of that mean with respect to ``y_pred``, shape of
   ``y_pred``.
 
@@ -289,8 +290,9 @@ def check_labels(labels: np.ndarray, n_classes: int, *, name: str = "labels") ->
 
     Raises:
         TypeError: If the labels are not numbers.
-        ValueError: If a label is not a whole number, or is outside ``[0, n_classes)``; the
-            message quotes the labels as given (``1e+20``, not what a cast would make of it).
+        ValueError: If the labels are empty, a label is not a whole number, or one is outside
+            ``[0, n_classes)``; the message quotes the labels as given (``1e+20``, not what a
+            cast would make of it).
     """
     y = as_array(name, labels)
     if y.dtype.kind not in "biuf":

@@ -80,7 +80,7 @@ class Accuracy:
 class CategoricalAccuracy(Accuracy):
     """Share of samples whose predicted class index equals the true class.
 
-    ``y_true`` may be class indices ``(n_samples,)`` or one-hot rows ``(n_samples, k)``.
+    ``y_true`` may be class indices ``(n_samples,)`` or one-hot rows ``(n_samples, n_classes)``.
 
     Examples:
         >>> import numpy as np
@@ -119,7 +119,9 @@ class RegressionAccuracy(Accuracy):
     r"""Share of predictions within a tolerance of the target: $|\hat y - y| < \text{precision}$.
 
     When ``precision`` is not given, ``init(y)`` sets it from the training targets to
-    $\operatorname{std}(y)/250$ (the seed document's choice; one tolerance for all outputs).
+    $\operatorname{std}(y)/250$, one tolerance for all outputs. The 250 is not in the seed
+    document (its Metrics section is empty): it comes from the code of the seed's repository,
+    which follows the book *Neural Networks from Scratch in Python*.
     [Model.train][mynn.model.Model.train] calls ``init(y, reinit=True)`` with its training
     targets at every call, so the tolerance always follows the data being trained on.
 
@@ -132,6 +134,13 @@ class RegressionAccuracy(Accuracy):
         >>> acc = RegressionAccuracy(precision=0.1)
         >>> acc.calculate(np.array([[1.05], [2.5]]), np.array([[1.0], [2.0]]))
         0.5
+        >>> derived = RegressionAccuracy()
+        >>> derived.init(np.array([1.0, 3.0]))  # std 1
+        >>> derived.precision
+        0.004
+        >>> derived.init(np.ones(3), reinit=True)  # std 0
+        >>> float(derived.precision)  # float64's machine epsilon, np.finfo(np.float64).eps
+        2.220446049250313e-16
     """
 
     def __init__(self, precision: float | None = None) -> None:
@@ -143,6 +152,9 @@ class RegressionAccuracy(Accuracy):
 
     def init(self, y_true: np.ndarray, reinit: bool = False) -> None:
         """Set ``precision`` to ``std(y_true) / 250``, unless it is fixed or already set.
+
+        When all targets are equal (std 0) it is the float64 machine epsilon instead, so that
+        exact predictions still count as correct.
 
         Args:
             y_true: Training targets.

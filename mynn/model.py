@@ -33,7 +33,8 @@ from .optimizers import FlatParameters, Optimizer
 __all__ = ["Model"]
 
 SUMMARY_WIDTH = 79
-"""The longest line of [Model.summary][mynn.model.Model.summary], in characters."""
+"""The longest line of [Model.summary][mynn.model.Model.summary], in characters, unless one
+argument of a layer is too long for its column (see ``summary``)."""
 
 
 class Model:
@@ -227,10 +228,11 @@ class Model:
 
         ``y`` must already be in the loss's normal form (see
         [Loss.check_targets][mynn.loss.Loss.check_targets]). When a Softmax output meets
-        CategoricalCrossentropy, the combined gradient (softmax output minus one-hot labels)
-        starts the pass at the Softmax's input. Returns the gradient w.r.t. the model input,
-        or ``None`` with ``input_gradient=False`` when the first layer is a Dense layer: training
-        needs only the parameters' gradients, so that layer skips its input gradient.
+        CategoricalCrossentropy, the combined gradient (softmax output minus one-hot labels,
+        divided by the batch size) starts the pass at the Softmax's input. Returns the
+        gradient w.r.t. the model input, or ``None`` with ``input_gradient=False`` when the
+        first layer is a Dense layer: training needs only the parameters' gradients, so that
+        layer skips its input gradient.
         """
         if self.loss is None:
             raise RuntimeError("no loss is set; call Model.set_loss() first.")
@@ -324,8 +326,10 @@ class Model:
             validation_data: Optional ``(X_val, y_val)`` evaluated after every epoch.
             shuffle: Visit the samples in a new random order each epoch.
             rng: Source of the shuffling order: a Generator, an int random seed or ``None``.
-            verbose: 0 prints nothing; 1 prints a line every ``print_every`` epochs.
-            print_every: Epochs between printed lines (default: about ten lines per run).
+            verbose: 0 prints nothing; 1 prints a line for the first epoch, every
+                ``print_every``-th and the last.
+            print_every: Epochs between printed lines (default: ``epochs // 10``, at least 1:
+                a line per epoch below 20 epochs, 11 to 16 lines from 20 on).
             diagnostics: Also record, after every epoch, the health signals of
                 [diagnose][mynn.diagnostics.diagnose] on 256 training samples spread evenly
                 over the set (all of them when there are fewer), in ``history["diagnostics"]``,
@@ -338,20 +342,24 @@ class Model:
 
         Returns:
             The history, a dict of per-epoch lists ``"loss"`` (the data loss averaged over all
-            samples of the epoch, plus the regularization penalty of the weights at the epoch's
-            end), ``"accuracy"`` (when a metric is set),
+            samples of the epoch, plus the regularization penalty of the weights and biases at
+            the epoch's end), ``"accuracy"`` (when a metric is set),
             ``"learning_rate"`` (of the epoch's last step) and, with ``validation_data``,
             ``"val_loss"`` and ``"val_accuracy"``; with ``diagnostics``, ``"diagnostics"``.
 
             The epoch's loss and accuracy are gathered batch by batch while the weights
-            change (and Dropout is active), so they differ a little from ``evaluate(X, y)``
-            after the epoch. A RegressionAccuracy metric derives its tolerance from ``y`` at
-            every call.
+            change (and Dropout is active), so they differ from ``evaluate(X, y)`` after the
+            epoch: by a lot while the model still learns fast (in the first epochs, say), and
+            the loss also by the regularization penalty, which ``evaluate`` leaves out. A
+            RegressionAccuracy without a fixed ``precision`` derives its tolerance from ``y``
+            at every call.
 
         Raises:
-            RuntimeError: If no loss or optimizer is set.
+            RuntimeError: If the model has no Dense layer, or no loss or optimizer is set.
             ValueError: If the data is empty, non-finite, mis-shaped or of unequal lengths, or
                 an argument is out of range.
+            TypeError: If the data are not numbers, or ``shuffle``, ``diagnostics``, ``rng``
+                or ``on_epoch_end`` has the wrong type.
             FloatingPointError: If the loss or a parameter becomes NaN or infinite (the
                 message names the epoch and step, and the parameter).
         """
@@ -535,8 +543,10 @@ class Model:
     def summary(self) -> str:
         """A table of the layers, their output shapes and parameter counts.
 
-        No line is longer than 79 characters (an 80-column terminal, and the documentation's
-        column): a long layer or optimizer description continues on the next line.
+        Lines stay within 79 characters (an 80-column terminal, and the documentation's
+        column): a long layer or optimizer description continues on the next line, broken
+        after a comma. One argument too long for the layer column (a float of 17 digits
+        beside a wide shape and count, say) is not broken, and then the table is wider.
         """
         rows = [("#", "layer", "output shape", "parameters")]
         width = None
@@ -593,7 +603,8 @@ def non_finite_parameter(
 ) -> tuple[str, float] | None:
     """The first parameter holding a NaN or inf, as ``(name, bad value)``; ``None`` if none.
 
-    [Model.train][mynn.model.Model.train] calls it after every optimizer step: the loss of the
+    [Model.train][mynn.model.Model.train] looks for one after every optimizer step (one dot
+    product per buffer, and this function only when that is not finite): the loss of the
     next batch misses a weight that became inf behind a saturating activation (a Sigmoid turns
     inf into 1), and after the last step there is no next batch. It costs one dot product per
     parameter array: a NaN or inf makes the sum of squares non-finite (no term is negative, so

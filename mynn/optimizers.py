@@ -1,6 +1,7 @@
 r"""Optimizers: turn the gradients stored by ``backward`` into parameter updates.
 
-All optimizers share the seed's learning-rate decay,
+All optimizers share one learning-rate decay (from the code of the seed's repository; the seed
+document has none),
 
 $$
 \eta_t = \frac{\eta}{1 + \text{decay}\cdot t}
@@ -8,7 +9,8 @@ $$
 
 where $t$ counts the steps taken so far (``iterations``) and $\eta_t$ is exposed as
 ``current_learning_rate``. An optimizer owns its state (momentums, caches, moments): it is
-created in one place, ``init_state``, the first time a parameter is seen, and kept in
+created the first time a parameter is seen (by ``init_state`` in ``step``; as views into one
+array per buffer in ``step_flat``), and kept in
 ``state`` keyed by the parameter's name, never attached to the layers.
 
 Updates are made in place in preallocated buffers (``out=`` arguments), so a step allocates no
@@ -55,8 +57,8 @@ class FlatParameters:
     Raises:
         TypeError: If ``parameters`` or a triple has the wrong form, or the values have more
             than one dtype.
-        ValueError: If ``parameters`` is empty, two share a name, or a gradient's shape
-            differs from its value's.
+        ValueError: If ``parameters`` is empty, two share a name, a value is read-only, or a
+            gradient's shape differs from its value's.
 
     Attributes:
         names: The parameters' names, in order.
@@ -172,7 +174,7 @@ class Optimizer:
         Raises:
             TypeError: If ``parameters`` or one of its triples has the wrong form (then no
                 parameter is changed).
-            ValueError: If a gradient's shape differs from its value's.
+            ValueError: If a value is read-only or a gradient's shape differs from its value's.
             RuntimeError: If a gradient is ``None`` (``backward`` has not run).
         """
         checked = _check_parameters(parameters)  # all, before any update
@@ -321,7 +323,9 @@ class SGD(Optimizer):
     With ``momentum`` $\mu = 0$ this is the plain update $\theta \leftarrow \theta - \eta_t g$.
 
     Args:
-        learning_rate: Step size $\eta$ (default 0.01; the seed used 1.0).
+        learning_rate: Step size $\eta$ (default 0.01; the code of the seed's repository
+            defaults to 1.0, while the seed document gives no value, only that the rate lies
+            between 0 and 1).
         decay: $1/t$ decay factor.
         momentum: $\mu$ in ``[0, 1)``.
 
@@ -358,7 +362,8 @@ class Adagrad(Optimizer):
     r"""Adagrad: each parameter's step shrinks with the sum of its squared gradients.
 
     $$
-    c \leftarrow c + g^2,\qquad \theta \leftarrow \theta - \eta_t\,\frac{g}{\sqrt{c} + \epsilon}
+    \text{cache} \leftarrow \text{cache} + g^2,\qquad
+    \theta \leftarrow \theta - \eta_t\,\frac{g}{\sqrt{\text{cache}} + \epsilon}
     $$
 
     Args:
@@ -403,8 +408,8 @@ class RMSProp(Adagrad):
     r"""RMSProp: like Adagrad, but the cache is a moving average, so steps do not vanish.
 
     $$
-    c \leftarrow \rho c + (1-\rho) g^2,\qquad
-    \theta \leftarrow \theta - \eta_t\,\frac{g}{\sqrt{c} + \epsilon}
+    \text{cache} \leftarrow \rho\,\text{cache} + (1-\rho) g^2,\qquad
+    \theta \leftarrow \theta - \eta_t\,\frac{g}{\sqrt{\text{cache}} + \epsilon}
     $$
 
     Args:
@@ -463,7 +468,9 @@ class Adam(Optimizer):
     The corrections undo the pull of the zero initial averages towards 0 in early steps.
 
     Args:
-        learning_rate: $\eta$ (default 0.001; the seed's default of 1.0 diverges).
+        learning_rate: $\eta$ (default 0.001; the code of the seed's repository defaults to
+            1.0, a far too large step for Adam, whose first step moves every parameter by
+            about $\eta$, as the example shows).
         decay: $1/t$ decay factor.
         epsilon: Small positive constant that keeps the division finite.
         beta_1: Share $\beta_1$ of $\bar g$ kept at each step, in ``[0, 1)``.

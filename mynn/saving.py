@@ -14,7 +14,8 @@ wrong with a file (damaged, truncated, crafted), the error is a ``ValueError`` t
 **Saving is atomic.** ``save_model`` writes to a temporary file in the target's folder and
 renames it over the target, so a reader sees the old model or the new one, never half of one.
 The temporary name carries the writer's process id: a save killed half-way leaves its temporary
-file behind, and the next save to the same path removes it once that process is gone. A new
+file behind, and the next save to the same path removes it once that process is gone (on POSIX
+systems, and only temporary files of the same machine). A new
 file gets the permissions the umask allows (as any file the user creates); saving over a file
 keeps that file's permissions.
 """
