@@ -1139,6 +1139,30 @@ CASES = [
         ValueError,
         r"the gradient of parameter 'w' must have the shape of its value \(2,\)",
     ),
+    (
+        "flush_threshold",
+        lambda: mynn.flush_threshold(np.int64),
+        TypeError,
+        r"dtype must be float32 or float64\. Received: dtype=<class 'numpy\.int64'>",
+    ),
+    (
+        "flush_threshold",
+        lambda: mynn.flush_threshold("no such type"),
+        TypeError,
+        r"dtype must be float32 or float64\. Received: dtype='no such type'",
+    ),
+    (
+        "count_subnormal",
+        lambda: mynn.count_subnormal([1e-40]),
+        TypeError,
+        r"array must be a float32 or float64 numpy array\. Received: list",
+    ),
+    (
+        "count_subnormal",
+        lambda: mynn.count_subnormal(np.ones(3, dtype=np.float16)),
+        TypeError,
+        r"array must be a float32 or float64 numpy array\. Received: dtype float16",
+    ),
 ]
 
 

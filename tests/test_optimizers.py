@@ -13,7 +13,17 @@ from mynn.datasets import spiral_classification
 from mynn.layers import Dense
 from mynn.loss import CategoricalCrossentropy
 from mynn.model import Model
-from mynn.optimizers import SGD, Adagrad, Adam, FlatParameters, RMSProp
+from mynn import optimizers
+from mynn.optimizers import (
+    SGD,
+    Adagrad,
+    Adam,
+    FlatParameters,
+    RMSProp,
+    count_subnormal,
+    flush_threshold,
+)
+from mynn.saving import load_model, save_model
 
 REF = {
     k: np.asarray(v)
@@ -303,3 +313,118 @@ def test_step_flat_takes_over_state_left_by_step():
     two.state = {}  # state thrown away: the next flat step starts from zeros again
     two.step_flat([flat])
     assert set(two.state) == {"w"} and two.state["w"]["momentum"].base is not None
+
+
+# ------------------------------------------------------------------ subnormal numbers
+def test_flush_threshold_and_count_subnormal():
+    assert flush_threshold(np.float32) == np.finfo(np.float32).smallest_normal * 2.0**24
+    assert flush_threshold(np.float64) == np.finfo(np.float64).smallest_normal * 2.0**24
+    tiny32 = np.finfo(np.float32).smallest_normal
+    values = np.array([0.0, tiny32, tiny32 / 2, -tiny32 / 4, 1.0, -0.0], dtype=np.float32)
+    assert count_subnormal(values) == 2
+    assert count_subnormal(values.astype(np.float64)) == 0  # normal numbers in float64
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_flush_keeps_step_and_step_flat_bit_identical(name, dtype):
+    # Gradients that stop after 3 steps leave momentums and caches decaying, some of them from
+    # tiny starting values, through the flushes of steps 16 and 32.
+    shapes = {"w": (5, 3), "b": (3,)}
+    rng = np.random.default_rng(1)
+    scale = float(flush_threshold(dtype)) * np.array([1e6, 1e2, 2.0, 0.5, 1e-3])
+    start = {key: rng.normal(size=shape).astype(dtype) for key, shape in shapes.items()}
+    each, fused = OPTIMIZERS[name](), OPTIMIZERS[name]()
+    values = {key: value.copy() for key, value in start.items()}
+    flat = FlatParameters([(key, value, None) for key, value in start.items()])
+    for step in range(40):
+        gradients = {
+            key: (rng.choice(scale, size=shape) if step < 3 else np.zeros(shape)).astype(dtype)
+            for key, shape in shapes.items()
+        }
+        each.step([(key, values[key], gradients[key]) for key in shapes])
+        for key in shapes:
+            flat.gradient_views[key][...] = gradients[key]
+        fused.step_flat([flat])
+    for key in shapes:
+        np.testing.assert_array_equal(flat.value_views[key], values[key], err_msg=key)
+        for buffer in each.buffers:
+            np.testing.assert_array_equal(fused.state[key][buffer], each.state[key][buffer])
+            assert count_subnormal(each.state[key][buffer]) == 0, (key, buffer)
+
+
+def test_the_flush_sets_only_values_below_the_threshold_to_zero():
+    threshold = flush_threshold(np.float64)
+    momentum = np.array([threshold * 0.99, threshold * 1.01, -threshold * 0.5, 1e-3, -2e-300])
+    sgd = SGD(learning_rate=0.1, momentum=0.5)
+    w = np.zeros(5)
+    sgd.step([("w", w, np.zeros(5))])  # creates the state
+    sgd.state["w"]["momentum"][...] = momentum
+    for _ in range(optimizers.FLUSH_EVERY - 2):  # up to the step before the flush
+        sgd.step([("w", w, np.zeros(5))])
+    kept = sgd.state["w"]["momentum"].copy()
+    assert np.count_nonzero(kept) == 5, kept  # nothing flushed yet
+    sgd.step([("w", w, np.zeros(5))])  # step FLUSH_EVERY: flushes
+    assert sgd.iterations == optimizers.FLUSH_EVERY
+    after = sgd.state["w"]["momentum"]
+    expected = np.where(np.abs(kept * 0.5) < threshold, 0.0, kept * 0.5)
+    np.testing.assert_array_equal(after, expected)
+    assert after[3] != 0 and after[0] == 0, after
+
+
+def dead_unit_model(optimizer):
+    """A float32 net whose hidden units all die after a few epochs (biases pushed far down)."""
+    X, y = spiral_classification(16, 3, rng=0)
+    model = Model(
+        [
+            Dense(2, 16, rng=0, dtype=np.float32),
+            ReLU(),
+            Dense(16, 3, rng=1, dtype=np.float32),
+            Softmax(),
+        ]
+    )
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(optimizer)
+    return model, X.astype(np.float32), y
+
+
+SUBNORMAL_OPTIMIZERS = {
+    "adam": lambda: Adam(learning_rate=0.01),
+    "rmsprop": lambda: RMSProp(learning_rate=0.01),
+    "sgd_momentum": lambda: SGD(learning_rate=0.05, momentum=0.9),
+}
+
+
+def subnormal_in_saved_state(model, path) -> int:
+    save_model(model, path)
+    loaded = load_model(path)
+    return sum(
+        count_subnormal(array)
+        for buffers in loaded.optimizer.state.values()
+        for kind, array in buffers.items()
+        if kind != "scratch"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SUBNORMAL_OPTIMIZERS))
+def test_saved_state_of_dead_units_holds_no_subnormal_number(name, tmp_path, monkeypatch):
+    # Train a little, then kill every hidden unit: their gradients become exactly zero and
+    # their momentums (caches for RMSProp) shrink by 0.9 per step, from the first Dense layer
+    # on. 1,200 steps take a float32 0.9**1200 ~ 1e-55 below 1: far into (and, without the
+    # flush, stuck in) the subnormal range.
+    def run(flush_every):
+        monkeypatch.setattr(optimizers, "FLUSH_EVERY", flush_every)
+        model, X, y = dead_unit_model(SUBNORMAL_OPTIMIZERS[name]())
+        model.train(X, y, epochs=5, batch_size=8, verbose=0, rng=0)
+        model.layers[0].biases[...] = -1e3  # every hidden unit dead from here on
+        model.train(X, y, epochs=200, batch_size=8, verbose=0, rng=0)
+        assert model.optimizer.iterations == 6 * 205
+        first = model.optimizer.state["0.weights"]
+        assert not np.any(model.layers[0].dweights), "the hidden units should be dead"
+        return model, first
+
+    model, _ = run(optimizers.FLUSH_EVERY)
+    assert subnormal_in_saved_state(model, tmp_path / "flushed.npz") == 0
+    # The same training without the flush leaves subnormal numbers: the test reaches them.
+    model, first = run(10**9)
+    assert subnormal_in_saved_state(model, tmp_path / "kept.npz") > 0, first
