@@ -27,9 +27,10 @@ instead of a dozen per parameter array.
 Every ``FLUSH_EVERY`` steps, values of the state smaller in magnitude than
 [flush_threshold][mynn.optimizers.flush_threshold] (a float32 2**-102, a float64 2**-998) are
 set to zero. Without it, the momentum of a unit whose gradient stays zero (a dead ReLU) shrinks
-by $\beta$ at every step until it becomes a *subnormal* number, and stays one (0.9 times the
-smallest subnormal rounds back to it), and arithmetic on subnormal numbers is many times slower
-on many CPUs. The values set to zero are far too small to change any update.
+by $\beta$ at every step until it becomes a *subnormal* number, and stays one (a few steps
+of $2^{-149}$ above zero in float32, 0.9 times it rounds back to the same number), and
+arithmetic on subnormal numbers is many times slower on many CPUs. The values set to zero are
+far too small to change any update (the Performance page of the site measures both).
 """
 
 from __future__ import annotations

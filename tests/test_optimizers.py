@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mynn import optimizers
 from mynn.activations import ReLU, Softmax
 from mynn.datasets import spiral_classification
 from mynn.layers import Dense
 from mynn.loss import CategoricalCrossentropy
 from mynn.model import Model
-from mynn import optimizers
 from mynn.optimizers import (
     SGD,
     Adagrad,
