@@ -1,11 +1,13 @@
 """mynn: neural networks from scratch on numpy alone.
 
-Each object lives in the module named after its part of the seed document (``mynn.layers``,
-``mynn.activations``, ``mynn.loss``, ...), and each module lists its public names in
-``__all__``. The package re-exports exactly those names, so ``from mynn import Dense`` and
-``from mynn.layers import Dense`` are the same class, and a name added to a module's
-``__all__`` is public here too. (``mynn.exercises`` and ``mynn.bridge``, which needs
-PyTorch, are imported by name.)
+The building blocks live in modules named after the seed document's parts (``mynn.layers``,
+``mynn.activations``, ``mynn.loss``, ...); what the seed does not cover lives in modules named
+after what it adds (``mynn.gradcheck``, ``mynn.saving``, ``mynn.diagnostics``, ``mynn.mnist``,
+...). Each module lists its public names in ``__all__``, and the package re-exports exactly
+those names, so ``from mynn import Dense`` and ``from mynn.layers import Dense`` are the same
+class, and a name added to a module's ``__all__`` is public here too. Three modules are not
+re-exported and are imported by name: ``mynn.exercises``, ``mynn.bridge`` (which needs
+PyTorch) and ``mynn.figures`` (for matplotlib figures).
 """
 
 from . import (

@@ -95,7 +95,7 @@ def to_torch(model: Model, *, logits: bool = False) -> nn.Sequential:
 
     Raises:
         TypeError: If ``model`` is not a mynn Model or holds a layer without a torch
-            counterpart (the message names it).
+            counterpart (the message names it), or ``logits`` is not a bool.
         ValueError: If ``logits=True`` and the model does not end in Softmax or Sigmoid.
 
     Examples:
@@ -169,7 +169,7 @@ def from_torch(
     Args:
         module: A ``torch.nn.Sequential`` of ``nn.Linear`` (with bias, float32 or float64, one
             dtype for all), ``nn.Dropout``, ``nn.ReLU``, ``nn.LeakyReLU``, ``nn.Sigmoid``,
-            ``nn.Tanh``, ``nn.Softmax(dim=1)`` and ``nn.Identity``.
+            ``nn.Tanh``, ``nn.Softmax(dim=1)`` (or ``dim=-1``) and ``nn.Identity``.
         rng: Source of the Dropout layers' masks (one Generator shared by all of them): a
             ``np.random.Generator``, an int random seed or ``None``.
 
@@ -181,8 +181,10 @@ def from_torch(
             counterpart, or a Linear's dtype is neither float32 nor float64 (the message
             names the module and its index).
         ValueError: If a module's settings have no mynn equivalent: a Linear without bias,
-            Linear layers of different dtypes, a Softmax over another dimension than 1, a
-            slope or dropout rate outside mynn's range.
+            Linear layers of different dtypes, a Softmax whose ``dim`` is not 1 or -1
+            (``nn.Softmax()``, with ``dim=None``, included), a slope or dropout rate outside
+            mynn's range; or if a Linear's ``in_features`` differ from the previous Linear's
+            ``out_features``.
 
     Examples:
         >>> import torch
@@ -263,7 +265,7 @@ def _dense_of(where: str, linear: nn.Linear) -> Dense:
 
 
 class InverseTimeDecay(torch.optim.lr_scheduler.LRScheduler):
-    r"""mynn's learning-rate decay as a torch scheduler, exact for SGD with momentum too.
+    r"""mynn's learning-rate decay as a torch scheduler, SGD with momentum included.
 
     $$
     \eta_t = \frac{\eta}{1 + \text{decay}\cdot t}
@@ -279,8 +281,11 @@ class InverseTimeDecay(torch.optim.lr_scheduler.LRScheduler):
     rescales the whole history. The two agree while $\eta_t b = -v$. When the rate changes
     from $\eta_{t-1}$ to $\eta_t$, this scheduler multiplies every ``momentum_buffer`` of the
     optimizer by $\eta_{t-1}/\eta_t$, which keeps $\eta_t b = -v$ and so makes torch's SGD
-    take mynn's steps (Goyal et al., 2017, call this *momentum correction*). Optimizers
-    without a ``momentum_buffer`` (Adagrad, RMSprop without momentum, Adam) are untouched.
+    take mynn's steps: the same in exact arithmetic, and equal up to rounding in floating
+    point (not bit for bit). Goyal et al. (2017) describe the same bookkeeping the other way
+    round: they rescale the rate-inside velocity by $\eta_t/\eta_{t-1}$ so that it follows the
+    rate-outside form, and call that factor the *momentum correction*. Optimizers without a
+    ``momentum_buffer`` (Adagrad, RMSprop without momentum, Adam) are untouched.
 
     Args:
         optimizer: The torch optimizer whose rate it sets; ``lr`` of each parameter group is

@@ -8,9 +8,9 @@ is never changed: anything that needs a training step runs on a copy.
 [record_diagnostics][mynn.diagnostics.record_diagnostics] measures them after every epoch of
 [Model.train][mynn.model.Model.train].
 
-The functions take a [Model][mynn.model.Model] and use only its public methods; this module
-does not import ``mynn.model`` (``model.py`` imports it, for ``train(diagnostics=True)``), so
-their ``model`` arguments are typed in the docstrings rather than in the signatures.
+The functions take a [Model][mynn.model.Model] and use only its public methods; importing this
+module does not import ``mynn.model`` (``model.py`` imports it, for ``train(diagnostics=True)``),
+so their ``model`` arguments are typed in the docstrings rather than in the signatures.
 """
 
 from __future__ import annotations
@@ -131,8 +131,10 @@ class Diagnosis:
     def table(self) -> str:
         """The signals as a text table, one per signal.
 
-        No line is longer than 79 characters (an 80-column terminal, and the documentation's
-        column): a long reading continues on the next line, in its column.
+        For the signals [diagnose][mynn.diagnostics.diagnose] makes, no line is longer than 79
+        characters (an 80-column terminal, and the documentation's column): a long reading
+        continues on the next line, in its column. A signal made by hand with a long name or a
+        long unbroken word can make a line longer.
         """
         rows = [("signal", "layer", "value", "", "reading")]
         for s in self.signals:
@@ -159,7 +161,9 @@ def expected_initial_loss(model) -> float | None:
 
     A network that knows nothing yet spreads its probability evenly: for a Softmax over $m$
     classes each class gets $1/m$ and the cross-entropy is $-\log(1/m) = \log m$ (natural log);
-    for a Sigmoid output with binary cross-entropy it is $\log 2$.
+    for a Sigmoid output with binary cross-entropy it is $\log 2$. A first loss far above it
+    means the scores are too large: weights too large for the inputs, or inputs that are not
+    scaled (pixels from 0 to 255, say), which gives the same symptom with glorot weights.
 
     Examples:
         >>> from mynn.model import Model
@@ -186,9 +190,29 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
     """Measure the health signals of ``model`` on the batch ``(X, y)``.
 
     Without ``y`` only the forward signals are measured (dead ReLUs, saturation, symmetry).
-    With ``y`` (and a loss set), also the loss against its expected initial value, each Dense
-    layer's gradient norm and, with an optimizer set, the ratio of one step's update to the
-    weights, measured on a copy of the model so the original is not changed.
+    With ``y`` (and a loss set), also the loss against its expected initial value (for a
+    Softmax with categorical cross-entropy or a Sigmoid with binary cross-entropy, see
+    [expected_initial_loss][mynn.diagnostics.expected_initial_loss]), each Dense layer's
+    gradient norm and, with an optimizer set, the ratio of one step's update to the weights,
+    measured on a copy of the model so the original is not changed.
+
+    What the signals measure, and where their readings stop being true:
+
+    - ``symmetry``: the largest spread, over a Dense layer's inputs, of the weights across its
+      units; 0 means every unit has the same weights. Identical units stay identical only if
+      their biases and their outgoing weights are identical too (a constant initialization
+      everywhere); a random next layer gives them different gradients and pulls them apart,
+      though the reading says they will stay identical (see the example).
+    - ``saturation``: the share of Sigmoid outputs below 0.01 or above 0.99 (Tanh: beyond
+      +-0.99). It counts the last layer too, where a trained binary classifier is saturated on
+      purpose: with binary cross-entropy the gradient at that Sigmoid's input is $p - y$,
+      which does not vanish on a wrong prediction (while $p$ stays inside the loss's clip
+      $[10^{-7}, 1 - 10^{-7}]$). Read that signal for hidden layers.
+    - ``initial_loss``: the loss against 1.5 times the expected one plus 0.1. Above it the
+      scores are too large: the reading blames the weights, but inputs that are not scaled do
+      the same (see [expected_initial_loss][mynn.diagnostics.expected_initial_loss]).
+    - ``gradient_norm``: not ok when the norm is 0, and also when it is NaN or infinite,
+      though the reading then says that no gradient reaches the layer.
 
     Args:
         model (mynn.model.Model): A [Model][mynn.model.Model].
@@ -215,6 +239,36 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
         True
         >>> sorted({signal.name for signal in diagnosis.signals})
         ['dead_relu', 'gradient_norm', 'initial_loss', 'symmetry', 'update_ratio']
+
+        Identical first-layer units come apart when the next layer's weights differ:
+
+        >>> from mynn.activations import Tanh
+        >>> from mynn.optimizers import SGD
+        >>> twins = Model([Dense(2, 4, rng=0), Tanh(), Dense(4, 3, rng=1), Softmax()])
+        >>> twins.layers[0].weights[:] = 0.5
+        >>> twins.set_loss(CategoricalCrossentropy())
+        >>> twins.set_optimizer(SGD(learning_rate=0.5))
+        >>> diagnose(twins, X).get("symmetry", 0).ok
+        False
+        >>> _ = twins.train(X, y, epochs=5, verbose=0)
+        >>> spread = float(np.ptp(twins.layers[0].weights, axis=1).max())
+        >>> assert spread > 1e-3, spread  # no longer identical
+
+        A confident, right binary classifier is reported as saturated, and its gradient does
+        not vanish when the labels are wrong:
+
+        >>> from mynn.activations import Sigmoid
+        >>> from mynn.loss import BinaryCrossentropy
+        >>> sure = Model([Dense(1, 1, rng=0), Sigmoid()])
+        >>> sure.layers[0].weights[:], sure.layers[0].biases[:] = 6.0, 0.0
+        >>> sure.set_loss(BinaryCrossentropy())
+        >>> X_two = np.array([[-1.0], [1.0]])
+        >>> right = diagnose(sure, X_two, np.array([[0.0], [1.0]]))
+        >>> right.get("saturation").ok, round(right.get("initial_loss").value, 4)
+        (False, 0.0025)
+        >>> wrong = diagnose(sure, X_two, np.array([[1.0], [0.0]]))
+        >>> round(wrong.get("gradient_norm", 0).value, 4)  # not small
+        0.9975
     """
     _check_model(model)
     X = model.prepare_inputs(X)
@@ -325,8 +379,14 @@ def overfit_one_batch(
 ) -> tuple[bool, float, float]:
     """Sanity check: can a copy of ``model`` drive the loss on one small batch towards zero?
 
-    A network that cannot memorize a dozen samples has a bug (wrong gradient, wrong labels,
-    a learning rate far off) that more data will not fix.
+    A network big enough for the task should memorize a dozen samples. When it cannot, look
+    for a bug (a wrong gradient, targets in the wrong form) or a learning rate or number of
+    steps far off, which more data will not fix; but a network too small for the batch (a
+    linear model on points that no straight boundary separates), or samples that contradict
+    each other (the same input with two labels, as at the centre of
+    [spiral_classification][mynn.datasets.spiral_classification]), fail too without any bug.
+    Passing does not prove that the labels are right: a network memorizes wrong labels as
+    easily (see the example).
 
     Args:
         model (mynn.model.Model): A model with loss and optimizer set (it is copied, not changed).
@@ -336,7 +396,27 @@ def overfit_one_batch(
         tolerance: The final loss must fall below this, or below a tenth of the first loss.
 
     Returns:
-        ``(passed, first_loss, final_loss)``.
+        ``(passed, first_loss, final_loss)``: ``first_loss`` is the loss before the first step.
+
+    Examples:
+        >>> from mynn import Adam, CategoricalCrossentropy, Dense, Model, ReLU, Softmax
+        >>> from mynn.datasets import spiral_classification
+        >>> X, y = spiral_classification(5, 3, rng=0)
+        >>> away = X.any(axis=1)  # leave out the 3 points at the origin, one per class
+        >>> X, y = X[away], y[away]
+        >>> def passes(layers, labels):
+        ...     model = Model(layers + [Softmax()])
+        ...     model.set_loss(CategoricalCrossentropy())
+        ...     model.set_optimizer(Adam(learning_rate=0.05))
+        ...     return overfit_one_batch(model, X, labels)[0]
+        >>> def hidden():
+        ...     return [Dense(2, 64, rng=0), ReLU(), Dense(64, 3, rng=1)]
+        >>> passes(hidden(), y)
+        True
+        >>> passes(hidden(), (y + 1) % 3)  # every label wrong
+        True
+        >>> passes([Dense(2, 3, rng=0)], y)  # a linear model: too small, no bug
+        False
     """
     _check_model(model)
     steps = check_positive_int("steps", steps)
@@ -363,8 +443,9 @@ def record_diagnostics(
     For [Model.train][mynn.model.Model.train]'s ``on_epoch_end``: after each epoch it adds
     ``record["diagnostics"]``, the ``diagnose(model, X_probe, y_probe).to_dict()`` of
     ``n_samples`` rows spread evenly over ``(X, y)`` (all of them when there are fewer), so that
-    a set sorted by class still gives every class. ``train(diagnostics=True)`` attaches it with
-    the training data.
+    a set sorted by class still gives every class that has at least ``len(X) / n_samples``
+    rows (a smaller class can fall between two probed rows). ``train(diagnostics=True)``
+    attaches it with the training data.
 
     Args:
         X: Inputs, ``(n_samples, n_inputs)``.

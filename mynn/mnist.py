@@ -28,8 +28,10 @@ Only the standard library (``urllib``, ``gzip``, ``hashlib``) and numpy are used
 
 Sources: MNIST by Y. LeCun, C. Cortes and C. J. C. Burges (the usual mirrors, as used by
 torchvision and TensorFlow); Fashion-MNIST by H. Xiao, K. Rasul and R. Vollgraf (Zalando
-Research, MIT licence), checksums as published in its README. Run ``python -m mynn.mnist`` to
-download both into the cache.
+Research, MIT licence). The checksums are the sha256 of each file's uncompressed content, not
+values either data set publishes: Fashion-MNIST's README gives md5 sums of its ``.gz`` files,
+which a recompressed copy does not match (see [DATASETS][mynn.mnist.DATASETS]). Run
+``python -m mynn.mnist`` to download both into the cache.
 """
 
 from __future__ import annotations
@@ -138,7 +140,8 @@ the uncompressed IDX file: the header and 60,000 or 10,000 images or labels), th
 The sizes bound what is read: a download, or a file in the cache or a system folder, may
 exceed its size by at most the margin of [size_limit][mynn.mnist.size_limit] (a gzip file of
 incompressible data is a little larger than the data), and no file is uncompressed beyond its
-size, so a server that sends without end or a gzip bomb costs neither disk nor memory.
+size, so a server that sends without end or a gzip bomb costs no more disk or memory than a
+genuine copy of the file.
 
 Each file's checksum is the sha256 of its **uncompressed** IDX bytes, not of the ``.gz``
 file, so that every faithful copy passes whatever its compression. The values are the ones
@@ -184,12 +187,17 @@ def size_limit(size: int) -> int:
     """The most bytes a copy of a file whose uncompressed content has ``size`` bytes may take.
 
     A gzip file of data that does not compress is larger than the data by its header, its
-    trailer and 5 bytes per 64 KiB block, far less than the 1% and 4 KiB allowed here.
+    trailer and 5 bytes per stored block of at most 64 KiB (zlib at its usual levels writes
+    blocks of 16 KiB: about 0.03% more), far less than the 1% and 4 KiB allowed here.
 
     Examples:
         >>> from mynn.mnist import size_limit
         >>> size_limit(10_008)
         14204
+        >>> import gzip, numpy as np
+        >>> data = np.random.default_rng(0).bytes(1_000_000)  # random: incompressible
+        >>> extra = len(gzip.compress(data)) - len(data)
+        >>> assert 0 < extra < 0.001 * len(data), extra  # far below the 1% allowed
     """
     if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral):
         raise TypeError(f"size must be a whole number of bytes. Received: size={size!r}")
@@ -615,7 +623,7 @@ def fetch(
     Returns:
         The path of each file, by file name, in the table's order, in the cache folder or in
         a system folder (files found there are read in place, never copied or written). The
-        paths are absolute.
+        paths are absolute, except in a system folder passed as a relative path.
 
     Raises:
         FileNotFoundError: If files are missing and ``download`` is ``False``.
@@ -731,7 +739,8 @@ def load_mnist(
             download by hand and the folder to put them in.
         ValueError: If a cached file is damaged or an argument is invalid.
         TypeError: If a keyword argument is neither ``as_images``, ``dtype`` nor one of
-            [fetch][mynn.mnist.fetch]'s.
+            [fetch][mynn.mnist.fetch]'s, or ``dtype`` is not float32 or float64, or an
+            argument has the wrong type (``mirrors`` a single string, say).
 
     Examples:
         Without the files in the cache and with ``download=False`` the error says what to
@@ -752,11 +761,11 @@ def load_fashion_mnist(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load Fashion-MNIST, Zalando's article images: ``(X_train, y_train, X_test, y_test)``.
 
-    Photos of clothing by H. Xiao, K. Rasul and R. Vollgraf (Zalando Research, MIT licence)
-    in MNIST's format: 28x28 grey-scale pixels, 10 classes, 60,000 training and 10,000 test
-    images. Arguments, shapes and errors are those of [load_mnist][mynn.mnist.load_mnist];
-    the labels are the articles: 0 T-shirt/top, 1 trouser, 2 pullover, 3 dress, 4 coat,
-    5 sandal, 6 shirt, 7 sneaker, 8 bag, 9 ankle boot.
+    Photos of Zalando's articles (clothing, shoes and bags), by H. Xiao, K. Rasul and
+    R. Vollgraf (Zalando Research, MIT licence), in MNIST's format: 28x28 grey-scale pixels,
+    10 classes, 60,000 training and 10,000 test images. Arguments, shapes and errors are
+    those of [load_mnist][mynn.mnist.load_mnist]; the labels are the articles: 0 T-shirt/top,
+    1 trouser, 2 pullover, 3 dress, 4 coat, 5 sandal, 6 shirt, 7 sneaker, 8 bag, 9 ankle boot.
 
     The files are read from ``<cache_dir>/fashion-mnist/``, else from
     ``/usr/share/datasets/fashion-mnist/`` (where Debian's and Ubuntu's package

@@ -17,11 +17,13 @@ What the checks draw and decide:
   message showed; a failure's message gives the random seed that runs the same trials again.
 - Results are float64, as the inputs are: an answer computed in float32 is rejected with a
   message that says so (mynn keeps the dtype of the data). Numbers are right within a relative
-  error of 1e-9 ([RTOL][mynn.exercises.compare.RTOL]).
+  error of 1e-9 ([RTOL][mynn.exercises.compare.RTOL]), or an absolute one of 1e-12 for results
+  near 0 ([ATOL][mynn.exercises.compare.ATOL]).
 - Conventions, the same as mynn's: ReLU's derivative at exactly 0 is 0; on a tie the first
   (lowest) class index is the most probable, as ``np.argmax`` says.
-- Each call of an answer has a time limit; what an answer prints is shown, at most 15 lines,
-  before the verdict.
+- Each call of an answer has a time limit, except where Python has neither threads nor an alarm
+  (in the browser, behind the site's Run buttons: see [running][mynn.exercises.running]); what
+  an answer prints is shown, at most 15 lines, before the verdict.
 
 The exercises themselves are in ``mynn/exercises/concepts.py`` and ``optimization.py``, one
 function each, gathered in ``catalogue.py``; how an answer is judged is in

@@ -55,6 +55,10 @@ class Exercise:
         mistakes: ``(wrong function, hint)`` pairs: when an answer gives the same result as a
             wrong function (or raises the same error), the message shows its hint.
 
+    A failure's message ends with the call that runs the same trials again, naming the
+    exercise by its ``name``; for an exercise of your own, which is not in
+    [EXERCISES][mynn.exercises.EXERCISES], pass the Exercise object itself with that ``rng``.
+
     Examples:
         An exercise of your own, checked like the others:
 
