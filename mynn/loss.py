@@ -25,6 +25,7 @@ from ._validation import (
     check_positive_int,
     check_same_length,
 )
+from .activations import Sigmoid, Softmax
 
 __all__ = [
     "Loss",
@@ -46,6 +47,11 @@ class Loss:
     [Model][mynn.model.Model] checks its targets once per ``train`` call and then calls
     ``per_sample`` and ``gradient`` directly, batch after batch.
     """
+
+    #: The activations whose outputs this loss can read (a loss of probabilities needs a
+    #: Sigmoid or a Softmax); a [Model][mynn.model.Model] whose last layer is none of them is
+    #: refused before it trains or evaluates. Empty: any output will do.
+    output_activations: tuple[type, ...] = ()
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
         """Loss of each sample, shape ``(n_samples,)``."""
@@ -92,6 +98,17 @@ class Loss:
             )
         return y
 
+    def check_predictions(self, y_pred: np.ndarray, *, name: str = "y_pred") -> None:
+        """Refuse predictions this loss cannot read (``forward`` and ``backward`` call it).
+
+        The base class accepts any float array; a loss of probabilities refuses values
+        outside $[0, 1]$, which no Sigmoid or Softmax produces: clipping them would report a
+        small, meaningless loss.
+
+        Raises:
+            ValueError: If ``y_pred`` holds values this loss cannot read.
+        """
+
     def get_config(self) -> dict:
         """Constructor arguments, JSON-serializable, so ``type(self)(**config)`` rebuilds it
         (what [save_model][mynn.saving.save_model] stores). A loss that takes arguments
@@ -106,6 +123,7 @@ class Loss:
                 f"Received: y_pred of shape {y_pred.shape}"
             )
         y_pred = as_float_array("y_pred", y_pred)
+        self.check_predictions(y_pred)
         y_true = self.check_targets(y_true, y_pred.shape[1], y_pred.dtype)
         check_same_length("y_pred", y_pred, "y_true", y_true)
         return y_pred, y_true
@@ -180,6 +198,24 @@ class MeanAbsoluteError(Loss):
         return np.sign(y_pred - y_true) / y_pred.size
 
 
+PROBABILITY_SLACK = 1e-3
+"""How far outside $[0, 1]$ a loss of probabilities lets a prediction lie (it clips them
+anyway): room for rounding and for the small steps of a gradient check, none for raw scores."""
+
+
+def _check_probabilities(loss: Loss, y_pred: np.ndarray, name: str) -> None:
+    """Refuse values outside [0, 1] (beyond PROBABILITY_SLACK) for a loss of probabilities."""
+    low, high = float(y_pred.min()), float(y_pred.max())
+    if low < -PROBABILITY_SLACK or high > 1 + PROBABILITY_SLACK:
+        outputs = " or ".join(cls.__name__ for cls in loss.output_activations)
+        raise ValueError(
+            f"{type(loss).__name__} reads probabilities in [0, 1], the outputs of a {outputs}. "
+            f"Received: {name} with values from {low:g} to {high:g}; end the network with "
+            f"{loss.output_activations[0].__name__}() (a network that ends in raw scores, "
+            "logits, needs one)"
+        )
+
+
 class BinaryCrossentropy(Loss):
     r"""Binary cross-entropy, for one or more independent yes/no outputs (after a Sigmoid).
 
@@ -205,6 +241,11 @@ class BinaryCrossentropy(Loss):
         >>> bool(np.isfinite(BinaryCrossentropy().calculate(np.array([[0.0]]), np.array([1]))))
         True
     """
+
+    output_activations = (Sigmoid, Softmax)
+
+    def check_predictions(self, y_pred, *, name="y_pred"):
+        _check_probabilities(self, y_pred, name)
 
     def check_targets(self, y_true, n_outputs, dtype=np.float64, *, name="y_true"):
         y = super().check_targets(y_true, n_outputs, dtype, name=name)
@@ -250,10 +291,17 @@ class CategoricalCrossentropy(Loss):
         True
     """
 
+    output_activations = (Softmax,)
+
+    def check_predictions(self, y_pred, *, name="y_pred"):
+        _check_probabilities(self, y_pred, name)
+
     def check_targets(self, y_true, n_outputs, dtype=np.float64, *, name="y_true"):
         y = as_array(name, y_true)
         if y.ndim == 2:
-            return super().check_targets(y, n_outputs, dtype, name=name)
+            y = super().check_targets(y, n_outputs, dtype, name=name)
+            _check_distributions(y, name)
+            return y
         if y.ndim != 1:
             raise ValueError(
                 f"{name} must be class indices of shape (n_samples,) or one-hot rows of shape "
@@ -278,6 +326,31 @@ class CategoricalCrossentropy(Loss):
             grad[rows, y_true] = -1.0 / (n * p[rows, y_true])
             return grad
         return -y_true / p / n
+
+
+def _check_distributions(y: np.ndarray, name: str) -> None:
+    """Refuse rows of targets that are not probability distributions (one-hot or soft labels).
+
+    The fused gradient $(s - y)/k$ of Softmax with cross-entropy holds only for rows that sum
+    to 1; a row that does not would get a gradient of no loss at all.
+    """
+    negative = np.flatnonzero((y < 0).any(axis=1))
+    # float32 one-hot rows sum to 1 exactly; soft labels may be off by a few roundings
+    tolerance = max(1e-6, 8 * y.shape[1] * float(np.finfo(y.dtype).eps))
+    sums = y.sum(axis=1)
+    off = np.flatnonzero(np.abs(sums - 1) > tolerance)
+    if len(negative) or len(off):
+        row = int(negative[0] if len(negative) else off[0])
+        raise ValueError(
+            f"{name} given as rows (one-hot or soft labels) must hold non-negative numbers "
+            f"that sum to 1 in every row, as a probability distribution over the classes. "
+            f"Received: {name} row {row} = {_short_row(y[row])}, summing to {sums[row]:g}"
+        )
+
+
+def _short_row(row: np.ndarray) -> str:
+    values = row[:8].tolist()
+    return str(values)[:-1] + (", ...]" if len(row) > 8 else "]")
 
 
 def check_labels(labels: np.ndarray, n_classes: int, *, name: str = "labels") -> np.ndarray:

@@ -7,10 +7,12 @@ parameter from its gradient.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import textwrap
 import time
+import weakref
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -104,6 +106,15 @@ class Model:
                 neurons, or its dtype differs from the model's Dense layers.
         """
         _check_type("layer", layer, Layer)
+        for index, present in enumerate(self.layers):
+            if present is layer:
+                raise ValueError(
+                    f"this {type(layer).__name__} is already layer {index} of the model. A layer "
+                    "keeps the inputs and gradients of its one place in the network, so one "
+                    "object in two places computes wrong gradients; add a layer of its own "
+                    "(copy.deepcopy(layer) for a copy of its weights). "
+                    f"Received: layer={layer!r}"
+                )
         if isinstance(layer, Dense):
             previous = self._dense_layers()
             if previous and previous[-1].n_neurons != layer.n_inputs:
@@ -120,12 +131,42 @@ class Model:
         self.layers.append(layer)
 
     def set_loss(self, loss: Loss) -> None:
-        """Set the loss that training minimizes."""
+        """Set the loss that training minimizes.
+
+        A loss that reads probabilities needs a model that ends with an activation that makes
+        them (``loss.output_activations``: a Softmax for CategoricalCrossentropy, a Sigmoid or a
+        Softmax for BinaryCrossentropy); ``train`` and ``evaluate`` check that.
+        """
         self.loss = _check_type("loss", loss, Loss)
 
     def set_optimizer(self, optimizer: Optimizer) -> None:
-        """Set the optimizer that updates the parameters."""
-        self.optimizer = _check_type("optimizer", optimizer, Optimizer)
+        """Set the optimizer that updates the parameters.
+
+        An optimizer belongs to one model: its state (momentums, caches) is kept by parameter
+        name, names that every model shares (``"0.weights"``), so a second model would start
+        from the first one's state.
+
+        Raises:
+            TypeError: If ``optimizer`` is not a mynn optimizer.
+            ValueError: If ``optimizer`` already trains another model.
+        """
+        _check_type("optimizer", optimizer, Optimizer)
+        self._claim(optimizer)
+        self.optimizer = optimizer
+
+    def _claim(self, optimizer: Optimizer) -> None:
+        """Make ``optimizer`` this model's; refuse it if another model still uses it."""
+        owner = optimizer._model() if optimizer._model is not None else None
+        if owner is not None and owner is not self and owner.optimizer is optimizer:
+            raise ValueError(
+                "this optimizer already trains another model, and an optimizer keeps its state "
+                "(momentums, caches) by parameter names that both models share: the second "
+                "would start from the first one's state. Give each model its own, such as "
+                f"{type(optimizer).__name__}(**optimizer.get_config()). "
+                f"Received: optimizer={optimizer!r}, set on a model of "
+                f"{len(owner.layers)} layers"
+            )
+        optimizer._model = weakref.ref(self)
 
     def set_accuracy(self, accuracy: Accuracy) -> None:
         """Set the accuracy metric reported by ``train`` and ``evaluate``."""
@@ -186,6 +227,7 @@ class Model:
             for name, value, gradient in parameters
         ):
             return self._flat
+        self._forget_replaced_layers()
         by_dtype: dict[np.dtype, list] = {}
         for parameter in parameters:
             by_dtype.setdefault(parameter[1].dtype, []).append(parameter)
@@ -203,6 +245,21 @@ class Model:
                     self._views.append((layer, f"d{name}", gradients[name]))
         return self._flat
 
+    def _forget_replaced_layers(self) -> None:
+        """Drop the optimizer's state of every layer that is not the one laid out last time.
+
+        State is kept by parameter name (``"2.weights"``), and a new layer in a place has the
+        old one's names: it starts from fresh state, as a new parameter does in PyTorch. A
+        layer that stays, with new arrays assigned to its ``weights``, keeps its state.
+        """
+        if self.optimizer is None or not self._views:
+            return
+        laid_out = {id(layer): layer for layer, _, _ in self._views}
+        for index, layer in enumerate(self.layers):
+            if laid_out.get(id(layer)) is not layer:
+                for name in layer.parameters():
+                    self.optimizer.state.pop(f"{index}.{name}", None)
+
     def regularization_loss(self) -> float:
         """Sum of the layers' L1/L2 penalties."""
         return sum(layer.regularization_loss() for layer in self.layers)
@@ -216,8 +273,10 @@ class Model:
         return output
 
     def _uses_fused_gradient(self) -> bool:
-        return isinstance(self.loss, CategoricalCrossentropy) and bool(self.layers) and isinstance(
-            self.layers[-1], Softmax
+        return (
+            isinstance(self.loss, CategoricalCrossentropy)
+            and bool(self.layers)
+            and isinstance(self.layers[-1], Softmax)
         )
 
     # --8<-- [start:backward]
@@ -248,6 +307,7 @@ class Model:
                 return layer.backward(dvalues, input_gradient=False)
             dvalues = layer.backward(dvalues)
         return dvalues
+
     # --8<-- [end:backward]
 
     def predictions(self, output: np.ndarray) -> np.ndarray:
@@ -263,6 +323,17 @@ class Model:
             raise RuntimeError("no loss is set; call Model.set_loss() first.")
         if need_optimizer and self.optimizer is None:
             raise RuntimeError("no optimizer is set; call Model.set_optimizer() first.")
+        wanted = self.loss.output_activations
+        if wanted and not isinstance(self.layers[-1], wanted):
+            names = " or ".join(f"{cls.__name__}()" for cls in wanted)
+            raise ValueError(
+                f"{type(self.loss).__name__} reads probabilities, which the model's last layer "
+                f"does not make: end the model with {names} (a network that ends in raw "
+                "scores, logits, needs one). "
+                f"Received: a model whose last layer is {self.layers[-1]!r}"
+            )
+        if need_optimizer:
+            self._claim(self.optimizer)
 
     def prepare_inputs(self, X: np.ndarray, name: str = "X") -> np.ndarray:
         """Check inputs for this model; return them as a float array of the model's dtype.
@@ -374,11 +445,8 @@ class Model:
         print_every = check_positive_int("print_every", print_every)
         shuffle = check_bool("shuffle", shuffle)
         diagnostics = check_bool("diagnostics", diagnostics)
-        if on_epoch_end is not None and not callable(on_epoch_end):
-            raise TypeError(
-                "on_epoch_end must be a function of (model, record). "
-                f"Received: on_epoch_end={on_epoch_end!r}"
-            )
+        if on_epoch_end is not None:
+            _check_hook(on_epoch_end)
         X, y = self.prepare(X, y)
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -420,6 +488,12 @@ class Model:
                     )
             for hook in hooks:
                 hook(self, record)
+            diverged = non_finite_parameter(self.parameters()) if hooks else None
+            if diverged is not None:
+                raise FloatingPointError(
+                    f"parameter {diverged[0]!r} became {diverged[1]} in on_epoch_end after "
+                    f"epoch {epoch}: the hook wrote a NaN or an infinity into the model"
+                )
             for key, value in record.items():
                 history.setdefault(key, []).append(value)
             if verbose and (epoch % print_every == 0 or epoch == epochs or epoch == 1):
@@ -438,6 +512,8 @@ class Model:
         """
         if self.accuracy is not None:
             self.accuracy.reset()
+        kind = type(self.optimizer)
+        stepped_by_step = kind.step is not Optimizer.step and kind.step_flat is Optimizer.step_flat
         loss_sum = 0.0
         # The shuffled batches are gathered into one array made once (np.take with out=).
         gathered = None if order is None else np.empty((size, *X.shape[1:]), X.dtype)
@@ -458,10 +534,11 @@ class Model:
             self.backward(output, y_batch, input_gradient=False)
             learning_rate = self.optimizer.current_learning_rate
             flats = self._flat_parameters(stepping=True)
-            self.optimizer.step_flat(flats)
-            # One dot product per buffer (train runs this under np.errstate): a NaN or inf makes
-            # the sum of squares non-finite; only then is each parameter looked at.
-            if not all(math.isfinite(np.dot(flat.values, flat.values)) for flat in flats):
+            if stepped_by_step:  # a subclass that overrides step() alone: its own rule
+                self.optimizer.step(self.parameters())
+            else:
+                self.optimizer.step_flat(flats)
+            if not self._parameters_finite():
                 diverged = non_finite_parameter(self.parameters())
                 if diverged is not None:
                     raise self._diverged(
@@ -473,6 +550,11 @@ class Model:
         if self.accuracy is not None:
             record["accuracy"] = self.accuracy.result()
         return record
+
+    def _parameters_finite(self) -> bool:
+        """One dot product per buffer (``train`` runs it under ``np.errstate``): a NaN or an
+        infinity makes a sum of squares non-finite; only then is each parameter looked at."""
+        return all(math.isfinite(np.dot(flat.values, flat.values)) for flat in self._flat)
 
     def _diverged(self, what: str) -> FloatingPointError:
         return FloatingPointError(
@@ -565,8 +647,12 @@ class Model:
         widths[1] = max(len(line) for wrapped in layers for line in wrapped)
         lines = []
         for (number, _, shape, count), (first, *more) in zip(rows, layers):
-            cells = (number.ljust(widths[0]), first.ljust(widths[1]),
-                     shape.ljust(widths[2]), count.rjust(widths[3]))
+            cells = (
+                number.ljust(widths[0]),
+                first.ljust(widths[1]),
+                shape.ljust(widths[2]),
+                count.rjust(widths[3]),
+            )
             lines.append("  ".join(cells).rstrip())
             lines += [" " * (widths[0] + 2) + line for line in more]
         lines.insert(1, "-" * max(len(line) for line in lines))
@@ -633,6 +719,27 @@ def _wrap_call(text: str, width: int) -> list[str]:
     return textwrap.wrap(
         text, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
     )
+
+
+def _check_hook(hook) -> None:
+    """Refuse an ``on_epoch_end`` that cannot be called as ``hook(model, record)``, before the
+    first epoch rather than after it."""
+    if not callable(hook):
+        raise TypeError(
+            f"on_epoch_end must be a function of (model, record). Received: on_epoch_end={hook!r}"
+        )
+    try:
+        signature = inspect.signature(hook)
+    except (TypeError, ValueError):  # a builtin without a signature: let the call decide
+        return
+    try:
+        signature.bind(None, {})
+    except TypeError:
+        raise TypeError(
+            "on_epoch_end must accept two arguments, (model, record), and is called after "
+            f"every epoch. Received: on_epoch_end={getattr(hook, '__name__', hook)!r} "
+            f"with parameters {signature}"
+        ) from None
 
 
 def _check_type(name: str, value, expected: type):

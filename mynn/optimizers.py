@@ -36,6 +36,8 @@ far too small to change any update (the Performance page of the site measures bo
 from __future__ import annotations
 
 import itertools
+import math
+import weakref
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -231,6 +233,11 @@ class Optimizer:
         self.decay = check_number("decay", decay, low=0.0)
         self.iterations = 0
         self.state: dict[str, dict[str, np.ndarray]] = {}
+        # the Model this optimizer trains (a weak reference: Model.set_optimizer), so that a
+        # second model cannot silently start from the first one's state
+        self._model: weakref.ref | None = None
+        # (epsilon, dtype) pairs already checked by _check_step
+        self._checked: set[tuple[float, np.dtype]] = set()
         # step_flat's state of each dtype: the FlatParameters' names and one array per buffer
         # name, whose pieces are the arrays in ``state``
         self._flat_state: dict[np.dtype, tuple[list[str], dict[str, np.ndarray]]] = {}
@@ -256,7 +263,7 @@ class Optimizer:
             RuntimeError: If a gradient is ``None`` (``backward`` has not run).
         """
         checked = _check_parameters(parameters)  # all, before any update
-        learning_rate = self.current_learning_rate
+        learning_rate = self._check_step({value.dtype for _, value, _ in checked})
         for name, value, gradient in checked:
             state = self.state.get(name)
             if state is None or state["scratch"].shape != value.shape:
@@ -297,7 +304,7 @@ class Optimizer:
                     "(name, value, gradient) triples use step(). "
                     f"Received: {type(flat).__name__}"
                 )
-        learning_rate = self.current_learning_rate
+        learning_rate = self._check_step({flat.dtype for flat in flats})
         for flat in flats:
             state = self._state_of(flat)
             self._update(flat.values, flat.gradients, state, learning_rate)
@@ -305,10 +312,41 @@ class Optimizer:
                 self._flush(state)
         self.iterations += 1
 
+    def _check_step(self, dtypes: Iterable[np.dtype]) -> float:
+        """The learning rate of this step, after checking it and ``epsilon`` (both may have
+        been changed since the constructor checked them: by hand, or by a hook)."""
+        learning_rate = self.current_learning_rate
+        if not (learning_rate > 0 and math.isfinite(learning_rate)):
+            raise ValueError(
+                "the learning rate must be a positive finite number at every step. Received: "
+                f"current_learning_rate={learning_rate!r} (learning_rate="
+                f"{self.learning_rate!r}, decay={self.decay!r}; changed after the optimizer "
+                "was made?)"
+            )
+        epsilon = getattr(self, "epsilon", None)
+        if epsilon is not None:
+            for dtype in dtypes:
+                if (epsilon, dtype) in self._checked:
+                    continue
+                if not (epsilon > 0 and dtype.type(epsilon) >= np.finfo(dtype).smallest_normal):
+                    raise ValueError(
+                        f"epsilon must be a positive normal {dtype.name} number, at least "
+                        f"{np.finfo(dtype).smallest_normal:.3g}: smaller, it rounds to 0 (or "
+                        f"loses its precision) in the {dtype.name} parameters, and a zero "
+                        "gradient then divides 0 by 0. "
+                        f"Received: epsilon={epsilon!r} for {dtype.name} parameters"
+                    )
+                self._checked.add((epsilon, dtype))
+        return learning_rate
+
     def _state_of(self, flat: FlatParameters) -> dict[str, np.ndarray]:
         """The state of a whole buffer; made again when ``state`` no longer holds its views."""
         kept = self._flat_state.get(flat.dtype)
-        if kept is not None and kept[0] == flat.names:
+        if (
+            kept is not None
+            and kept[0] == flat.names
+            and kept[1]["scratch"].size == flat.values.size
+        ):
             names, arrays = kept
             scratch = arrays["scratch"]
             if all(

@@ -110,6 +110,32 @@ def read_only(shape) -> np.ndarray:
     return array
 
 
+def ready(model: Model, loss) -> Model:
+    model.set_loss(loss)
+    model.set_optimizer(SGD(0.1))
+    return model
+
+
+def second_owner() -> None:
+    first = classifier()
+    Model([Dense(2, 2, rng=0), Softmax()]).set_optimizer(first.optimizer)
+
+
+def poison(model: Model, record: dict) -> None:
+    model.layers[0].weights[0, 0] = np.inf
+
+
+def changed_learning_rate(optimizer, value) -> None:
+    model = classifier()
+    model.set_optimizer(optimizer)
+    optimizer.learning_rate = value  # after the constructor's check
+    model.train(X3, Y3, epochs=1, verbose=0)
+
+
+def float32_step(optimizer) -> None:
+    optimizer.step([("w", np.ones(2, np.float32), np.zeros(2, np.float32))])
+
+
 class NotMynn(Layer):
     """A layer of the user's own: works in a model, cannot be saved (a file rebuilds mynn's)."""
 
@@ -381,6 +407,119 @@ CASES = [
         lambda: CategoricalCrossentropy().calculate(np.full((1, 2), 0.5), [[[0], [1]]]),
         ValueError,
         r"Received: y_true of shape \(1, 2, 1\)",
+    ),
+    # -------------------------------------------- targets and outputs of the wrong kind
+    (
+        "CategoricalCrossentropy",
+        lambda: CategoricalCrossentropy().calculate(
+            np.full((2, 3), 1 / 3), np.array([[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        ),
+        ValueError,
+        r"must hold non-negative numbers that sum to 1 in every row.*"
+        r"Received: y_true row 0 = \[1\.0, 1\.0, 0\.0\], summing to 2",
+    ),
+    (
+        "CategoricalCrossentropy",
+        lambda: CategoricalCrossentropy().calculate(np.full((1, 2), 0.5), np.array([[1.5, -0.5]])),
+        ValueError,
+        r"Received: y_true row 0 = \[1\.5, -0\.5\], summing to 1",
+    ),
+    (
+        "CategoricalCrossentropy",
+        lambda: CategoricalCrossentropy().calculate(np.array([[4.0, -2.0]]), np.array([0])),
+        ValueError,
+        r"reads probabilities in \[0, 1\].*Received: y_pred with values from -2 to 4",
+    ),
+    (
+        "BinaryCrossentropy",
+        lambda: BinaryCrossentropy().calculate(np.array([[5.0]]), np.array([1])),
+        ValueError,
+        r"reads probabilities in \[0, 1\], the outputs of a Sigmoid or Softmax\. "
+        r"Received: y_pred with values from 5 to 5",
+    ),
+    (
+        "softmax_crossentropy_gradient",
+        lambda: softmax_crossentropy_gradient(np.full((1, 2), 0.5), np.array([[0.0, 0.0]])),
+        ValueError,
+        r"Received: y_true row 0 = \[0\.0, 0\.0\], summing to 0",
+    ),
+    (
+        "Model",
+        lambda: ready(Model([Dense(2, 2, rng=0)]), CategoricalCrossentropy()).train(
+            X3, Y3, verbose=0
+        ),
+        ValueError,
+        r"CategoricalCrossentropy reads probabilities, which the model's last layer does not "
+        r"make: end the model with Softmax\(\).*Received: a model whose last layer is Dense",
+    ),
+    (
+        "Model",
+        lambda: ready(Model([Dense(2, 1, rng=0), Linear()]), BinaryCrossentropy()).evaluate(X3, Y3),
+        ValueError,
+        r"end the model with Sigmoid\(\) or Softmax\(\).*last layer is Linear\(\)",
+    ),
+    # ------------------------------------------------------- one object in two places
+    (
+        "Model",
+        lambda: Model([shared_dense := Dense(2, 2, rng=0), ReLU(), shared_dense]),
+        ValueError,
+        r"this Dense is already layer 0 of the model.*Received: layer=Dense\(n_inputs=2",
+    ),
+    (
+        "Model",
+        lambda: Model([shared_relu := ReLU(), Dense(2, 2, rng=0), shared_relu]),
+        ValueError,
+        r"this ReLU is already layer 0 of the model",
+    ),
+    (
+        "Model",
+        lambda: second_owner(),
+        ValueError,
+        r"this optimizer already trains another model.*Give each model its own, such as "
+        r"SGD\(\*\*optimizer\.get_config\(\)\)\. Received: optimizer=SGD\(",
+    ),
+    # --------------------------------------------------------- numbers at the edge
+    (
+        "Model",
+        lambda: classifier().train(X3, Y3, epochs=2, verbose=0, on_epoch_end=lambda model: None),
+        TypeError,
+        r"on_epoch_end must accept two arguments, \(model, record\).*"
+        r"Received: on_epoch_end='<lambda>' with parameters \(model\)",
+    ),
+    (
+        "Model",
+        lambda: classifier().train(X3, Y3, epochs=2, verbose=0, on_epoch_end=poison),
+        FloatingPointError,
+        r"parameter '0\.weights' became inf in on_epoch_end after epoch 1",
+    ),
+    (
+        "SGD",
+        lambda: changed_learning_rate(SGD(0.1), -0.1),
+        ValueError,
+        r"the learning rate must be a positive finite number at every step\. "
+        r"Received: current_learning_rate=-0\.1",
+    ),
+    (
+        "Adam",
+        lambda: changed_learning_rate(Adam(0.1), float("inf")),
+        ValueError,
+        r"Received: current_learning_rate=inf",
+    ),
+    (
+        "Adam",
+        lambda: Adam(epsilon=1e-50).step([("w", np.ones(2, np.float32), np.zeros(2, np.float32))]),
+        ValueError,
+        r"epsilon must be a positive normal float32 number, at least 1\.18e-38.*"
+        r"Received: epsilon=1e-50 for float32 parameters",
+    ),
+    (
+        "RMSProp",
+        lambda: (
+            classifier(np.float32).set_optimizer(RMSProp(epsilon=1e-40))
+            or float32_step(RMSProp(epsilon=1e-40))
+        ),
+        ValueError,
+        r"Received: epsilon=1e-40 for float32 parameters",
     ),
     (
         "softmax_crossentropy_gradient",
@@ -1192,9 +1331,9 @@ def test_every_public_name_has_bad_input_cases():
     assert NO_ARGUMENTS <= set(mynn.__all__), sorted(NO_ARGUMENTS - set(mynn.__all__))
     for name in NO_ARGUMENTS:
         obj = getattr(mynn, name)
-        takes_nothing = callable(obj) and not isinstance(obj, type) and not inspect.signature(
-            obj
-        ).parameters
+        takes_nothing = (
+            callable(obj) and not isinstance(obj, type) and not inspect.signature(obj).parameters
+        )
         assert not callable(obj) or takes_nothing or issubclass(obj, Exception), name
     expected = set(mynn.__all__) - NO_ARGUMENTS
     assert expected <= covered, sorted(expected - covered)

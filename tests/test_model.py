@@ -14,7 +14,7 @@ from mynn.layers import Dense, Dropout
 from mynn.loss import BinaryCrossentropy, CategoricalCrossentropy, MeanSquaredError
 from mynn.metrics import BinaryAccuracy, CategoricalAccuracy, RegressionAccuracy
 from mynn.model import Model
-from mynn.optimizers import SGD, Adagrad, Adam, RMSProp
+from mynn.optimizers import SGD, Adagrad, Adam, Optimizer, RMSProp
 
 
 # ------------------------------------------------------------------ worked out by hand
@@ -557,7 +557,7 @@ def test_evaluate_and_predict_batch_size_out_of_range():
 
 
 def test_training_without_loss_or_optimizer():
-    model = Model([Dense(3, 2)])
+    model = Model([Dense(3, 2), Softmax()])
     with pytest.raises(RuntimeError, match=r"no loss is set; call Model\.set_loss\(\) first"):
         model.train(X3, Y3, verbose=0)
     model.set_loss(CategoricalCrossentropy())
@@ -837,3 +837,97 @@ def test_an_array_assigned_by_a_hook_between_epochs_is_trained_from_there():
         twice.train(X, y, epochs=1, batch_size=16, verbose=0, rng=generator)
         halve(twice, {})
     assert_same_numbers(hooked, twice)
+
+
+# --------------------------------------------- issue 25: no silent wrong numbers
+class PlainStep(Optimizer):
+    """An optimizer of the user's own that overrides step() alone, as the SGD chapter shows."""
+
+    def __init__(self, learning_rate=0.1):
+        super().__init__(learning_rate)
+        self.calls = 0
+
+    def step(self, parameters):
+        self.calls += 1
+        for _, value, gradient in parameters:
+            value -= self.learning_rate * gradient
+        self.iterations += 1
+
+
+def test_an_optimizer_that_overrides_step_alone_is_the_one_train_calls():
+    X, y = spiral_classification(20, 3, rng=0)
+    mine, builtin = PlainStep(0.1), SGD(0.1)
+    models = []
+    for optimizer in (mine, builtin):
+        model = Model([Dense(2, 8, rng=0), ReLU(), Dense(8, 3, rng=1), Softmax()])
+        model.set_loss(CategoricalCrossentropy())
+        model.set_optimizer(optimizer)
+        model.train(X, y, epochs=3, batch_size=16, verbose=0, rng=0)
+        models.append(model)
+    assert mine.calls == 3 * 4 == builtin.iterations  # ceil(60 / 16) = 4 steps an epoch
+    for (name, a, _), (_, b, _) in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, err_msg=name)  # the same rule
+
+
+def test_one_optimizer_moves_to_a_new_model_once_the_old_one_lets_it_go():
+    first = Model([Dense(2, 3, rng=0), Softmax()])
+    optimizer = Adam()
+    first.set_optimizer(optimizer)
+    first.set_optimizer(Adam())  # the first model lets it go
+    second = Model([Dense(2, 3, rng=1), Softmax()])
+    second.set_optimizer(optimizer)  # allowed now
+    second.set_loss(CategoricalCrossentropy())
+    copied = copy.deepcopy(second)  # a copy trains with its own copy of the optimizer
+    copied.train(np.ones((4, 2)), np.array([0, 1, 2, 0]), verbose=0)
+    second.train(np.ones((4, 2)), np.array([0, 1, 2, 0]), verbose=0)
+    assert copied.optimizer is not optimizer and optimizer.iterations == 1
+    third = Model([Dense(2, 3, rng=2), Softmax()])
+    third.set_loss(CategoricalCrossentropy())
+    third.optimizer = optimizer  # assigned by hand: caught when it trains
+    with pytest.raises(ValueError, match="this optimizer already trains another model"):
+        third.train(np.ones((4, 2)), np.array([0, 1, 2, 0]), verbose=0)
+    assert optimizer.iterations == 1  # not a single step taken for the third model
+
+
+def test_a_layer_resized_between_train_calls_starts_its_state_afresh():
+    X, y = spiral_classification(20, 3, rng=0)
+
+    def model_of(hidden, seed):
+        model = Model(
+            [Dense(2, hidden, rng=seed), ReLU(), Dense(hidden, 3, rng=seed + 1), Softmax()]
+        )
+        model.set_loss(CategoricalCrossentropy())
+        return model
+
+    model = model_of(8, 0)
+    model.set_optimizer(Adam(0.01))
+    model.train(X, y, epochs=2, batch_size=20, verbose=0, rng=0)
+    model.layers[0], model.layers[2] = Dense(2, 16, rng=5), Dense(16, 3, rng=6)
+    model.train(X, y, epochs=1, batch_size=20, verbose=0, rng=1)
+    # the same as a fresh Adam that has already counted those 6 steps
+    fresh = model_of(16, 5)
+    fresh.set_optimizer(Adam(0.01))
+    fresh.optimizer.iterations = 6
+    fresh.train(X, y, epochs=1, batch_size=20, verbose=0, rng=1)
+    for (name, a, _), (_, b, _) in zip(model.parameters(), fresh.parameters()):
+        np.testing.assert_allclose(a, b, rtol=1e-12, err_msg=name)
+    assert model.optimizer.state["0.weights"]["momentum"].shape == (2, 16)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_soft_labels_are_accepted_and_rows_that_are_no_distribution_refused(dtype):
+    rng = np.random.default_rng(0)
+    soft = rng.dirichlet(np.ones(5), size=40).astype(dtype)  # rows sum to 1 up to rounding
+    probabilities = rng.dirichlet(np.ones(5), size=40).astype(dtype)
+    loss = CategoricalCrossentropy()
+    assert np.isfinite(loss.calculate(probabilities, soft))
+    for bad in (soft * 1.01, soft - 0.5 * soft[:, :1], np.vstack([soft[:-1], np.zeros(5)])):
+        with pytest.raises(ValueError, match="sum to 1 in every row"):
+            loss.calculate(probabilities, bad.astype(dtype))
+
+
+def test_a_gradient_check_near_a_probability_of_zero_is_not_refused():
+    from mynn.gradcheck import gradient_check
+
+    errors = gradient_check(BinaryCrossentropy(), np.array([[1e-7], [0.5]]), np.array([1, 0]))
+    assert set(errors) == {"inputs"}
