@@ -139,13 +139,18 @@ class Dense(Layer):
     the samples. The backward pass computes
 
     $$
-    \frac{\partial C}{\partial W} = X^\top G,\qquad
-    \frac{\partial C}{\partial b} = \sum_{i} G_{i,:},\qquad
+    \frac{\partial C}{\partial W} = X^\top G + \lambda_1 \operatorname{sign}(W) + 2\lambda_2 W,
+    \qquad
+    \frac{\partial C}{\partial b} = \sum_{i} G_{i,:} + \lambda_1^b \operatorname{sign}(b)
+    + 2\lambda_2^b b,\qquad
     \frac{\partial C}{\partial X} = G W^\top
     $$
 
-    where ``G`` (``dvalues``) is the gradient of the loss $C$ with respect to the output, plus the
-    gradients of the L1/L2 penalties when they are set.
+    where ``G`` (``dvalues``) is the gradient of the loss $C$ with respect to the output, and
+    $\lambda_1, \lambda_2, \lambda_1^b, \lambda_2^b$ are the penalty factors below (the terms
+    of a factor that is 0, the default, vanish, leaving $X^\top G$ and $\sum_i G_{i,:}$). $C$
+    includes the layer's penalty, which does not depend on the output, so ``G`` carries no
+    penalty term.
 
     Args:
         n_inputs: Number of input features.
@@ -155,11 +160,14 @@ class Dense(Layer):
             ``"small"`` (normal with std 0.01, the choice of the code of the seed's repository,
             which follows the book *Neural Networks from Scratch in Python*; the seed document
             itself says nothing about initialization).
-        weight_regularizer_l1: L1 penalty factor $\lambda$ on the weights: adds
-            $\lambda\sum|w|$ to the loss.
-        weight_regularizer_l2: L2 penalty factor on the weights: adds $\lambda\sum w^2$.
-        bias_regularizer_l1: L1 penalty factor on the biases.
-        bias_regularizer_l2: L2 penalty factor on the biases.
+        weight_regularizer_l1: L1 penalty factor $\lambda_1$ on the weights: adds
+            $\lambda_1\sum|w|$ to the loss.
+        weight_regularizer_l2: L2 penalty factor $\lambda_2$ on the weights: adds
+            $\lambda_2\sum w^2$.
+        bias_regularizer_l1: L1 penalty factor $\lambda_1^b$ on the biases: adds
+            $\lambda_1^b\sum|b|$.
+        bias_regularizer_l2: L2 penalty factor $\lambda_2^b$ on the biases: adds
+            $\lambda_2^b\sum b^2$.
         rng: Source of the initial weights: a ``np.random.Generator``, an int random seed or
             ``None``.
         dtype: ``float64`` (default) or ``float32``; parameters, outputs and gradients keep it:
@@ -174,8 +182,8 @@ class Dense(Layer):
     Raises:
         ValueError: If a size or penalty is out of range, ``weight_initializer`` is not one of
             [INITIALIZERS][mynn.layers.INITIALIZERS], ``forward`` gets inputs not of shape
-            ``(n_samples, n_inputs)``, or ``backward`` gets ``dvalues`` not of the last
-            output's shape.
+            ``(n_samples, n_inputs)``, ``backward`` gets ``dvalues`` not of the last
+            output's shape, or ``rng`` is a negative int.
         TypeError: If ``dtype`` is not float32 or float64, a penalty is not a number, ``rng``
             is not a Generator, an int or ``None``, or ``forward`` gets inputs that are not
             real numbers.
@@ -193,6 +201,14 @@ class Dense(Layer):
         ((3, 2), (2,), (4, 3))
         >>> bool(np.allclose(layer.dbiases, [4.0, 4.0]))
         True
+        >>> penalized = Dense(3, 2, weight_regularizer_l2=0.5, rng=0)  # lambda_2 = 0.5
+        >>> G = np.ones((4, 2))
+        >>> _ = penalized.forward(X)
+        >>> _ = penalized.backward(G)
+        >>> bool(np.allclose(penalized.dweights, X.T @ G + 2 * 0.5 * penalized.weights))
+        True
+        >>> bool(np.allclose(penalized.dweights, X.T @ G))  # the penalty's term is there
+        False
     """
 
     def __init__(
