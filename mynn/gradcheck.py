@@ -1,12 +1,14 @@
 r"""Check analytic gradients against central differences.
 
-For a scalar function $f$ of an array $\theta$, each partial derivative is approximated by
+For a scalar function $f$ of an array $\theta$, the partial derivative with respect to each
+entry of $\theta$ in turn is approximated by
 
 $$
-\frac{\partial f}{\partial \theta_i} \approx \frac{f(\theta + h e_i) - f(\theta - h e_i)}{2h}
+\frac{f(\theta + h\,e) - f(\theta - h\,e)}{2h},
 $$
 
-whose truncation error shrinks like $h^2$ (rounding errors, which grow as $h$ shrinks, set a
+where $e$ is the array of $\theta$'s shape that is 1 at that entry and 0 elsewhere. Its
+truncation error shrinks like $h^2$ (rounding errors, which grow as $h$ shrinks, set a
 floor). The comparison uses the relative error
 
 $$
@@ -17,8 +19,10 @@ $$
 (0 when both are zero). In float64 a correct gradient usually gives errors of $10^{-7}$ or less
 (about $10^{-10}$ for a Dense layer; more where the function curves sharply: about $10^{-5}$ for
 a cross-entropy at a probability of $10^{-4}$). A wrong one gives far more, but not necessarily
-near 1: 1 for a flipped sign, 1/3 for a gradient twice too large, a few hundredths for one wrong
-entry among many. The examples below show these cases.
+near 1: 1 for a flipped sign, 1/3 for a gradient twice too large, and for one flipped entry that
+entry's size divided by the length of the whole gradient, 0.02 among 2 500 equal entries and
+less for a smaller entry: the more entries are right, the smaller the error. The examples of
+[relative_error][mynn.gradcheck.relative_error] show these cases.
 """
 
 from __future__ import annotations
@@ -59,6 +63,11 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
         >>> doubled = relative_error(np.array([2.0, 4.0]), np.array([1.0, 2.0]))
         >>> round(doubled, 4)  # a gradient twice too large
         0.3333
+        >>> right = np.ones(2500)  # 2 500 entries, one of them flipped: 2 / (50 + 50)
+        >>> one_wrong = right.copy()
+        >>> one_wrong[0] = -1.0
+        >>> round(relative_error(one_wrong, right), 4)
+        0.02
     """
     analytic, numeric = as_array("analytic", analytic), as_array("numeric", numeric)
     check_real("analytic", analytic)
@@ -77,14 +86,18 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
 def numerical_gradient(
     function: Callable[[], float], values: np.ndarray, epsilon: float = 1e-6
 ) -> np.ndarray:
-    """Central-difference gradient of the scalar ``function()`` with respect to ``values``.
+    r"""Central-difference gradient of the scalar ``function()`` with respect to ``values``.
 
     ``values`` is perturbed in place, one element at a time, and restored.
 
     Args:
         function: Called with no arguments; returns a real number that depends on ``values``.
-        values: A float array (changed in place during the call, restored after).
-        epsilon: The step $h$, positive.
+        values: A float64 array (changed in place during the call, restored after). A float32
+            array is accepted, but it cannot hold $\theta \pm h$ exactly for the default $h$
+            (its spacing near 1 is about $1.2 \cdot 10^{-7}$), so the step taken is not $h$
+            and the result is off by a few percent: cast to float64 first, as
+            [gradient_check][mynn.gradcheck.gradient_check] does.
+        epsilon: The step $h$, positive (not the clipping constant $\epsilon$ of the losses).
 
     Raises:
         TypeError: If ``function`` is not callable or does not return a real number,
@@ -98,6 +111,11 @@ def numerical_gradient(
         >>> x = np.array([1.0, -2.0])
         >>> np.round(numerical_gradient(lambda: float(np.sum(x ** 2)), x), 6).tolist()
         [2.0, -4.0]
+        >>> from mynn.gradcheck import relative_error
+        >>> x32 = x.astype(np.float32)  # theta + h and theta - h are rounded to float32
+        >>> g32 = numerical_gradient(lambda: float(np.sum(x32.astype(np.float64) ** 2)), x32)
+        >>> relative_error(g32, 2 * x) > 0.01  # off by more than 1 %
+        True
     """
     check_callable("function", function)
     if not isinstance(values, np.ndarray) or values.dtype.kind != "f":
@@ -168,9 +186,10 @@ def gradient_check(
 
     ``target`` may be:
 
-    - a layer or activation: the checked scalar is ``sum(forward(inputs) * R)`` (plus the
-      layer's regularization penalty) for a fixed random ``R``, whose gradient with respect to
-      the output is ``R``; ``backward(R)`` must match it;
+    - a layer or activation: the checked scalar is ``sum(forward(inputs) * V)`` (plus the
+      layer's regularization penalty) for a fixed random ``V`` (the $V$ of the Partial
+      Derivatives chapter), whose gradient with respect to the output is ``V``;
+      ``backward(V)`` must match it;
     - a loss: the checked scalar is ``calculate(inputs, y_true)``;
     - a [Model][mynn.model.Model] with a loss: the mean loss plus regularization of
       ``forward(inputs)`` against ``y_true``, backpropagated by ``Model.backward``.
@@ -178,14 +197,16 @@ def gradient_check(
     The target is deep-copied and cast to float64, so the original is left untouched. Keep
     inputs away from kinks (ReLU at 0, MAE at ``y_pred == y_true``), where no derivative exists,
     and probabilities inside $[10^{-7}, 1 - 10^{-7}]$: outside it the losses clip, so the loss
-    is flat there while its gradient is not, and a correct gradient fails the check.
+    is flat there while ``backward`` (the gradient of the unclipped formula, which keeps
+    pushing) is not, and this intended gradient, not the derivative of the clipped loss, fails
+    the check.
 
     Args:
         target: Layer, activation, loss or model.
         inputs: The input batch (for a loss: the predictions).
         y_true: Targets, for a loss or a model.
         epsilon: Step $h$ of the central differences.
-        rng: Source of the projection ``R`` (layers only).
+        rng: Source of the projection ``V`` (layers only).
 
     Returns:
         The relative error of each gradient, in a dict keyed by ``"inputs"`` and by the name
@@ -212,7 +233,7 @@ def gradient_check(
         True
         >>> clipped = np.array([[0.0], [0.5]])  # 0.0 is clipped to 1e-7
         >>> bce = BinaryCrossentropy()
-        >>> gradient_check(bce, clipped, np.array([1, 0]))["inputs"] > 0.5  # correct, fails
+        >>> gradient_check(bce, clipped, np.array([1, 0]))["inputs"] > 0.5  # intended, fails
         True
     """
     from .model import Model

@@ -11,7 +11,10 @@ Every loss has the same three methods:
 
 ``y_pred`` has shape ``(n_samples, n_outputs)``. Probabilities are clipped to
 ``[1e-7, 1 - 1e-7]`` before any logarithm, so a confident wrong answer gives a large but finite
-loss.
+loss. Where a probability is clipped, ``backward`` is the gradient of the unclipped formula at
+the clipped value, which keeps pushing, while the clipped loss is flat there (its derivative
+is 0). Predictions outside ``[0, 1]`` by more than ``PROBABILITY_SLACK`` (``1e-3``) are
+refused rather than clipped.
 """
 
 from __future__ import annotations
@@ -63,7 +66,22 @@ class Loss:
         return float(np.mean(self.forward(y_pred, y_true)))
 
     def backward(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
-        """Gradient of the mean loss with respect to ``y_pred``."""
+        """Gradient of the mean loss with respect to ``y_pred``.
+
+        Where a loss clips a probability (outside ``[1e-7, 1 - 1e-7]``), it is the gradient of
+        the unclipped formula at the clipped value, not the derivative of the clipped loss
+        (which is 0 there).
+
+        Examples:
+            >>> import numpy as np
+            >>> from mynn.gradcheck import numerical_gradient
+            >>> from mynn.loss import BinaryCrossentropy
+            >>> bce, p, y = BinaryCrossentropy(), np.array([[1e-8]]), np.array([1])
+            >>> round(float(bce.backward(p, y)[0, 0]))  # -1/p at p clipped to 1e-7
+            -10000000
+            >>> numerical_gradient(lambda: bce.calculate(p, y), p, 1e-9).tolist()  # flat
+            [[0.0]]
+        """
         y_pred, y_true = self._check(y_pred, y_true)
         self.dinputs = self.gradient(y_pred, y_true)
         return self.dinputs
