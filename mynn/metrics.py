@@ -138,7 +138,7 @@ class RegressionAccuracy(Accuracy):
         >>> derived.init(np.array([1.0, 3.0]))  # std 1
         >>> derived.precision
         0.004
-        >>> derived.init(np.ones(3), reinit=True)  # std 0
+        >>> derived.init(np.ones(3), reinit=True)  # std exactly 0
         >>> float(derived.precision)  # float64's machine epsilon, np.finfo(np.float64).eps
         2.220446049250313e-16
     """
@@ -153,8 +153,11 @@ class RegressionAccuracy(Accuracy):
     def init(self, y_true: np.ndarray, reinit: bool = False) -> None:
         """Set ``precision`` to ``std(y_true) / 250``, unless it is fixed or already set.
 
-        When all targets are equal (std 0) it is the float64 machine epsilon instead, so that
-        exact predictions still count as correct.
+        When the standard deviation comes out as exactly 0 it is float64's machine epsilon
+        instead, so that exact predictions still count as correct. Equal targets do not always
+        give 0: their mean can differ from their value in the last bit, and then the standard
+        deviation is that rounding residue, tiny but positive, and exact predictions count as
+        well.
 
         Args:
             y_true: Training targets.

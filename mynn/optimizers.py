@@ -9,12 +9,13 @@ $$
 
 where $t$ counts the steps taken so far (``iterations``) and $\eta_t$ is exposed as
 ``current_learning_rate``. An optimizer owns its state (momentums, caches, moments): it is
-created the first time a parameter is seen (by ``init_state`` in ``step``; as views into one
-array per buffer in ``step_flat``), and kept in
+created the first time a parameter is seen and made anew when its shape changes (by
+``init_state`` in ``step``; as views into one array per buffer in ``step_flat``); it is kept in
 ``state`` keyed by the parameter's name, never attached to the layers.
 
 Updates are made in place in preallocated buffers (``out=`` arguments), so a step allocates no
-arrays that grow with the number of parameters.
+arrays that grow with the number of parameters, except the flush below: every
+``FLUSH_EVERY``-th step it makes a boolean mask of one byte per number it looks at.
 
 Every rule here works element by element: each number of a parameter is updated from its own
 gradient and its own state, with the same scalar factors for all. So the rule gives the same
@@ -30,7 +31,11 @@ set to zero. Without it, the momentum of a unit whose gradient stays zero (a dea
 by $\beta$ at every step until it becomes a *subnormal* number, and stays one (a few steps
 of $2^{-149}$ above zero in float32, 0.9 times it rounds back to the same number), and
 arithmetic on subnormal numbers is many times slower on many CPUs. The values set to zero are
-far too small to change any update (the Performance page of the site measures both).
+far too small to change any update as long as ``epsilon`` is far above their square root
+($2^{-51} \approx 4 \cdot 10^{-16}$ in float32, $2^{-499} \approx 6 \cdot 10^{-151}$ in
+float64), as the default $10^{-7}$ is; with a smaller ``epsilon`` and gradients of about that
+square root, a flushed cache does change the steps that follow. (The Performance page of the
+site measures the slowdown and the flush.)
 """
 
 from __future__ import annotations
@@ -259,7 +264,11 @@ class Optimizer:
         Raises:
             TypeError: If ``parameters`` or one of its triples has the wrong form (then no
                 parameter is changed).
-            ValueError: If a value is read-only or a gradient's shape differs from its value's.
+            ValueError: If a value is read-only or a gradient's shape differs from its value's,
+                or if the learning rate of this step is not a positive finite number or
+                ``epsilon`` is not a positive normal number of the values' dtype: both are
+                checked again at every step, before any parameter changes, since they may have
+                been changed after the constructor checked them.
             RuntimeError: If a gradient is ``None`` (``backward`` has not run).
         """
         checked = _check_parameters(parameters)  # all, before any update
@@ -286,6 +295,8 @@ class Optimizer:
         Raises:
             TypeError: If ``flats`` holds anything but
                 [FlatParameters][mynn.optimizers.FlatParameters] (then no parameter changes).
+            ValueError: If the learning rate of this step or ``epsilon`` is out of range, as
+                for ``step`` (then no parameter changes either).
 
         Examples:
             >>> import numpy as np
@@ -505,7 +516,9 @@ class Adagrad(Optimizer):
     Args:
         learning_rate: $\eta$ (default 0.01).
         decay: $1/t$ decay factor.
-        epsilon: Small positive constant that keeps the division finite.
+        epsilon: Small positive constant that keeps the division finite. A step refuses one
+            below the smallest normal number of the parameters' dtype (about
+            $1.2 \cdot 10^{-38}$ in float32), which would round to 0 or lose its precision.
 
     Examples:
         >>> import numpy as np
@@ -551,7 +564,9 @@ class RMSProp(Adagrad):
     Args:
         learning_rate: $\eta$ (default 0.001).
         decay: $1/t$ decay factor.
-        epsilon: Small positive constant that keeps the division finite.
+        epsilon: Small positive constant that keeps the division finite. A step refuses one
+            below the smallest normal number of the parameters' dtype (about
+            $1.2 \cdot 10^{-38}$ in float32), which would round to 0 or lose its precision.
         rho: Decay rate $\rho$ of the cache, in ``[0, 1)``.
 
     Examples:
@@ -608,7 +623,9 @@ class Adam(Optimizer):
             1.0, a far too large step for Adam, whose first step moves every parameter by
             about $\eta$, as the example shows).
         decay: $1/t$ decay factor.
-        epsilon: Small positive constant that keeps the division finite.
+        epsilon: Small positive constant that keeps the division finite. A step refuses one
+            below the smallest normal number of the parameters' dtype (about
+            $1.2 \cdot 10^{-38}$ in float32), which would round to 0 or lose its precision.
         beta_1: Share $\beta_1$ of $\bar g$ kept at each step, in ``[0, 1)``.
         beta_2: Share $\beta_2$ of $\overline{g^2}$ kept at each step, in ``[0, 1)``.
 
