@@ -14,8 +14,7 @@ created the first time a parameter is seen and made anew when its shape changes 
 ``state`` keyed by the parameter's name, never attached to the layers.
 
 Updates are made in place in preallocated buffers (``out=`` arguments), so a step allocates no
-arrays that grow with the number of parameters, except the flush below: every
-``FLUSH_EVERY``-th step it makes a boolean mask of one byte per number it looks at.
+arrays that grow with the number of parameters (the flush below included).
 
 Every rule here works element by element: each number of a parameter is updated from its own
 gradient and its own state, with the same scalar factors for all. So the rule gives the same
@@ -390,7 +389,9 @@ class Optimizer:
         for kind in self.buffers:
             buffer = state[kind]
             np.abs(buffer, out=scratch)
-            np.copyto(buffer, 0, where=scratch < flush_threshold(buffer.dtype))
+            # 1 where the value stays, 0 where it goes: no mask array is made
+            np.greater_equal(scratch, flush_threshold(buffer.dtype), out=scratch)
+            buffer *= scratch
 
     def init_state(self, value: np.ndarray) -> dict[str, np.ndarray]:
         """Create the buffers of one parameter: zeros of its shape and dtype.
