@@ -45,6 +45,7 @@ import weakref
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from ._validation import FLOAT_DTYPES, as_array, check_number
 
@@ -63,7 +64,7 @@ __all__ = [
 FLUSH_EVERY = 16
 
 
-def flush_threshold(dtype) -> float:
+def flush_threshold(dtype: npt.DTypeLike) -> float:
     """Magnitude below which an optimizer sets a value of its state to zero.
 
     $2^{24}$ times the smallest normal number of ``dtype``: $2^{-102} \\approx 2 \\cdot 10^{-31}$
@@ -92,7 +93,7 @@ def flush_threshold(dtype) -> float:
     return float(np.finfo(resolved).smallest_normal) * 2.0**24
 
 
-def count_subnormal(array) -> int:
+def count_subnormal(array: np.ndarray) -> int:
     """How many entries of a float array are subnormal: nonzero, below the smallest normal.
 
     Subnormal numbers fill the gap between zero and the smallest normal number of a dtype
