@@ -102,8 +102,10 @@ class Model:
 
         Raises:
             TypeError: If ``layer`` is not a mynn layer.
-            ValueError: If a Dense layer's inputs do not match the previous Dense layer's
-                neurons, or its dtype differs from the model's Dense layers.
+            ValueError: If this layer object is already in the model (a layer keeps the inputs
+                and gradients of one place), if a Dense layer's inputs do not match the
+                previous Dense layer's neurons, or its dtype differs from the model's Dense
+                layers.
         """
         _check_type("layer", layer, Layer)
         for index, present in enumerate(self.layers):
@@ -386,8 +388,8 @@ class Model:
 
         Each epoch visits the samples in a new random order (when ``shuffle``), in batches of
         ``batch_size``; each batch is one forward pass, one backward pass and one optimizer
-        step. When one batch holds the whole set the order cannot matter, and no shuffling is
-        done.
+        step. When one batch holds the whole set, a new order would change only rounding and
+        which row meets which Dropout mask, so no shuffling is done.
 
         Args:
             X: Inputs of shape ``(n_samples, n_inputs)``.
@@ -427,8 +429,10 @@ class Model:
 
         Raises:
             RuntimeError: If the model has no Dense layer, or no loss or optimizer is set.
-            ValueError: If the data is empty, non-finite, mis-shaped or of unequal lengths, or
-                an argument is out of range.
+            ValueError: If the data is empty, non-finite, mis-shaped or of unequal lengths, an
+                argument is out of range, the loss reads probabilities that the last layer
+                does not make (see ``set_loss``), or the optimizer trains another model (see
+                ``set_optimizer``).
             TypeError: If the data are not numbers, or ``shuffle``, ``diagnostics``, ``rng``
                 or ``on_epoch_end`` has the wrong type.
             FloatingPointError: If the loss or a parameter becomes NaN or infinite (the
@@ -571,8 +575,11 @@ class Model:
 
         The loss is the data loss averaged over all samples (regularization penalties are a
         property of the weights, not of the data, and are left out); the accuracy is ``None``
-        when no metric is set. A RegressionAccuracy keeps the tolerance of the last ``train``;
-        on a model never trained it derives one from these ``y``.
+        when no metric is set. A RegressionAccuracy keeps its fixed ``precision``, or the
+        tolerance derived in the last ``train``. One that has none yet (on a model never
+        trained, or a metric set after training) takes it from the ``y`` of its first
+        ``evaluate`` and keeps it: set the metric before training, so that test targets never
+        choose it.
 
         Returns:
             ``(loss, accuracy)``.
