@@ -104,7 +104,8 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
         path: The file to write (conventionally ``.npz``); its folder must exist.
 
     Raises:
-        TypeError: If ``model`` is not a Model or ``path`` is not a path.
+        TypeError: If ``model`` is not a Model or ``path`` is not a str or ``os.PathLike``
+            (a name held as bytes: pass ``os.fsdecode(path)``).
         ValueError: If the model holds an object of a class that is not mynn's own (a file
             rebuilds only mynn's classes), if ``path`` is empty, holds a NUL character or
             characters the file system cannot encode, or names a special file (a pipe, a
@@ -182,6 +183,11 @@ def _kind(mode: int) -> str:
 def _path_text(path) -> str:
     """``path`` as the text the operating system is given, checked: a path that could only
     fail later, or that ``pathlib`` would quietly change (``Path("m.npz/")`` is ``m.npz``)."""
+    if isinstance(path, bytes):
+        raise TypeError(
+            "path must be a file path (str or pathlib.Path); for a name held as bytes, pass "
+            f"os.fsdecode(path), which keeps bytes that are not UTF-8. Received: path={path!r}"
+        )
     check_path("path", path)
     text = os.fspath(path)
     if text == "":
@@ -198,6 +204,13 @@ def _path_text(path) -> str:
             f"({sys.getfilesystemencoding()}) cannot write in a file name. Received: path={text!r}"
         ) from None
     return text
+
+
+def _tilde_hint(text: str) -> str:
+    """A hint for a path that starts with ``~``, which no file function expands."""
+    if not text.startswith("~"):
+        return ""
+    return " ('~' is not expanded to the home folder: pass os.path.expanduser(path))"
 
 
 _SEPARATORS = os.sep + (os.altsep or "")
@@ -273,7 +286,8 @@ def _save_target(text: str) -> tuple[Path, os.stat_result | None]:
         if not target.parent.is_dir():
             if subject == "path is":
                 raise FileNotFoundError(
-                    f"the folder of path does not exist: {str(target.parent)!r}. {received}"
+                    f"the folder of path does not exist: {str(target.parent)!r}"
+                    f"{_tilde_hint(text)}. {received}"
                 )
             raise FileNotFoundError(
                 f"path links to {str(target)!r}, whose folder does not exist. {received}"
@@ -474,8 +488,9 @@ def load_model(path: str | os.PathLike, *, strict: bool = True) -> Model:
     with ``strict=True`` (the default) a file must hold exactly the arrays its metadata
     describes, and an entry the model does not use (the optimizer state of a parameter the
     model does not have, optimizer state in a file whose model has no optimizer, an array of
-    no layer) is refused by name: such a file was not written by ``save_model`` as it is. With
-    ``strict=False`` those entries are ignored, and never read. Either way a parameter's
+    no layer) is refused by name: ``save_model`` writes none (a file an earlier mynn saved
+    from an optimizer shared with another model may hold some). With ``strict=False`` those
+    entries are ignored, and never read. Either way a parameter's
     optimizer state must hold exactly the buffers of the file's optimizer, or none: Adam's
     ``momentum`` beside the ``cache`` of an ``RMSProp`` is the state of another optimizer, and
     is refused rather than half adopted.
@@ -484,15 +499,18 @@ def load_model(path: str | os.PathLike, *, strict: bool = True) -> Model:
     before it is read: a folder, and a named pipe or a device (whose reading could wait
     forever); the file is opened without waiting, and checked again once open. A file being
     replaced by ``save_model`` meanwhile is read whole, old or new (the rename leaves the
-    open file as it was); one changed in place while it is read fails its CRC-32 checks.
+    open file as it was); one changed in place while it is read is refused (an array's CRC-32
+    does not match, or the file is found truncated).
 
     Args:
         path: The file to read.
         strict: Refuse entries the model does not use (``True``) or ignore them (``False``).
 
     Raises:
-        TypeError: If ``path`` is not a path or ``strict`` is not a bool.
-        FileNotFoundError: If ``path`` does not exist.
+        TypeError: If ``path`` is not a str or ``os.PathLike`` (a name held as bytes: pass
+            ``os.fsdecode(path)``), or ``strict`` is not a bool.
+        FileNotFoundError: If ``path`` does not exist (one starting with ``~``: the message
+            says to expand it).
         NotADirectoryError: If a part of ``path`` that should be a folder is a file (a
             trailing ``/`` after a file's name among them).
         IsADirectoryError: If ``path`` is a folder.
@@ -551,7 +569,7 @@ def _open_regular(text: str):
     try:
         mode = os.stat(text).st_mode
     except FileNotFoundError:
-        raise FileNotFoundError(f"no model file at {text!r}") from None
+        raise FileNotFoundError(f"no model file at {text!r}{_tilde_hint(text)}") from None
     except OSError as error:
         raise _stat_error(error, text, "cannot load it") from None
     _check_regular(mode, text)
@@ -559,7 +577,7 @@ def _open_regular(text: str):
         # without waiting: a pipe put there since the stat is opened at once, then refused
         descriptor = os.open(text, os.O_RDONLY | _BINARY | _NONBLOCKING | _NO_TERMINAL)
     except FileNotFoundError:
-        raise FileNotFoundError(f"no model file at {text!r}") from None
+        raise FileNotFoundError(f"no model file at {text!r}{_tilde_hint(text)}") from None
     except PermissionError as error:
         raise PermissionError(
             f"cannot load it: this user may not read the file ({error.strerror}). "

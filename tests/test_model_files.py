@@ -1490,6 +1490,22 @@ def test_paths_no_file_can_have(call, path, pattern):
     assert pattern in str(caught.value) and "Received: path=" in str(caught.value)
 
 
+def test_a_name_in_bytes_and_a_tilde_get_a_hint(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    raw = b"caf\xe9.npz"  # not UTF-8
+    with pytest.raises(TypeError, match=r"pass os\.fsdecode\(path\), which keeps bytes"):
+        small(1).save(raw)
+    small(1).save(os.fsdecode(raw))
+    assert os.listdir(b".") == [raw]
+    np.testing.assert_array_equal(weights_of(os.fsdecode(raw)), small(1).layers[0].weights)
+    hint = r"'~' is not expanded to the home folder: pass os\.path\.expanduser\(path\)"
+    with pytest.raises(FileNotFoundError, match=hint):
+        small(1).save("~/model.npz")
+    with pytest.raises(FileNotFoundError, match=hint):
+        load_model("~/model.npz")
+    assert os.listdir(".") == [os.fsdecode(raw)]
+
+
 def name_bytes(name: str) -> int:
     return len(os.fsencode(name))
 
