@@ -1321,7 +1321,10 @@ def test_a_file_this_user_may_not_write_is_refused(tmp_path, monkeypatch):
 def test_saving_over_another_user_s_file_as_root_keeps_its_owner(tmp_path):
     path = tmp_path / "model.npz"
     small(1).save(path)
-    os.chown(path, 65534, 65534)
+    try:
+        os.chown(path, 65534, 65534)
+    except PermissionError:  # root without CAP_CHOWN (a restricted container)
+        pytest.skip("this root may not give files away")
     path.chmod(0o640)
     small(2).save(path)
     info = path.stat()
