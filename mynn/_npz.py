@@ -26,7 +26,7 @@ import ast
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 
 import numpy as np
 
@@ -75,6 +75,7 @@ class Archive:
         self.directory_offset = directory_offset
         self._directory = directory
         self._positions: dict[bytes, int | None] = {}
+        self._asked: set[bytes] = set()  # the entries ``header`` was asked for
         position = 0
         for _ in range(count):
             if directory[position : position + 4] != _ENTRY_SIGNATURE:
@@ -157,9 +158,21 @@ class Archive:
     def __len__(self) -> int:
         return len(self._positions)
 
+    def names(self, prefix: str = "") -> Iterator[str]:
+        """The name of every entry that starts with ``prefix``, as ``np.load`` lists it
+        (``.npy`` dropped), in the directory's order, each once; bytes that are not UTF-8
+        are shown as ``\\x..`` escapes."""
+        start = prefix.encode("utf-8")
+        return (_shown(key) for key in self._positions if key.startswith(start))
+
+    def unasked(self) -> Iterator[str]:
+        """The names (as ``names`` shows them) of the entries ``header`` was never asked for."""
+        return (_shown(key) for key in self._positions if key not in self._asked)
+
     def header(self, name: str) -> ArrayHeader:
         """The ``.npy`` header of the array ``name``, read without its data."""
         key = (name + ".npy").encode("utf-8")
+        self._asked.add(key)
         if key not in self._positions:
             raise ArchiveError(f"it has no array {name}")
         position = self._positions[key]
@@ -265,6 +278,12 @@ class Archive:
         order = "F" if header.fortran_order else "C"
         values = values.reshape(header.shape, order=order)
         return values.astype(header.dtype.newbyteorder("="), copy=False)
+
+
+def _shown(key: bytes) -> str:
+    """An entry's name as ``np.load`` lists it: ``.npy`` dropped, not UTF-8 escaped."""
+    name = key.decode("utf-8", errors="backslashreplace")
+    return name[: -len(".npy")] if name.endswith(".npy") else name
 
 
 def _zip64_sizes(extra: bytes, size: int, compressed_size: int, offset: int, name: str):

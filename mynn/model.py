@@ -674,18 +674,25 @@ class Model:
 
         The file is a numpy ``.npz`` archive with the metadata as JSON; it is written to a
         temporary file beside ``path`` and renamed over it, so an interrupted save never leaves
-        a half-written model. See [mynn.saving][].
+        a half-written model. A symbolic link is written through to its target; a read-only
+        file, a folder, a pipe or a device is refused and left as it is. See
+        [save_model][mynn.saving.save_model].
         """
         from .saving import save_model
 
         save_model(self, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Model:
-        """Load a model saved with ``save``; executes no code from the file (no pickle)."""
+    def load(cls, path: str | os.PathLike, *, strict: bool = True) -> Model:
+        """Load a model saved with ``save``; executes no code from the file (no pickle).
+
+        With ``strict=True`` a file holding entries the model does not use is refused by
+        their names; ``strict=False`` ignores them (see
+        [load_model][mynn.saving.load_model]).
+        """
         from .saving import load_model
 
-        return load_model(path)
+        return load_model(path, strict=strict)
 
     def __repr__(self) -> str:
         return f"Model({len(self.layers)} layers, loss={self.loss!r}, optimizer={self.optimizer!r})"

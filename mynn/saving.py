@@ -6,29 +6,37 @@ loss, metric and optimizer as UTF-8 bytes.
 
 **Loading trusts nothing in the file.** ``load_model`` reads the metadata first, works out
 from the architecture which arrays must exist and with which shape and dtype, and compares each
-array's ``.npy`` header with that before it reads the array's data; entries it does not expect
-are never read (an extra entry of 200 MB costs nothing). Objects are rebuilt only from mynn's
-own classes, and no pickled object is ever read, so a file can never run code. Whatever is
-wrong with a file (damaged, truncated, crafted), the error is a ``ValueError`` that names it.
+array's ``.npy`` header with that before it reads the array's data. Entries it does not expect
+are never read (an extra entry of 200 MB costs nothing): by default the file is refused by
+their names, as PyTorch's ``load_state_dict`` refuses unexpected keys, and ``strict=False``
+ignores them. Objects are rebuilt only from mynn's own classes, and no pickled object is ever
+read, so a file can never run code. Whatever is wrong with a file (damaged, truncated,
+crafted), the error is a ``ValueError`` that names it. Only a regular file is read: a named
+pipe or a device is refused before it is opened (reading one could wait forever).
 
 **Saving is atomic.** ``save_model`` writes to a temporary file in the target's folder and
 renames it over the target, so a reader sees the old model or the new one, never half of one.
-The temporary name carries the writer's process id: a save killed half-way leaves its temporary
+A symbolic link is written through to its target, as ``open`` would; a read-only file, a
+folder, a pipe or a device is refused and left as it is (``save_model`` says why). The
+temporary name carries the writer's process id: a save killed half-way leaves its temporary
 file behind, and the next save to the same path removes it once that process is gone (on POSIX
-systems, and only temporary files of the same machine). A new
-file gets the permissions the umask allows (as any file the user creates); saving over a file
-keeps that file's permissions.
+systems, and only temporary files of the same machine). The temporary name stays short
+whatever the length of the target's. A new file gets the permissions the umask allows (as any
+file the user creates); saving over a file keeps that file's permissions.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import itertools
 import json
 import os
 import re
 import secrets
 import socket
 import stat
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,17 +79,44 @@ _METRICS = _registry(metrics, metrics.Accuracy)
 def save_model(model: Model, path: str | os.PathLike) -> None:
     """Write ``model`` to ``path`` atomically (temporary file in the same folder, then rename).
 
+    What ``path`` may name, and what happens to what is there (the policy):
+
+    - **nothing yet**: a new file, with the permissions the umask allows;
+    - **a regular file**: replaced whole. The new file keeps the old one's permissions, and its
+      owner and group where the system allows it (root can; others keep their own). Other hard
+      links to the old file keep the old model: a rename cannot write through a hard link;
+    - **a symbolic link**: written through to the file it points to, as ``open`` would: the
+      link stays a link, the target gets the new model (a link to nothing yet creates its
+      target). The temporary file goes beside the target, so the rename stays atomic;
+    - **a read-only file** (no write permission bit, or none for this user): refused with a
+      ``PermissionError`` and left as it is. The rename only needs the folder to be writable,
+      so without this check a file its owner protected would be replaced without a word;
+    - **anything else** (a folder, a named pipe, a device such as ``/dev/null``, a socket):
+      refused, and left as it is. A path ending in ``/`` or ``.`` names a folder.
+
+    Only the optimizer state of the model's own parameters is written, so ``load_model``
+    reads back every entry of the file (state kept for names the model no longer has, or for
+    a parameter whose shape changed, is state the next step would not use).
+
     Args:
         model: A [Model][mynn.model.Model] made of mynn's own layers, loss, metric and
             optimizer.
         path: The file to write (conventionally ``.npz``); its folder must exist.
 
     Raises:
-        TypeError: If ``model`` is not a Model or ``path`` is not a path.
+        TypeError: If ``model`` is not a Model or ``path`` is not a str or ``os.PathLike``
+            (a name held as bytes: pass ``os.fsdecode(path)``).
         ValueError: If the model holds an object of a class that is not mynn's own (a file
-            rebuilds only mynn's classes).
-        FileNotFoundError: If the folder of ``path`` does not exist.
-        IsADirectoryError: If ``path`` is a folder.
+            rebuilds only mynn's classes), if ``path`` is empty, holds a NUL character or
+            characters the file system cannot encode, or names a special file (a pipe, a
+            device or a socket).
+        FileNotFoundError: If the folder of ``path`` (or of the file a link points to) does
+            not exist.
+        NotADirectoryError: If a part of ``path`` before its last is a file, not a folder.
+        IsADirectoryError: If ``path`` is a folder or ends with ``/``.
+        PermissionError: If ``path`` is a read-only file, or the folder cannot be written.
+        OSError: If ``path`` is a loop of symbolic links, its name is longer than the file
+            system allows, or writing fails (a full disk: the old file is then left whole).
 
     Examples:
         >>> import numpy as np, tempfile, pathlib
@@ -98,31 +133,28 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
 
     if not isinstance(model, Model):
         raise TypeError(f"model must be a mynn Model. Received: model={model!r}")
-    path = check_path("path", path)
+    given = _path_text(path)
     arrays = _describe(model)
-    folder = path.parent
-    if path.is_dir():
-        raise IsADirectoryError(f"path is a folder, not a file. Received: path={str(path)!r}")
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"the folder of path does not exist: {str(folder)!r}. Received: path={str(path)!r}"
-        )
-    _remove_stale_temporaries(path)
+    target, existing = _save_target(given)
+    folder = target.parent
+    _remove_stale_temporaries(target)
+    temporary = folder / f"{_temporary_prefix(target)}{os.getpid()}-{secrets.token_hex(4)}.tmp"
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)  # saving over a file keeps its permissions
-    except FileNotFoundError:
-        mode = None
-    temporary = folder / f"{_temporary_prefix(path)}{os.getpid()}-{secrets.token_hex(4)}.tmp"
-    # 0o666 minus the umask, as for any file the user creates (mkstemp would make it 0o600)
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666)
+        # 0o666 minus the umask, as for any file the user creates (mkstemp would make it 0o600)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666)
+    except OSError as error:
+        raise type(error)(
+            f"cannot create a file in the folder {str(folder)!r} ({error.strerror}): save_model "
+            f"writes a temporary file there first. Received: path={given!r}"
+        ) from None
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            if mode is not None and hasattr(os, "fchmod"):
-                os.fchmod(handle.fileno(), mode)
+            if existing is not None:
+                _keep_owner_and_mode(handle.fileno(), existing)
             np.savez(handle, **arrays)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -130,6 +162,170 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
 
 
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+_NONBLOCKING = getattr(os, "O_NONBLOCK", 0)  # POSIX: opening a pipe does not wait for a writer
+_NO_TERMINAL = getattr(os, "O_NOCTTY", 0)  # POSIX: a terminal opened never becomes ours
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _kind(mode: int) -> str:
+    """What a file of ``st_mode`` ``mode`` is, in words, for a file that is not regular."""
+    for test, name in _SPECIAL:
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def _path_text(path) -> str:
+    """``path`` as the text the operating system is given, checked: a path that could only
+    fail later, or that ``pathlib`` would quietly change (``Path("m.npz/")`` is ``m.npz``)."""
+    if isinstance(path, bytes):
+        raise TypeError(
+            "path must be a file path (str or pathlib.Path); for a name held as bytes, pass "
+            f"os.fsdecode(path), which keeps bytes that are not UTF-8. Received: path={path!r}"
+        )
+    check_path("path", path)
+    text = os.fspath(path)
+    if text == "":
+        raise ValueError("path is empty; give a file name such as 'model.npz'. Received: path=''")
+    if "\0" in text:
+        raise ValueError(
+            f"path holds a NUL character, which no file name can hold. Received: path={text!r}"
+        )
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError as error:
+        raise ValueError(
+            f"path holds {text[error.start : error.end]!r}, which this file system's encoding "
+            f"({sys.getfilesystemencoding()}) cannot write in a file name. Received: path={text!r}"
+        ) from None
+    return text
+
+
+def _tilde_hint(text: str) -> str:
+    """A hint for a path that starts with ``~``, which no file function expands."""
+    if not text.startswith("~"):
+        return ""
+    return " ('~' is not expanded to the home folder: pass os.path.expanduser(path))"
+
+
+_SEPARATORS = os.sep + (os.altsep or "")
+
+
+def _names_folder(text: str) -> bool:
+    """True if ``text`` ends with a separator, ``.`` or ``..``: it can only name a folder."""
+    return os.path.basename(text) in ("", ".", "..")
+
+
+def _stat_error(error: OSError, text: str, what: str) -> OSError:
+    """The error of ``os.stat`` on ``text`` retold: what it means for ``path``."""
+    received = f"Received: path={text!r}"
+    if isinstance(error, NotADirectoryError):
+        stripped = text.rstrip(_SEPARATORS)
+        if stripped != text and os.path.isfile(stripped):
+            return NotADirectoryError(
+                f"{what}: path ends with {text[len(stripped) :]!r}, which names a folder, and "
+                f"{stripped!r} is a file: remove the trailing {text[-1]!r}. {received}"
+            )
+        return NotADirectoryError(
+            f"{what}: a part of path that should be a folder is a file. {received}"
+        )
+    if isinstance(error, PermissionError):
+        return PermissionError(
+            f"{what}: a folder on the way is closed to this user ({error.strerror}). {received}"
+        )
+    if error.errno == errno.ELOOP:
+        return OSError(
+            error.errno,
+            f"{what}: path is a symbolic link that leads back to itself (a loop). {received}",
+        )
+    if error.errno == errno.ENAMETOOLONG:
+        return OSError(
+            error.errno,
+            f"{what}: a name in path is longer than the file system allows "
+            f"({_name_limit(text)}). {received}",
+        )
+    return type(error)(f"{what}: {error.strerror}. {received}")
+
+
+def _name_limit(text: str) -> str:
+    try:
+        limit = os.pathconf(os.path.dirname(os.path.abspath(text)), "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no pathconf (Windows) or no such folder
+        return "commonly 255 bytes per name"
+    return f"{limit} bytes per name; the last has {len(os.fsencode(os.path.basename(text)))}"
+
+
+def _save_target(text: str) -> tuple[Path, os.stat_result | None]:
+    """The file a save to ``text`` writes (a symbolic link resolved) and its ``stat``, or
+    ``None`` if it does not exist yet; refuses everything but a writable regular file."""
+    received = f"Received: path={text!r}"
+    if _names_folder(text):
+        if os.path.isdir(text):
+            raise IsADirectoryError(f"path is a folder, not a file. {received}")
+        raise IsADirectoryError(
+            f"path ends with {os.path.basename(text) or text[-1]!r}, which names a folder, and "
+            f"save_model writes a file: end path with a file name such as 'model.npz'. "
+            f"{received}"
+        )
+    target = Path(os.path.realpath(text))
+    subject = "path is"
+    if os.path.islink(text):
+        subject = f"path links to {str(target)!r}, which is"
+    try:
+        existing = os.stat(target)
+    except FileNotFoundError:
+        existing = None
+    except OSError as error:
+        raise _stat_error(error, text, "cannot save there") from None
+    if existing is None:
+        if not target.parent.is_dir():
+            if subject == "path is":
+                raise FileNotFoundError(
+                    f"the folder of path does not exist: {str(target.parent)!r}"
+                    f"{_tilde_hint(text)}. {received}"
+                )
+            raise FileNotFoundError(
+                f"path links to {str(target)!r}, whose folder does not exist. {received}"
+            )
+        return target, None
+    if stat.S_ISDIR(existing.st_mode):
+        raise IsADirectoryError(f"{subject} a folder, not a file. {received}")
+    if not stat.S_ISREG(existing.st_mode):
+        raise ValueError(
+            f"{subject} {_kind(existing.st_mode)}, not a regular file; save_model writes only "
+            f"regular files and leaves anything else as it is: choose a file name. {received}"
+        )
+    protected = not existing.st_mode & 0o222
+    if protected or not os.access(target, os.W_OK):
+        why = "no write permission" if protected else "which this user may not write"
+        raise PermissionError(
+            f"{subject} a read-only file (mode {stat.filemode(existing.st_mode)}, {why}); "
+            f"save_model leaves it as it is: make it writable (chmod u+w) or remove it first "
+            f"to replace it. {received}"
+        )
+    return target, existing
+
+
+def _keep_owner_and_mode(descriptor: int, existing: os.stat_result) -> None:
+    """Give the new file the old one's owner and group (where allowed), then its mode."""
+    if hasattr(os, "fchown") and (existing.st_uid, existing.st_gid) != (
+        os.geteuid(),
+        os.getegid(),
+    ):
+        try:
+            os.fchown(descriptor, existing.st_uid, existing.st_gid)
+        except OSError:
+            try:  # a group this user belongs to, at least
+                os.fchown(descriptor, -1, existing.st_gid)
+            except OSError:
+                pass
+    if hasattr(os, "fchmod"):  # after fchown, which may clear the set-id bits
+        os.fchmod(descriptor, stat.S_IMODE(existing.st_mode))
 
 
 def _host_tag() -> str:
@@ -142,11 +338,26 @@ def _host_tag() -> str:
 
 
 _HOST = _host_tag()
+_NAME_KEPT = 80
+"""The most bytes of the target's name a temporary name holds (a longer name is cut and a
+hash of it added): the temporary name stays under 120 bytes, within every file system's
+limit (255 bytes on most, 143 on eCryptfs), whatever the length of the target's name."""
 
 
 def _temporary_prefix(path: Path) -> str:
-    """``.<name>.mynn-<host>-``: what every temporary file of a save to ``path`` starts with."""
-    return f".{path.name}.mynn-{_HOST}-"
+    """``.<name>.mynn-<host>-``: what every temporary file of a save to ``path`` starts with.
+
+    A name longer than ``_NAME_KEPT`` bytes is cut, and 16 hex digits of its SHA-256 follow
+    it (``~``), so two long names that begin alike still get prefixes of their own.
+    """
+    name = path.name
+    encoded = os.fsencode(name)
+    if len(encoded) > _NAME_KEPT:
+        head = name[: _NAME_KEPT - 17]
+        while len(os.fsencode(head)) > _NAME_KEPT - 17:
+            head = head[:-1]
+        name = f"{head}~{hashlib.sha256(encoded).hexdigest()[:16]}"
+    return f".{name}.mynn-{_HOST}-"
 
 
 def _remove_stale_temporaries(path: Path) -> None:
@@ -236,10 +447,16 @@ def _describe(model) -> dict[str, np.ndarray]:
             "config": optimizer.get_config(),
             "iterations": optimizer.iterations,
         }
-        for name, buffers in optimizer.state.items():
-            for buffer, value in buffers.items():
-                if buffer != "scratch":
-                    arrays[f"optimizer/{name}/{buffer}"] = value
+        # the state of the model's own parameters only: what load_model expects and reads
+        for name, value, _ in model.parameters():
+            state = optimizer.state.get(name, {})
+            kept = [state.get(buffer) for buffer in optimizer.buffers]
+            if all(
+                buffer is not None and buffer.shape == value.shape and buffer.dtype == value.dtype
+                for buffer in kept
+            ):
+                for buffer, array in zip(optimizer.buffers, kept):
+                    arrays[f"optimizer/{name}/{buffer}"] = array
     arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
     return arrays
 
@@ -260,61 +477,135 @@ class _Damaged(ValueError):
     """The metadata or an array does not describe a model that can be rebuilt."""
 
 
-def load_model(path: str | os.PathLike) -> Model:
+def load_model(path: str | os.PathLike, *, strict: bool = True) -> Model:
     """Read a model written by ``save_model``.
 
     The metadata is read first; every array's header (shape, dtype) is checked against the
-    architecture it describes before the array's data is read, and entries the architecture
-    does not need are never read. No code from the file is run: there is no pickle.
+    architecture it describes before the array's data is read. No code from the file is run:
+    there is no pickle.
+
+    Entries nobody asked for (the policy, with the meaning of PyTorch's ``load_state_dict``):
+    with ``strict=True`` (the default) a file must hold exactly the arrays its metadata
+    describes, and an entry the model does not use (the optimizer state of a parameter the
+    model does not have, optimizer state in a file whose model has no optimizer, an array of
+    no layer) is refused by name: ``save_model`` writes none (a file an earlier mynn saved
+    from an optimizer shared with another model may hold some). With ``strict=False`` those
+    entries are ignored, and never read. Either way a parameter's
+    optimizer state must hold exactly the buffers of the file's optimizer, or none: Adam's
+    ``momentum`` beside the ``cache`` of an ``RMSProp`` is the state of another optimizer, and
+    is refused rather than half adopted.
+
+    ``path`` must be a regular file, or a symbolic link to one. Anything else is refused
+    before it is read: a folder, and a named pipe or a device (whose reading could wait
+    forever); the file is opened without waiting, and checked again once open. A file being
+    replaced by ``save_model`` meanwhile is read whole, old or new (the rename leaves the
+    open file as it was); one changed in place while it is read is refused (an array's CRC-32
+    does not match, or the file is found truncated).
+
+    Args:
+        path: The file to read.
+        strict: Refuse entries the model does not use (``True``) or ignore them (``False``).
 
     Raises:
-        TypeError: If ``path`` is not a path.
-        FileNotFoundError: If ``path`` does not exist.
+        TypeError: If ``path`` is not a str or ``os.PathLike`` (a name held as bytes: pass
+            ``os.fsdecode(path)``), or ``strict`` is not a bool.
+        FileNotFoundError: If ``path`` does not exist (one starting with ``~``: the message
+            says to expand it).
+        NotADirectoryError: If a part of ``path`` that should be a folder is a file (a
+            trailing ``/`` after a file's name among them).
         IsADirectoryError: If ``path`` is a folder.
-        ValueError: If the file is not a mynn model, is truncated, damaged or crafted, or was
-            written by a newer format version than this mynn reads; the message names the file.
+        PermissionError: If this user may not read ``path``.
+        ValueError: If ``path`` is empty or holds a NUL character, is a pipe, a device or a
+            socket, or if the file is not a mynn model, is truncated, damaged or crafted,
+            holds entries the model does not use (with ``strict=True``), or was written by a
+            newer format version than this mynn reads; the message names the file.
+        OSError: If ``path`` is a loop of symbolic links or its name is too long.
     """
-    path = check_path("path", path)
-    try:
-        handle = open(path, "rb")
-    except FileNotFoundError:
-        raise FileNotFoundError(f"no model file at {str(path)!r}") from None
-    except IsADirectoryError:
-        raise IsADirectoryError(f"{str(path)!r} is a folder, not a model file") from None
-    with handle:
+    if not isinstance(strict, bool):
+        raise TypeError(f"strict must be True or False. Received: strict={strict!r}")
+    text = _path_text(path)
+    with _open_regular(text) as handle:
         try:
             archive = Archive(handle)
             meta = _read_meta(archive)
         except ArchiveError as error:
-            raise _unreadable(path, error) from None
+            raise _unreadable(text, error) from None
         if not isinstance(meta, dict) or meta.get("format") != _MAGIC:
-            raise ValueError(
-                f"{str(path)!r} is not a mynn model file: its metadata has no mynn marker."
-            )
+            raise ValueError(f"{text!r} is not a mynn model file: its metadata has no mynn marker.")
         version = meta.get("format_version")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise ValueError(
-                f"{str(path)!r} is an incomplete or damaged mynn model: its format version is "
+                f"{text!r} is an incomplete or damaged mynn model: its format version is "
                 f"{_short(version)}, not a positive integer."
             )
         if version > FORMAT_VERSION:
             raise ValueError(
-                f"{str(path)!r} was written in model format version {version!r}; this mynn reads "
+                f"{text!r} was written in model format version {version!r}; this mynn reads "
                 f"versions up to {FORMAT_VERSION}. Upgrade mynn to load it."
             )
         try:
-            return _rebuild(meta, archive)
+            model = _rebuild(meta, archive)
         except ArchiveError as error:
-            raise _unreadable(path, error) from None
+            raise _unreadable(text, error) from None
         except _Damaged as error:
+            raise ValueError(f"{text!r} is an incomplete or damaged mynn model: {error}.") from None
+        unused = archive.unasked() if strict else iter(())
+        first = list(itertools.islice(unused, 5))
+        if first:
+            count = len(first) + sum(1 for _ in unused)  # one pass, no list of every name
+            shown = ", ".join(_short(name, 60) for name in first)
+            more = f" and {count - 5} more" if count > 5 else ""
             raise ValueError(
-                f"{str(path)!r} is an incomplete or damaged mynn model: {error}."
-            ) from None
+                f"{text!r} holds {count} entr{'y' if count == 1 else 'ies'} the "
+                f"model does not use: {shown}{more}. They may be another model's optimizer "
+                "state or entries added to the file; pass strict=False to ignore them. "
+                "Received: strict=True"
+            )
+        return model
 
 
-def _unreadable(path: Path, error: ArchiveError) -> ValueError:
+def _open_regular(text: str):
+    """``text`` open for reading in binary, refused unless it is a regular file."""
+    try:
+        mode = os.stat(text).st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no model file at {text!r}{_tilde_hint(text)}") from None
+    except OSError as error:
+        raise _stat_error(error, text, "cannot load it") from None
+    _check_regular(mode, text)
+    try:
+        # without waiting: a pipe put there since the stat is opened at once, then refused
+        descriptor = os.open(text, os.O_RDONLY | _BINARY | _NONBLOCKING | _NO_TERMINAL)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no model file at {text!r}{_tilde_hint(text)}") from None
+    except PermissionError as error:
+        raise PermissionError(
+            f"cannot load it: this user may not read the file ({error.strerror}). "
+            f"Received: path={text!r}"
+        ) from None
+    except OSError as error:
+        raise _stat_error(error, text, "cannot load it") from None
+    try:
+        _check_regular(os.fstat(descriptor).st_mode, text)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return open(descriptor, "rb")
+
+
+def _check_regular(mode: int, text: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(f"{text!r} is a folder, not a model file")
+    if not stat.S_ISREG(mode):
+        raise ValueError(
+            f"{text!r} is {_kind(mode)}, not a model file: load_model reads only regular "
+            f"files (reading a pipe or a device could wait forever). Received: path={text!r}"
+        )
+
+
+def _unreadable(text: str, error: ArchiveError) -> ValueError:
     return ValueError(
-        f"{str(path)!r} is not a readable mynn model file: {error}. "
+        f"{text!r} is not a readable mynn model file: {error}. "
         "Expected an archive written by Model.save()."
     )
 
@@ -383,8 +674,10 @@ def _rebuild_optimizer(entry, model, archive: Archive):
     cls, config = _class_and_config(entry, _OPTIMIZERS, "optimizer", "the optimizer")
     optimizer = _build(cls, config, "the optimizer")
     iterations = entry.get("iterations", 0)
-    if isinstance(iterations, bool) or not isinstance(iterations, int) or not (
-        0 <= iterations <= _MAX_ITERATIONS
+    if (
+        isinstance(iterations, bool)
+        or not isinstance(iterations, int)
+        or not (0 <= iterations <= _MAX_ITERATIONS)
     ):
         raise _Damaged(
             f"the optimizer's iterations must be a whole number from 0 to {_MAX_ITERATIONS}, "
@@ -392,12 +685,27 @@ def _rebuild_optimizer(entry, model, archive: Archive):
         )
     optimizer.iterations = iterations
     buffers = tuple(optimizer.buffers)
+    in_file: dict[str, set[str]] = {}  # parameter name -> the buffers the file has for it
+    for entry in archive.names("optimizer/"):
+        if "/" in entry[len("optimizer/") :]:
+            parameter, buffer = entry[len("optimizer/") :].rsplit("/", 1)
+            in_file.setdefault(parameter, set()).add(buffer)
     for name, value, _ in model.parameters():
-        stored = [buffer for buffer in buffers if f"optimizer/{name}/{buffer}" in archive]
+        stored = in_file.get(name, set())
         if not stored:
             continue  # a parameter the optimizer has not stepped yet
-        if len(stored) != len(buffers):
-            missing = sorted(set(buffers) - set(stored))
+        foreign = stored - set(buffers)
+        if foreign:
+            listed = ", ".join(sorted(foreign))
+            listed = listed if len(listed) <= 80 else listed[:77] + "..."
+            keeps = " and ".join(buffers) if buffers else "no state"
+            raise _Damaged(
+                f"the optimizer state of {name} holds {listed}, which {cls.__name__} does not "
+                f"keep ({cls.__name__} keeps {keeps}): the state of another optimizer or a "
+                "changed file, never adopted"
+            )
+        if stored != set(buffers):
+            missing = sorted(set(buffers) - stored)
             raise _Damaged(f"the optimizer state of {name} lacks {', '.join(missing)}")
         headers = {
             buffer: _expect(archive, f"optimizer/{name}/{buffer}", value.shape, value.dtype)
@@ -469,8 +777,7 @@ def _restore_rng(layer, state, where: str) -> None:
     expected = layer.rng.bit_generator.state
     if not isinstance(state, dict) or state.get("bit_generator") != expected["bit_generator"]:
         raise _Damaged(
-            f"{where} has the random state {_short(state)}, not one of "
-            f"{expected['bit_generator']}"
+            f"{where} has the random state {_short(state)}, not one of {expected['bit_generator']}"
         )
     try:
         layer.rng.bit_generator.state = state

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 import re
+import tempfile
 import warnings
 
 import numpy as np
@@ -145,6 +147,26 @@ class NotMynn(Layer):
 
     def backward(self, dvalues):
         return dvalues
+
+
+_SCRATCH = tempfile.TemporaryDirectory(prefix="mynn-bad-input-")
+
+
+def scratch(kind: str) -> str:
+    """A fresh ``model.npz`` in a folder of its own: a model file (``"read-only"``, or with an
+    ``"extra entry"``), or a named pipe (``"fifo"``)."""
+    path = os.path.join(tempfile.mkdtemp(dir=_SCRATCH.name), "model.npz")
+    if kind == "fifo":
+        os.mkfifo(path)
+        return path
+    save_model(Model([Dense(2, 2, rng=0)]), path)
+    if kind == "read-only":
+        os.chmod(path, 0o444)
+    elif kind == "extra entry":
+        with np.load(path) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        np.savez(path, **arrays, junk=np.zeros(2))
+    return path
 
 
 # (public name, call, exception type, pattern the message must match)
@@ -882,7 +904,68 @@ CASES = [
         IsADirectoryError,
         r"path is a folder, not a file\. Received: path='/'",
     ),
+    (
+        "save_model",
+        lambda: save_model(Model([Dense(2, 2)]), ""),
+        ValueError,
+        r"path is empty; give a file name such as 'model\.npz'\. Received: path=''",
+    ),
+    (
+        "save_model",
+        lambda: save_model(Model([Dense(2, 2)]), "m\x00.npz"),
+        ValueError,
+        r"path holds a NUL character, .*Received: path='m\\x00\.npz'",
+    ),
+    (
+        "save_model",
+        lambda: save_model(Model([Dense(2, 2)]), "/nonexistent-folder/m.npz/"),
+        IsADirectoryError,
+        r"path ends with '/', which names a folder.*Received: path='/nonexistent-folder/m\.npz/'",
+    ),
+    (
+        "save_model",
+        lambda: save_model(Model([Dense(2, 2)]), scratch("read-only")),
+        PermissionError,
+        r"path is a read-only file \(mode -r--r--r--, no write permission\); save_model leaves",
+    ),
+    (
+        "save_model",
+        lambda: save_model(Model([Dense(2, 2)]), scratch("fifo")),
+        ValueError,
+        r"path is a named pipe \(FIFO\), not a regular file.*Received: path='.*model\.npz'",
+    ),
     ("load_model", lambda: load_model(5), TypeError, r"Received: path=5"),
+    (
+        "load_model",
+        lambda: load_model(""),
+        ValueError,
+        r"path is empty; give a file name such as 'model\.npz'\. Received: path=''",
+    ),
+    (
+        "load_model",
+        lambda: load_model(scratch("fifo")),
+        ValueError,
+        r"is a named pipe \(FIFO\), not a model file: load_model reads only regular files",
+    ),
+    (
+        "load_model",
+        lambda: load_model(scratch("model"), strict="yes"),
+        TypeError,
+        r"strict must be True or False\. Received: strict='yes'",
+    ),
+    (
+        "load_model",
+        lambda: load_model(scratch("extra entry")),
+        ValueError,
+        r"holds 1 entry the model does not use: 'junk'\..* pass strict=False to ignore them\. "
+        r"Received: strict=True",
+    ),
+    (
+        "Model",
+        lambda: Model.load(scratch("model"), strict=1),
+        TypeError,
+        r"strict must be True or False\. Received: strict=1",
+    ),
     (
         "load_model",
         lambda: load_model("/nonexistent/nowhere.npz"),

@@ -3,18 +3,23 @@
 Every bad file must give a ``ValueError`` that names the file (never numpy's advice to load it
 with ``allow_pickle=True``, never an OverflowError or a numpy RNG error), and must be refused
 before its data costs memory: headers are compared with the architecture first, entries the
-architecture does not name are never read. Saving must leave no temporary file behind, even
-when killed, and give new files the umask's permissions.
+architecture does not name are never read (refused by name, or ignored with ``strict=False``).
+Saving must leave no temporary file behind, even when killed, and give new files the umask's
+permissions. Paths that are not plain files (links, read-only files, folders, pipes, devices,
+sockets, names of any length or encoding) are written through, or refused and left as they are.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import json
 import os
 import pickle
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -32,6 +37,8 @@ from hypothesis import strategies as st
 
 import mynn.saving
 from mynn import (
+    SGD,
+    Adagrad,
     Adam,
     CategoricalAccuracy,
     CategoricalCrossentropy,
@@ -39,8 +46,10 @@ from mynn import (
     Dropout,
     Model,
     ReLU,
+    RMSProp,
     Softmax,
     load_model,
+    save_model,
     spiral_classification,
 )
 
@@ -166,7 +175,7 @@ def add_entries(good: bytes, path: Path, entries) -> Path:
                 left -= step
             total = len(header) + size
             offset = out.tell()
-            encoded = name.encode()
+            encoded = name if isinstance(name, bytes) else name.encode()
             out.write(
                 struct.pack(
                     "<4s5H3L2H",
@@ -298,13 +307,17 @@ class CountingFile(io.FileIO):
         return count
 
 
-def load_counting(path: Path, monkeypatch) -> tuple[Model, int, int]:
-    """Load ``path``; return the model, the bytes read and the peak of traced memory."""
+def load_counting(path: Path, monkeypatch, strict: bool = True) -> tuple[object, int, int]:
+    """Load ``path``; return the model (or the ValueError that refused the file), the bytes
+    read and the peak of traced memory."""
     monkeypatch.setattr(mynn.saving, "open", lambda p, mode: CountingFile(p, "r"), raising=False)
     CountingFile.total = 0
     tracemalloc.start()
     try:
-        model = load_model(path)
+        try:
+            model = load_model(path, strict=strict)
+        except ValueError as error:
+            model = error
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -319,26 +332,37 @@ def test_a_good_file_loads_and_reads_only_what_it_needs(good_bytes, tmp_path, mo
     assert isinstance(model, Model) and read < len(good_bytes) + 65_536
 
 
-def test_unused_entry_of_200_mb_is_never_read(good_bytes, tmp_path, monkeypatch):
+@pytest.mark.parametrize("strict", [True, False])
+def test_unused_entry_of_200_mb_is_never_read(good_bytes, tmp_path, monkeypatch, strict):
+    # strict=True refuses the file by the entry's name, strict=False loads the model; neither
+    # reads the entry's data
     size = 200 * 2**20
     path = add_entries(good_bytes, tmp_path / "big.npz", [("junk.npy", npy_header((size,)), size)])
     assert path.stat().st_size > size  # a real entry: zipfile reads it back whole
     with zipfile.ZipFile(path) as archive:
         assert archive.getinfo("junk.npy").file_size == size + len(npy_header((size,)))
-    model, read, peak = load_counting(path, monkeypatch)
-    assert isinstance(model, Model)
+    model, read, peak = load_counting(path, monkeypatch, strict)
+    if strict:
+        assert "holds 1 entry the model does not use: 'junk'" in str(model), model
+    else:
+        assert isinstance(model, Model), model
     assert read < 2**20, read  # the directory and the model's own entries, not the 200 MB
     assert peak < 8 * 2**20, peak
 
 
+@pytest.mark.parametrize("strict", [True, False])
 def test_twenty_thousand_unused_entries_cost_one_pass_over_their_names(
-    good_bytes, tmp_path, monkeypatch
+    good_bytes, tmp_path, monkeypatch, strict
 ):
     header = npy_header((16,))
     entries = [(f"junk/{i}.npy", header, 16) for i in range(20_000)]
     path = add_entries(good_bytes, tmp_path / "many.npz", entries)
-    model, read, peak = load_counting(path, monkeypatch)
-    assert isinstance(model, Model)
+    model, read, peak = load_counting(path, monkeypatch, strict)
+    if strict:
+        assert "holds 20000 entries the model does not use: 'junk/0', 'junk/1'" in str(model)
+        assert "and 19995 more" in str(model), model
+    else:
+        assert isinstance(model, Model), model
     _, records = directory_records(path.read_bytes())
     directory = sum(len(record) for record in records)
     junk = 20_000 * (len(header) + 16)
@@ -970,3 +994,663 @@ def test_host_tag_is_stable_hex():
         mynn.saving._HOST
         == __import__("hashlib").sha256(socket.gethostname().encode()).hexdigest()[:8]
     )
+
+
+# ------------------------------------------------------ entries nobody asked for
+def optimizer_state(model: Model) -> dict[str, dict[str, np.ndarray]]:
+    """The optimizer's buffers of each parameter (without the scratch array)."""
+    buffers = model.optimizer.buffers
+    return {
+        name: {buffer: state[buffer] for buffer in buffers}
+        for name, state in model.optimizer.state.items()
+    }
+
+
+def assert_same_as_good(model: Model, good: Model) -> None:
+    for (name, a, _), (_, b, _) in zip(model.parameters(), good.parameters(), strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    assert model.optimizer.iterations == good.optimizer.iterations
+    ours, theirs = optimizer_state(model), optimizer_state(good)
+    assert ours.keys() == theirs.keys()
+    for name in ours:
+        for buffer in ours[name]:
+            np.testing.assert_array_equal(ours[name][buffer], theirs[name][buffer])
+
+
+def refused_unless_lenient(path: Path, good: Model, *shown: str) -> str:
+    """strict=True refuses ``path`` naming the entries ``shown``; strict=False loads ``good``."""
+    with pytest.raises(ValueError) as caught:
+        load_model(path)
+    message = str(caught.value)
+    assert type(caught.value) is ValueError and message.startswith(repr(str(path))), message
+    assert "the model does not use: " + ", ".join(shown) in message, (shown, message)
+    assert message.endswith("pass strict=False to ignore them. Received: strict=True"), message
+    assert_same_as_good(load_model(path, strict=False), good)
+    assert_same_as_good(Model.load(path, strict=False), good)
+    return message
+
+
+EXTRA_ENTRIES = [
+    ("optimizer/9.weights/cache.npy", "'optimizer/9.weights/cache'"),  # no parameter 9.weights
+    ("optimizer/0.weights.npy", "'optimizer/0.weights'"),  # no buffer named
+    ("optimizer/0.weights/cache/x.npy", "'optimizer/0.weights/cache/x'"),
+    ("layers/1/weights.npy", "'layers/1/weights'"),  # layer 1 is a ReLU
+    ("layers/7/biases.npy", "'layers/7/biases'"),  # the model has 5 layers
+    ("layers/0/weights_backup.npy", "'layers/0/weights_backup'"),
+    ("junk.npy", "'junk'"),
+    ("README.txt", "'README.txt'"),  # not an array at all
+    (b"caf\xe9.npy", "'caf\\\\xe9'"),  # a name that is not UTF-8
+]
+
+
+@pytest.mark.parametrize(("entry", "shown"), EXTRA_ENTRIES, ids=[str(e) for e, _ in EXTRA_ENTRIES])
+def test_an_entry_the_model_does_not_use_is_refused_by_name_unless_lenient(
+    good_bytes, tmp_path, entry, shown
+):
+    good = load_model_from_bytes(good_bytes, tmp_path)
+    path = add_entries(good_bytes, tmp_path / "extra.npz", [(entry, npy_header((3,), "<f8"), 24)])
+    refused_unless_lenient(path, good, shown)
+
+
+def test_optimizer_state_in_a_file_whose_model_has_no_optimizer(good_bytes, tmp_path):
+    arrays = arrays_of(good_bytes)
+    meta = meta_of(good_bytes)
+    del meta["optimizer"]
+    arrays["__meta__"] = meta_array(meta)
+    path = write_npz(tmp_path / "no_optimizer.npz", arrays)
+    stored = sorted(name for name in arrays if name.startswith("optimizer/"))
+    assert len(stored) == 8  # two buffers of Adam for each of four parameters
+    with pytest.raises(ValueError) as caught:
+        load_model(path)
+    assert "holds 8 entries the model does not use: 'optimizer/0.weights/" in str(caught.value)
+    assert "and 3 more" in str(caught.value)
+    model = load_model(path, strict=False)
+    assert model.optimizer is None and model.loss is not None
+
+
+NAMES = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=40,
+)
+
+
+@FUZZ
+@given(names=st.lists(NAMES, min_size=1, max_size=6, unique=True))
+def test_any_extra_entries_are_refused_by_name_or_ignored(good_bytes, tmp_path, names):
+    # not a name the file has, nor a buffer of a parameter the model has (that is the state of
+    # another optimizer: refused whatever strict says, see the test below)
+    taken = set(arrays_of(good_bytes))
+    owners = {name.split("/")[1] for name in taken if name.startswith("optimizer/")}
+    names = [
+        name
+        for name in names
+        if name not in taken
+        and name + ".npy" not in taken
+        and not any(name.startswith(f"optimizer/{owner}/") for owner in owners)
+    ]
+    if not names:
+        return
+    entries = [(name + ".npy", npy_header((2,), "<f4"), 8) for name in names]
+    good = load_model_from_bytes(good_bytes, tmp_path)
+    path = add_entries(good_bytes, tmp_path / "extra.npz", entries)
+    shown = [repr(name) if len(repr(name)) <= 60 else repr(name)[:57] + "..." for name in names]
+    message = refused_unless_lenient(path, good, *shown[:5])
+    count = len(names)
+    assert f"holds {count} entr{'y' if count == 1 else 'ies'} the model does not use" in message
+
+
+OPTIMIZERS = {
+    "SGD": lambda: SGD(0.1),
+    "SGD(momentum)": lambda: SGD(0.1, momentum=0.9),
+    "Adagrad": lambda: Adagrad(0.1),
+    "RMSProp": lambda: RMSProp(0.01),
+    "Adam": lambda: Adam(0.01),
+}
+
+
+@pytest.mark.parametrize("labelled", list(OPTIMIZERS))
+@pytest.mark.parametrize("saved", list(OPTIMIZERS))
+def test_a_buffer_of_another_optimizer_is_never_adopted(tmp_path, saved, labelled):
+    # A file whose metadata names one optimizer and whose arrays hold another's state (Adam's
+    # momentum and cache under an RMSProp): refused whatever strict says, since the state of
+    # a parameter the model has is not an entry nobody asked for. Buffers of the same names
+    # cannot be told apart (Adagrad's cache and RMSProp's): the metadata decides.
+    model = Model([Dense(2, 4, rng=0), ReLU(), Dense(4, 3, rng=1), Softmax()])
+    model.set_loss(CategoricalCrossentropy())
+    model.set_optimizer(OPTIMIZERS[saved]())
+    model.train(X, Y, epochs=1, batch_size=20, verbose=0, rng=0)
+    path = tmp_path / "model.npz"
+    model.save(path)
+    other = OPTIMIZERS[labelled]()
+    data = path.read_bytes()
+    arrays = arrays_of(data)
+    meta = meta_of(data)
+    meta["optimizer"]["class"] = type(other).__name__
+    meta["optimizer"]["config"] = other.get_config()
+    arrays["__meta__"] = meta_array(meta)
+    write_npz(path, arrays)
+    stored, wanted = set(model.optimizer.buffers), set(other.buffers)
+    for strict in (True, False):
+        if stored and stored != wanted:
+            with pytest.raises(ValueError) as caught:
+                load_model(path, strict=strict)
+            message = str(caught.value)
+            assert message.startswith(repr(str(path))), message
+            foreign = sorted(stored - wanted)
+            if foreign:
+                keeps = " and ".join(other.buffers) if other.buffers else "no state"
+                assert f"the optimizer state of 0.weights holds {', '.join(foreign)}" in message
+                name = type(other).__name__
+                assert f"which {name} does not keep ({name} keeps {keeps})" in message
+                assert "the state of another optimizer or a changed file, never adopted" in message
+            else:
+                assert "the optimizer state of 0.weights lacks" in message, message
+            continue
+        loaded = load_model(path, strict=strict)
+        assert type(loaded.optimizer) is type(other)
+        state = optimizer_state(loaded)
+        assert all(set(buffers) == wanted for buffers in state.values())
+        for name, buffers in state.items():  # only same-named buffers: adopted as they are
+            for buffer, value in buffers.items():
+                np.testing.assert_array_equal(value, arrays[f"optimizer/{name}/{buffer}"])
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_buffer_no_optimizer_keeps_under_a_parameter_is_never_adopted(
+    good_bytes, tmp_path, strict
+):
+    path = add_entries(
+        good_bytes,
+        tmp_path / "extra.npz",
+        [("optimizer/3.weights/velocity.npy", npy_header((8, 3), "<f8"), 8 * 3 * 8)],
+    )
+    with pytest.raises(ValueError) as caught:
+        load_model(path, strict=strict)
+    message = str(caught.value)
+    assert message.startswith(repr(str(path))), message
+    expected = "the optimizer state of 3.weights holds velocity, which Adam does not keep "
+    assert expected + "(Adam keeps momentum and cache)" in message, message
+
+
+def test_save_writes_the_state_of_the_model_s_own_parameters_only(tmp_path):
+    # State the optimizer keeps for other names (another model it stepped) or for a shape the
+    # parameter no longer has is state the next step does not use: the file leaves it out, so
+    # a strict load reads every entry, and training goes on exactly as in memory.
+    model = trained_model()
+    optimizer = model.optimizer
+    optimizer.state["9.weights"] = optimizer.init_state(np.ones((5, 5)))
+    optimizer.state["3.biases"] = optimizer.init_state(np.ones(7))  # the biases have shape (3,)
+    path = tmp_path / "model.npz"
+    model.save(path)
+    stored = {name for name in arrays_of(path.read_bytes()) if name.startswith("optimizer/")}
+    assert stored == {
+        f"optimizer/{name}/{buffer}"
+        for name in ("0.weights", "0.biases", "3.weights")
+        for buffer in ("momentum", "cache")
+    }
+    loaded = load_model(path)  # strict
+    assert set(loaded.optimizer.state) == {"0.weights", "0.biases", "3.weights"}
+    more = dict(epochs=2, batch_size=16, verbose=0, rng=5)
+    assert loaded.train(X, Y, **more) == model.train(X, Y, **more)
+    for (name, a, _), (_, b, _) in zip(loaded.parameters(), model.parameters(), strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+# -------------------------------------------------- files that are not plain files
+def small(seed: int) -> Model:
+    return Model([Dense(2, 3, rng=seed)])
+
+
+def weights_of(path) -> np.ndarray:
+    return load_model(path).layers[0].weights
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(os.listdir(folder))
+
+
+@contextlib.contextmanager
+def no_hang(seconds: float):
+    """Raise TimeoutError if the block takes longer than ``seconds`` (a blocking open too)."""
+
+    def stop(*_):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+POSIX = pytest.mark.skipif(os.name != "posix", reason="links, pipes and devices as on POSIX")
+
+
+@POSIX
+def test_saving_through_a_symbolic_link_writes_its_target(tmp_path):
+    real, links = tmp_path / "real", tmp_path / "links"
+    real.mkdir()
+    links.mkdir()
+    target = real / "model.npz"
+    small(1).save(target)
+    target.chmod(0o640)
+    (links / "model.npz").symlink_to(os.path.join("..", "real", "model.npz"))
+    (links / "latest.npz").symlink_to("model.npz")  # a link to a link
+    small(2).save(links / "latest.npz")
+    assert os.readlink(links / "latest.npz") == "model.npz"  # the links are still links
+    assert os.readlink(links / "model.npz") == os.path.join("..", "real", "model.npz")
+    np.testing.assert_array_equal(weights_of(target), small(2).layers[0].weights)
+    assert target.stat().st_mode & 0o777 == 0o640  # the target's permissions kept
+    assert listing(real) == ["model.npz"] and listing(links) == ["latest.npz", "model.npz"]
+
+
+@POSIX
+def test_saving_through_a_link_to_nothing_creates_its_target(tmp_path):
+    (tmp_path / "real").mkdir()
+    link = tmp_path / "model.npz"
+    link.symlink_to(tmp_path / "real" / "new.npz")
+    small(3).save(link)
+    assert link.is_symlink() and listing(tmp_path / "real") == ["new.npz"]
+    np.testing.assert_array_equal(weights_of(link), small(3).layers[0].weights)
+    broken = tmp_path / "broken.npz"
+    broken.symlink_to(tmp_path / "missing" / "new.npz")
+    with pytest.raises(FileNotFoundError) as caught:
+        small(3).save(broken)
+    message = str(caught.value)
+    missing = str(tmp_path / "missing" / "new.npz")
+    assert message.startswith(f"path links to {missing!r}, whose folder does not exist."), message
+    assert message.endswith(f"Received: path={str(broken)!r}"), message
+
+
+@POSIX
+@pytest.mark.parametrize("call", ["save", "load"])
+def test_a_loop_of_symbolic_links_is_named(tmp_path, call):
+    (tmp_path / "a.npz").symlink_to("b.npz")
+    (tmp_path / "b.npz").symlink_to("a.npz")
+    with pytest.raises(OSError) as caught:
+        small(1).save(tmp_path / "a.npz") if call == "save" else load_model(tmp_path / "a.npz")
+    assert caught.value.errno == errno.ELOOP
+    assert "path is a symbolic link that leads back to itself (a loop)" in str(caught.value)
+    assert listing(tmp_path) == ["a.npz", "b.npz"]
+
+
+@POSIX
+@pytest.mark.parametrize("mode", [0o444, 0o400, 0o000, 0o555])
+@pytest.mark.parametrize("through_link", [False, True])
+def test_a_read_only_file_is_refused_and_left_as_it_is(tmp_path, mode, through_link):
+    path = tmp_path / "model.npz"
+    small(1).save(path)
+    before = path.read_bytes()
+    path.chmod(mode)
+    given = path
+    if through_link:
+        given = tmp_path / "link.npz"
+        given.symlink_to("model.npz")
+    with pytest.raises(PermissionError) as caught:
+        small(2).save(given)
+    message = str(caught.value)
+    subject = f"path links to {str(path)!r}, which is" if through_link else "path is"
+    assert message.startswith(f"{subject} a read-only file"), message
+    assert "save_model leaves it as it is" in message
+    assert f"(mode {stat.filemode(stat.S_IFREG | mode)}, no write permission)" in message
+    assert message.endswith(f"Received: path={str(given)!r}"), message
+    assert path.stat().st_mode & 0o777 == mode
+    path.chmod(0o600)
+    assert path.read_bytes() == before
+    assert listing(tmp_path) == sorted(["model.npz"] + (["link.npz"] if through_link else []))
+
+
+@POSIX
+def test_a_file_this_user_may_not_write_is_refused(tmp_path, monkeypatch):
+    # A file with write permission for its owner only, when this user is not the owner: what
+    # os.access reports (root may write anything, so the test asks os.access to say no).
+    path = tmp_path / "model.npz"
+    small(1).save(path)
+    path.chmod(0o644)
+    before = path.read_bytes()
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: mode != os.W_OK)
+    with pytest.raises(PermissionError, match=r"\(mode -rw-r--r--, which this user may not"):
+        small(2).save(path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_saving_over_another_user_s_file_as_root_keeps_its_owner(tmp_path):
+    path = tmp_path / "model.npz"
+    small(1).save(path)
+    try:
+        os.chown(path, 65534, 65534)
+    except PermissionError:  # root without CAP_CHOWN (a restricted container)
+        pytest.skip("this root may not give files away")
+    path.chmod(0o640)
+    small(2).save(path)
+    info = path.stat()
+    assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (65534, 65534, 0o640)
+    np.testing.assert_array_equal(weights_of(path), small(2).layers[0].weights)
+
+
+@POSIX
+def test_another_hard_link_keeps_the_old_model(tmp_path):
+    # documented: a rename replaces the name it is given; the other name keeps the old file
+    path = tmp_path / "model.npz"
+    small(1).save(path)
+    os.link(path, tmp_path / "copy.npz")
+    small(2).save(path)
+    np.testing.assert_array_equal(weights_of(path), small(2).layers[0].weights)
+    np.testing.assert_array_equal(weights_of(tmp_path / "copy.npz"), small(1).layers[0].weights)
+
+
+def make_special(kind: str, path: Path):
+    """Put a file of ``kind`` at ``path``; return what must stay open (a socket), if any."""
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "named pipe (FIFO)":
+        os.mkfifo(path)
+    elif kind == "socket":
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+        return server
+    else:
+        kind_bit = stat.S_IFCHR if kind == "character device" else stat.S_IFBLK
+        numbers = os.makedev(1, 3) if kind == "character device" else os.makedev(7, 0)
+        try:
+            os.mknod(path, 0o666 | kind_bit, numbers)  # /dev/null's and /dev/loop0's numbers
+        except PermissionError:
+            pytest.skip("making a device node needs root")
+    return None
+
+
+SPECIAL = ["folder", "named pipe (FIFO)", "character device", "block device", "socket"]
+S_IS = {
+    "folder": stat.S_ISDIR,
+    "named pipe (FIFO)": stat.S_ISFIFO,
+    "character device": stat.S_ISCHR,
+    "block device": stat.S_ISBLK,
+    "socket": stat.S_ISSOCK,
+}
+
+
+@POSIX
+@pytest.mark.parametrize("through_link", [False, True])
+@pytest.mark.parametrize("kind", SPECIAL)
+def test_saving_over_anything_but_a_regular_file_is_refused(tmp_path, kind, through_link):
+    # as root, save("/dev/null") replaced the device node by a regular file
+    node = tmp_path / "node"
+    keep = make_special(kind, node)
+    given = node
+    if through_link:
+        given = tmp_path / "link.npz"
+        given.symlink_to("node")
+    try:
+        expected = IsADirectoryError if kind == "folder" else ValueError
+        with no_hang(10), pytest.raises(expected) as caught:
+            small(1).save(given)
+        message = str(caught.value)
+        subject = f"path links to {str(node)!r}, which is" if through_link else "path is"
+        if kind == "folder":
+            assert message.startswith(f"{subject} a folder, not a file."), message
+        else:
+            assert message.startswith(f"{subject} a {kind}, not a regular file;"), message
+            assert "save_model writes only regular files" in message
+        assert message.endswith(f"Received: path={str(given)!r}"), message
+        assert S_IS[kind](os.lstat(node).st_mode)  # left as it was
+        assert listing(tmp_path) == sorted(["node"] + (["link.npz"] if through_link else []))
+    finally:
+        if keep is not None:
+            keep.close()
+
+
+@POSIX
+@pytest.mark.parametrize("through_link", [False, True])
+@pytest.mark.parametrize("kind", SPECIAL)
+def test_loading_anything_but_a_regular_file_is_refused_at_once(tmp_path, kind, through_link):
+    # load_model on a FIFO waited forever for a writer
+    node = tmp_path / "node"
+    keep = make_special(kind, node)
+    given = node
+    if through_link:
+        given = tmp_path / "link.npz"
+        given.symlink_to("node")
+    try:
+        expected = IsADirectoryError if kind == "folder" else ValueError
+        with no_hang(10), pytest.raises(expected) as caught:
+            load_model(given)
+        message = str(caught.value)
+        if kind == "folder":
+            assert message == f"{str(given)!r} is a folder, not a model file"
+        else:
+            assert message.startswith(f"{str(given)!r} is a {kind}, not a model file"), message
+            assert message.endswith(f"Received: path={str(given)!r}"), message
+    finally:
+        if keep is not None:
+            keep.close()
+
+
+@POSIX
+def test_a_pipe_put_in_place_after_the_check_is_refused_without_waiting(tmp_path, monkeypatch):
+    # The race the check before opening cannot close: the path is a file when load_model
+    # looks, a pipe when it opens. It opens without waiting and checks what it opened.
+    pipe = tmp_path / "model.npz"
+    os.mkfifo(pipe)
+    regular = tmp_path / "regular.npz"
+    small(1).save(regular)
+    real_stat = os.stat
+    monkeypatch.setattr(
+        os, "stat", lambda p, *a, **k: real_stat(regular if str(p) == str(pipe) else p, *a, **k)
+    )
+    with no_hang(10), pytest.raises(ValueError, match="is a named pipe \\(FIFO\\), not a model"):
+        load_model(pipe)
+
+
+@pytest.mark.parametrize("call", ["save", "load"])
+def test_paths_that_name_a_folder(tmp_path, call):
+    small(1).save(tmp_path / "model.npz")
+    before = (tmp_path / "model.npz").read_bytes()
+    folder, file, missing = str(tmp_path), str(tmp_path / "model.npz"), str(tmp_path / "new.npz")
+    if call == "save":
+        cases = [
+            (file + os.sep, IsADirectoryError, "path ends with '/', which names a folder"),
+            (missing + os.sep, IsADirectoryError, "path ends with '/', which names a folder"),
+            (file + os.sep + ".", IsADirectoryError, "path ends with '.', which names a folder"),
+            (folder + os.sep + "..", IsADirectoryError, "path is a folder, not a file"),
+            (folder + os.sep, IsADirectoryError, "path is a folder, not a file"),
+            (folder, IsADirectoryError, "path is a folder, not a file"),
+            (file + os.sep + "x.npz", NotADirectoryError, "a part of path that should be a fo"),
+        ]
+        run = lambda given: small(2).save(given)  # noqa: E731
+    else:
+        cases = [
+            (file + os.sep, NotADirectoryError, "ends with '/', which names a folder, and "),
+            (missing + os.sep, FileNotFoundError, "no model file at"),
+            (folder + os.sep, IsADirectoryError, "is a folder, not a model file"),
+            (file + os.sep + "x.npz", NotADirectoryError, "a part of path that should be a fo"),
+        ]
+        run = load_model
+    for text, error, pattern in cases:
+        with pytest.raises(error) as caught:
+            run(text)
+        assert type(caught.value) is error, (text, caught.value)
+        assert pattern in str(caught.value), (text, caught.value)
+    assert listing(tmp_path) == ["model.npz"]  # nothing made, nothing replaced
+    assert (tmp_path / "model.npz").read_bytes() == before
+
+
+@pytest.mark.parametrize("call", [save_model, lambda model, path: load_model(path)])
+@pytest.mark.parametrize(
+    ("path", "pattern"),
+    [
+        ("", "path is empty; give a file name such as 'model.npz'. Received: path=''"),
+        ("model\x00.npz", "path holds a NUL character"),
+        ("model\ud800.npz", "path holds '\\ud800', which this file system's encoding"),
+    ],
+)
+def test_paths_no_file_can_have(call, path, pattern):
+    with pytest.raises(ValueError) as caught:
+        call(small(1), path)
+    assert pattern in str(caught.value) and "Received: path=" in str(caught.value)
+
+
+def test_a_name_in_bytes_and_a_tilde_get_a_hint(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    raw = b"caf\xe9.npz"  # not UTF-8
+    with pytest.raises(TypeError, match=r"pass os\.fsdecode\(path\), which keeps bytes"):
+        small(1).save(raw)
+    small(1).save(os.fsdecode(raw))
+    assert os.listdir(b".") == [raw]
+    np.testing.assert_array_equal(weights_of(os.fsdecode(raw)), small(1).layers[0].weights)
+    hint = r"'~' is not expanded to the home folder: pass os\.path\.expanduser\(path\)"
+    with pytest.raises(FileNotFoundError, match=hint):
+        small(1).save("~/model.npz")
+    with pytest.raises(FileNotFoundError, match=hint):
+        load_model("~/model.npz")
+    assert os.listdir(".") == [os.fsdecode(raw)]
+
+
+def name_bytes(name: str) -> int:
+    return len(os.fsencode(name))
+
+
+FILE_NAMES = st.one_of(
+    st.text(
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"),
+        min_size=1,
+        max_size=255,
+    ),
+    # names that are not UTF-8: bytes, as the file system keeps them
+    st.binary(min_size=1, max_size=255)
+    .map(lambda raw: raw.replace(b"/", b"_"))
+    .map(lambda raw: os.fsdecode(raw.replace(b"\x00", b"_"))),
+    st.integers(200, 255).map(lambda n: "é" * (n // 2) + "x" * (n % 2)),  # long and multi-byte
+).filter(lambda name: name not in (".", "..") and name_bytes(name) <= 255)
+
+
+@POSIX
+@FUZZ
+@given(name=FILE_NAMES)
+def test_any_file_name_the_system_allows_saves_and_loads(tmp_path, name):
+    # a 244-character name failed: the temporary file's name was longer
+    folder = tmp_path / "names"
+    folder.mkdir(exist_ok=True)
+    for old in os.listdir(folder):
+        os.unlink(folder / old)
+    path = os.path.join(str(folder), name)
+    save_model(small(4), path)
+    assert os.listdir(folder) == [name]  # that name, byte for byte, and no temporary
+    assert os.listdir(os.fsencode(folder)) == [os.fsencode(name)]
+    np.testing.assert_array_equal(load_model(path).layers[0].weights, small(4).layers[0].weights)
+    prefix = mynn.saving._temporary_prefix(Path(path))
+    assert name_bytes(prefix) + len(f"{2**32}-0123abcd.tmp") <= 120, prefix
+
+
+@POSIX
+def test_a_name_longer_than_the_file_system_allows_is_named(tmp_path):
+    name = "m" * 252 + ".npz"  # 256 bytes
+    for call in (lambda: small(1).save(tmp_path / name), lambda: load_model(tmp_path / name)):
+        with pytest.raises(OSError) as caught:
+            call()
+        assert caught.value.errno == errno.ENAMETOOLONG
+        message = str(caught.value)
+        limit = "a name in path is longer than the file system allows (255 bytes per name; "
+        assert limit + "the last has 256)" in message, message
+    assert listing(tmp_path) == []
+
+
+def test_temporary_names_of_long_targets_stay_short_and_their_own(tmp_path):
+    prefix = mynn.saving._temporary_prefix
+    host = mynn.saving._HOST
+    assert prefix(tmp_path / ("a" * 80)) == f".{'a' * 80}.mynn-{host}-"  # kept whole
+    cut = prefix(tmp_path / ("a" * 81))
+    assert cut.startswith(f".{'a' * 63}~") and len(cut) == 1 + 80 + 15
+    one, two = prefix(tmp_path / ("b" * 200 + "1")), prefix(tmp_path / ("b" * 200 + "2"))
+    assert one != two and len(one) == len(two) == len(cut)
+    multi = prefix(tmp_path / ("é" * 120))  # 240 bytes, cut between whole characters
+    assert multi.startswith(f".{'é' * 31}~") and name_bytes(multi) == 1 + 62 + 17 + 15
+
+
+@POSIX
+def test_stale_temporaries_of_a_long_name_are_removed(tmp_path):
+    path = tmp_path / ("m" * 251 + ".npz")  # 255 bytes, the most the file system allows
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f"{mynn.saving._temporary_prefix(path)}{dead.pid}-0123abcd.tmp"
+    stale.write_bytes(b"partial")
+    small(1).save(path)
+    assert listing(tmp_path) == [path.name]
+
+
+def test_a_folder_the_temporary_cannot_be_made_in_is_named(tmp_path, monkeypatch):
+    real_open = os.open
+
+    def read_only_file_system(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", read_only_file_system)
+    with pytest.raises(OSError) as caught:
+        small(1).save(tmp_path / "model.npz")
+    message = str(caught.value)
+    assert f"cannot create a file in the folder {str(tmp_path)!r} (Read-only file system)" in (
+        message
+    )
+    assert message.endswith(f"Received: path={str(tmp_path / 'model.npz')!r}"), message
+
+
+# ------------------------------------------------------ a file that changes while read
+def two_models() -> tuple[Model, Model]:
+    """Two models of one architecture and different numbers, with optimizer state."""
+    models = []
+    for seed in (0, 1):
+        model = Model([Dense(2, 8, rng=seed), ReLU(), Dense(8, 3, rng=seed + 2), Softmax()])
+        model.set_loss(CategoricalCrossentropy())
+        model.set_optimizer(Adam(0.01))
+        model.train(X, Y, epochs=1, batch_size=20, verbose=0, rng=seed)
+        models.append(model)
+    return models[0], models[1]
+
+
+def meanwhile(monkeypatch, action) -> None:
+    """Run ``action`` when ``load_model`` has read the metadata, before it reads the arrays."""
+    original = mynn.saving._read_meta
+
+    def read_then_act(archive):
+        meta = original(archive)
+        action()
+        return meta
+
+    monkeypatch.setattr(mynn.saving, "_read_meta", read_then_act)
+
+
+def test_a_file_replaced_by_a_save_while_it_is_read_loads_whole(tmp_path, monkeypatch):
+    old, new = two_models()
+    path = tmp_path / "model.npz"
+    old.save(path)
+    meanwhile(monkeypatch, lambda: new.save(path))
+    loaded = load_model(path)  # the open file is the old one, whole
+    assert_same_as_good(loaded, old)
+    monkeypatch.undo()
+    assert_same_as_good(load_model(path), new)
+
+
+@pytest.mark.parametrize("change", ["truncated", "rewritten"])
+def test_a_file_changed_in_place_while_it_is_read_names_the_file(tmp_path, monkeypatch, change):
+    old, new = two_models()
+    path, other = tmp_path / "model.npz", tmp_path / "other.npz"
+    old.save(path)
+    new.save(other)
+    size = path.stat().st_size
+    assert other.stat().st_size == size  # same layout, other numbers
+
+    def write_in_place():
+        with open(path, "r+b") as handle:
+            if change == "truncated":
+                handle.truncate(size // 2)
+            else:
+                handle.write(other.read_bytes())
+
+    meanwhile(monkeypatch, write_in_place)
+    pattern = "truncated" if change == "truncated" else "its CRC-32 does not match"
+    refused(path, pattern)
