@@ -42,6 +42,14 @@ RESULTS = Path(__file__).with_name("mnist-results.json")
 # for validation, seed 0): with the decay, validation accuracy over epochs 8-15 stayed within
 # 89.07-89.98% (best 89.98% at epoch 14, 89.96% at 15); without it, 87.26-89.68%. 0.6 points
 # is about three times the measured spread. The target (88%) is asserted in the block itself.
+#
+# The page's "Check yourself" on pixels x255 also names fashion_mnist_result, for its skip
+# rule only: that block defines no ``test_accuracy``, so nothing is compared or recorded after
+# it, and it never uses the test images. The page quotes one longer run of the same question,
+# measured once and not repeated by the tests (2026-12-06, OpenBLAS, 2 threads): the page's
+# network and settings, 15 epochs on training images 0-49,999, validated after each epoch on
+# images 50,000-59,999; scaled pixels ended at 89.42% (epoch 15), raw bytes (x255) at 85.77%,
+# their best epoch 86.06%; the raw-byte run kept its ReLUs alive (9% and 2% never fired).
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 RECORD = os.environ.get("MYNN_RECORD_RESULTS") == "1"
