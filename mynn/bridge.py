@@ -63,7 +63,10 @@ __all__ = ["to_torch", "from_torch", "to_torch_optimizer", "InverseTimeDecay"]
 
 _DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
 _SIMPLE_ACTIVATIONS = (
-    (ReLU, nn.ReLU), (Sigmoid, nn.Sigmoid), (Tanh, nn.Tanh), (Linear, nn.Identity)
+    (ReLU, nn.ReLU),
+    (Sigmoid, nn.Sigmoid),
+    (Tanh, nn.Tanh),
+    (Linear, nn.Identity),
 )
 
 
@@ -157,9 +160,7 @@ def _module_of(index: int, layer: Layer) -> nn.Module:
     )
 
 
-def from_torch(
-    module: nn.Sequential, *, rng: np.random.Generator | int | None = None
-) -> Model:
+def from_torch(module: nn.Sequential, *, rng: np.random.Generator | int | None = None) -> Model:
     """Build a mynn [Model][mynn.model.Model] from a ``Sequential`` of supported modules.
 
     The reverse of [to_torch][mynn.bridge.to_torch]: each module becomes one mynn layer at the

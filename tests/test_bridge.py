@@ -129,14 +129,23 @@ def test_each_layer_computes_the_same_forward_and_backward(name, make, expected,
 
 
 def every_layer_model(dtype) -> Model:
-    return Model([
-        Dense(6, 8, rng=0, dtype=dtype), ReLU(),
-        Dense(8, 8, rng=1, dtype=dtype), LeakyReLU(alpha=0.05), Dropout(0.3, rng=0),
-        Dense(8, 8, rng=2, dtype=dtype), Sigmoid(),
-        Dense(8, 8, rng=3, dtype=dtype), Tanh(),
-        Dense(8, 8, rng=4, dtype=dtype), Linear(),
-        Dense(8, 4, rng=5, dtype=dtype), Softmax(),
-    ])
+    return Model(
+        [
+            Dense(6, 8, rng=0, dtype=dtype),
+            ReLU(),
+            Dense(8, 8, rng=1, dtype=dtype),
+            LeakyReLU(alpha=0.05),
+            Dropout(0.3, rng=0),
+            Dense(8, 8, rng=2, dtype=dtype),
+            Sigmoid(),
+            Dense(8, 8, rng=3, dtype=dtype),
+            Tanh(),
+            Dense(8, 8, rng=4, dtype=dtype),
+            Linear(),
+            Dense(8, 4, rng=5, dtype=dtype),
+            Softmax(),
+        ]
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
@@ -170,12 +179,19 @@ def test_round_trip_from_torch(dtype):
     torch_dtype = {np.float32: torch.float32, np.float64: torch.float64}[dtype]
     generator = torch.Generator().manual_seed(0)
     module = nn.Sequential(
-        nn.Linear(6, 8), nn.ReLU(),
-        nn.Linear(8, 8), nn.LeakyReLU(0.1), nn.Dropout(0.2),
-        nn.Linear(8, 8), nn.Sigmoid(),
-        nn.Linear(8, 8), nn.Tanh(),
-        nn.Linear(8, 8), nn.Identity(),
-        nn.Linear(8, 3), nn.Softmax(dim=-1),
+        nn.Linear(6, 8),
+        nn.ReLU(),
+        nn.Linear(8, 8),
+        nn.LeakyReLU(0.1),
+        nn.Dropout(0.2),
+        nn.Linear(8, 8),
+        nn.Sigmoid(),
+        nn.Linear(8, 8),
+        nn.Tanh(),
+        nn.Linear(8, 8),
+        nn.Identity(),
+        nn.Linear(8, 3),
+        nn.Softmax(dim=-1),
     ).to(torch_dtype)
     with torch.no_grad():
         for parameter in module.parameters():
@@ -295,12 +311,14 @@ OPTIMIZERS = {
 
 
 def classifier(make_optimizer, dtype=np.float64, l2=0.0) -> Model:
-    model = Model([
-        Dense(5, 8, rng=0, dtype=dtype, weight_regularizer_l2=l2, bias_regularizer_l2=l2 / 2),
-        Tanh(),
-        Dense(8, 3, rng=1, dtype=dtype, weight_regularizer_l2=2 * l2),
-        Softmax(),
-    ])
+    model = Model(
+        [
+            Dense(5, 8, rng=0, dtype=dtype, weight_regularizer_l2=l2, bias_regularizer_l2=l2 / 2),
+            Tanh(),
+            Dense(8, 3, rng=1, dtype=dtype, weight_regularizer_l2=2 * l2),
+            Softmax(),
+        ]
+    )
     model.set_loss(CategoricalCrossentropy())
     model.set_optimizer(make_optimizer())
     return model
