@@ -105,7 +105,7 @@ def to_torch(model: Model, *, logits: bool = False) -> nn.Sequential:
     The module is returned in training mode, as torch creates every module: call ``.eval()``
     before comparing outputs when the model has Dropout (a mynn model has no mode:
     ``forward`` infers unless told ``training=True``). Dropout draws its masks from torch's
-    random numbers, not from the layer's ``rng``, so the two never drop the same units.
+    random numbers, not from the layer's ``rng``: the two draw different masks.
     Regularization factors are not part of a torch module;
     [to_torch_optimizer][mynn.bridge.to_torch_optimizer] turns L2 factors into the
     optimizer's ``weight_decay``.
