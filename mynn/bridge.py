@@ -125,7 +125,9 @@ def to_torch(model: Model, *, logits: bool = False) -> nn.Sequential:
         TypeError: If ``model`` is not a mynn Model or holds a layer without a torch
             counterpart (the message names it: a class the bridge does not know, a subclass
             of one it knows, a replaced ``forward``), or ``logits`` is not a bool.
-        ValueError: If ``logits=True`` and the model does not end in Softmax or Sigmoid.
+        ValueError: If ``logits=True`` and the model does not end in Softmax or Sigmoid, or a
+            Dense layer's ``weights`` or ``biases`` were replaced by an array of another
+            shape or dtype than the layer's sizes and dtype.
 
     Examples:
         >>> import numpy as np, torch
@@ -181,6 +183,22 @@ def _check_layer(prefix: str, index: int, layer: Layer) -> None:
             f"{where}: it has no torch counterpart. Supported: {_MYNN_NAMES}. "
             f"Received: a layer of type {kind.__name__}"
         )
+    if kind is Dense:
+        for name, shape in (
+            ("weights", (layer.n_inputs, layer.n_neurons)),
+            ("biases", (layer.n_neurons,)),
+        ):
+            array = getattr(layer, name)
+            if getattr(array, "shape", None) != shape or array.dtype != layer.dtype:
+                found = f"{type(array).__name__} of shape {getattr(array, 'shape', None)}"
+                if hasattr(array, "dtype"):
+                    found += f" and dtype {array.dtype}"
+                raise ValueError(
+                    f"{where}: its {name} were replaced by an array it does not describe; a "
+                    f"Dense layer of these sizes holds {name} of shape {shape} and dtype "
+                    f"{layer.dtype.name} (make a new Dense for other sizes). "
+                    f"Received: {name} {found}"
+                )
     for method in ("forward", "backward"):
         if method in vars(layer):
             raise TypeError(

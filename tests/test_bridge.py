@@ -1224,3 +1224,21 @@ def test_any_changed_number_in_the_module_is_refused(index, name, position, chan
     pattern = rf"module {index}, .*its {name} is no longer .* \(1 of {size} values differ"
     with pytest.raises(ValueError, match=pattern):
         bridge.to_torch_optimizer(model, module)
+
+
+@pytest.mark.parametrize(
+    "name, value, found",
+    [
+        ("weights", np.zeros((4, 2)), r"ndarray of shape \(4, 2\) and dtype float64"),
+        ("weights", np.zeros((3, 2)), r"ndarray of shape \(3, 2\) and dtype float64"),
+        ("biases", np.zeros(1, dtype=np.float32), r"ndarray of shape \(1,\) and dtype float32"),
+        ("biases", [0.0, 0.0], r"list of shape None"),
+    ],
+)
+@needs_torch
+def test_dense_arrays_replaced_by_others_are_refused_by_to_torch(name, value, found):
+    dense = Dense(3, 2, rng=0, dtype=np.float32)
+    setattr(dense, name, value)
+    pattern = rf"layer 0, .*its {name} were replaced .*shape \(.*\) and dtype float32.*{found}"
+    with pytest.raises(ValueError, match=pattern):
+        bridge.to_torch(Model([dense]))
