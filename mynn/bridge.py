@@ -357,7 +357,7 @@ def _check_sequential(prefix: str, name: str, module: object) -> None:
         _check_visible(f"{prefix} {name}", module)
         return
     hint = _hint(module) if isinstance(module, nn.Module) else ""
-    if isinstance(module, nn.Sequential) and "quantiz" not in hint:
+    if isinstance(module, nn.Sequential) and not hint:
         hint = (
             f"{type(module).__name__} is a subclass of Sequential, and a subclass may compute "
             "something else in its forward, which the bridge cannot see. "
