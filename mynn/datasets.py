@@ -442,15 +442,17 @@ def standardize(
 
     A constant feature is only centred, and its ``std`` is returned as 1. Constant means
     constant up to rounding: a standard deviation of at most $10\,\varepsilon\,|\text{mean}|$
-    ($\varepsilon$ the machine epsilon of ``X``'s dtype, 2.2e-16 for float64) is treated as 0,
-    as scikit-learn's ``StandardScaler`` does with its own bound: such a spread is a few
-    units in the last digit of the values, and dividing by it would turn the next value that
-    differs into a huge number. A ``std`` you pass goes through the same rule. The
-    statistics are computed so that a constant feature gets a standard deviation of exactly
-    0 where numpy's ``X.std(axis=0)`` does not (a column of seven 0.1 values has
-    ``np.std`` 1.4e-17): float64 sums, with each feature divided by a power of two first (so
-    huge values do not overflow), and the mean corrected by the mean of the deviations from it
-    (the corrected two-pass algorithm of Chan, Golub and LeVeque, 1983).
+    ($\varepsilon$ the machine epsilon of ``X``'s dtype, 2.2e-16 for float64) is treated as 0.
+    Such a spread is a few units in the last digit of the values, and dividing by it would
+    turn the next value that differs into a huge number. A ``std`` you pass goes through the
+    same rule. (scikit-learn's ``StandardScaler`` treats a near-constant feature the same way,
+    with a bound that grows with the number of samples, $n\,\varepsilon\,|\text{mean}|$, to
+    cover its summation error.) The statistics are computed so that a constant feature gets a
+    standard deviation of exactly 0 where numpy's ``X.std(axis=0)`` does not (a column of
+    seven 0.1 values has ``np.std`` 1.4e-17): float64 sums, each feature divided by a power
+    of two first (so huge values do not overflow), and the mean corrected by the mean of the
+    deviations from it (the corrected two-pass algorithm, analysed by Chan, Golub and LeVeque
+    in 1983).
 
     Args:
         X: Data of shape ``(n_samples, n_features)``.
