@@ -525,7 +525,7 @@ def test_every_exercise_knows_three_mistakes_or_more():
 # --- what a message says, class by class -------------------------------------------------------
 
 X = np.array([[1.0, -2.0, 3.0], [-4.0, 5.0, 0.5]])
-AGAIN = 'Same trials: check("fixed", {}, rng=0); this trial\'s inputs: error.inputs'
+AGAIN = 'Same trials: check(<your Exercise "fixed">, {}, rng=0); this trial\'s inputs: error.inputs'
 
 
 def fixed(reference, returns="array", parts=(), mistakes=(), **inputs):
@@ -723,6 +723,32 @@ def test_message_names_the_seed_that_draws_the_same_trials_again():
     np.testing.assert_array_equal(again.value.inputs["x"], caught.value.inputs["x"])
     np.testing.assert_array_equal(again.value.received, np.abs(caught.value.inputs["x"]))
     np.testing.assert_array_equal(again.value.expected, np.maximum(caught.value.inputs["x"], 0))
+
+
+def test_the_same_trials_line_of_an_exercise_of_ones_own_names_the_object_not_a_name():
+    # referee G10b finding 35: the line said check("square", ...), which raises KeyError, and
+    # for an exercise of one's own called "relu" it would run the catalogue's relu instead
+    def wrong(x):
+        return np.abs(x)
+
+    import dataclasses
+
+    own_relu = dataclasses.replace(EXERCISES["relu"])  # equal, but not the catalogue's object
+    for exercise, label in ((fixed(relu_reference), "fixed"), (own_relu, "relu")):
+        with pytest.raises(ExerciseError) as caught:
+            check(exercise, wrong)
+        line = str(caught.value).splitlines()[-1]
+        found = re.fullmatch(
+            rf'Same trials: check\(<your Exercise "{label}">, wrong, rng=(\d+)\); '
+            r"this trial's inputs: error\.inputs",
+            line,
+        )
+        assert found, line
+        with pytest.raises(ExerciseError) as again:  # what the line says runs the same trials
+            check(exercise, wrong, rng=int(found[1]))
+        assert str(again.value) == str(caught.value)
+    with pytest.raises(KeyError, match="no exercise 'fixed'"):
+        check("fixed", wrong)
 
 
 def test_message_of_two_mistakes_that_agree_on_the_trial():
