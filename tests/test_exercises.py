@@ -182,7 +182,8 @@ HARD_CODED = {
     "relu_backward": [_relu_backward_four_rows],
     "decayed_learning_rate": [
         _typed_in("decayed_learning_rate", decay=decay) for decay in (1e-3, 1e-2)
-    ] + [_typed_in("decayed_learning_rate", learning_rate=0.01)],
+    ]
+    + [_typed_in("decayed_learning_rate", learning_rate=0.01)],
     "momentum_step": [
         _typed_in("momentum_step", momentum=0.9),
         _typed_in("momentum_step", learning_rate=0.01),
@@ -557,15 +558,17 @@ MEAN_SQUARE = fixed(lambda x: float(np.mean(x**2)), "number")
 
 
 def test_message_values_differ_with_a_known_mistake():
-    assert message(RELU, absolute) == "\n".join([
-        "fixed, trial 1 of 1 (x of shape (2, 3)):",
-        "2 of 6 entries differ; the first at index [0, 1]: expected 0, received 2",
-        "largest absolute error 4 at [1, 0]",
-        "expected: [[1 0 3] [0 5 0.5]]",
-        "received: [[1 2 3] [4 5 0.5]]",
-        "Likely mistake: negative inputs must become 0.",
-        AGAIN.format("absolute"),
-    ])
+    assert message(RELU, absolute) == "\n".join(
+        [
+            "fixed, trial 1 of 1 (x of shape (2, 3)):",
+            "2 of 6 entries differ; the first at index [0, 1]: expected 0, received 2",
+            "largest absolute error 4 at [1, 0]",
+            "expected: [[1 0 3] [0 5 0.5]]",
+            "received: [[1 2 3] [4 5 0.5]]",
+            "Likely mistake: negative inputs must become 0.",
+            AGAIN.format("absolute"),
+        ]
+    )
 
 
 def test_message_number_differs_and_numbers_show_the_digits_that_differ():
@@ -590,8 +593,8 @@ def test_message_float32_answer():
         "float32 put it off by up to 3.5e-08 relative",
     ]
     # an array in float32 is rejected even where float32 happens to hold the values exactly
-    assert message(RELU, lambda x: np.maximum(x, 0).astype(np.float32)).splitlines()[1] == (
-        lines[1]
+    assert (
+        message(RELU, lambda x: np.maximum(x, 0).astype(np.float32)).splitlines()[1] == (lines[1])
     )
 
 
@@ -609,29 +612,48 @@ def test_message_rounding_of_a_python_float():
 @pytest.mark.parametrize(
     ("exercise", "answer", "line"),
     [
-        (MEAN_SQUARE, lambda x: "9.21",
-         "expected a number, received the str '9.21': return the value, not its text"),
+        (
+            MEAN_SQUARE,
+            lambda x: "9.21",
+            "expected a number, received the str '9.21': return the value, not its text",
+        ),
         (MEAN_SQUARE, lambda x: None, "expected a number, received None: is a `return` missing?"),
-        (MEAN_SQUARE, lambda x: np.mean(x**2, axis=1),
-         "expected a number, received a numpy array of shape (2,): the answer is one number"),
-        (MEAN_SQUARE, lambda x: np.array(np.mean(x**2)),
-         "expected a number, received a numpy array of shape (): float(...) turns a "
-         "one-element array into a number"),
+        (
+            MEAN_SQUARE,
+            lambda x: np.mean(x**2, axis=1),
+            "expected a number, received a numpy array of shape (2,): the answer is one number",
+        ),
+        (
+            MEAN_SQUARE,
+            lambda x: np.array(np.mean(x**2)),
+            "expected a number, received a numpy array of shape (): float(...) turns a "
+            "one-element array into a number",
+        ),
         (MEAN_SQUARE, lambda x: True, "expected a number, received the bool True"),
-        (RELU, lambda x: np.maximum(x, 0).tolist(),
-         "expected a numpy array of float64, received a list of 2: build it with numpy "
-         "operations or np.array(...)"),
-        (RELU, lambda x: 1.0,
-         "expected a numpy array of float64, received the number 1"),
-        (RELU, lambda x: np.maximum(x, 0).astype(int),
-         "expected float64 numbers, received int64: were they built from Python ints (0 rather "
-         "than 0.0), or made with astype(int)?"),
-        (fixed(lambda n: 2 * n, "count", n=3), lambda n: n * 2.0,
-         "expected an integer, received the float 6.0: a count is an int (use // rather than /, "
-         "or int(...))"),
-        (fixed(lambda x: np.argmax(x, axis=1), "indices"),
-         lambda x: np.argmax(x, axis=1).astype(float),
-         "expected integer class indices, received an array of float64"),
+        (
+            RELU,
+            lambda x: np.maximum(x, 0).tolist(),
+            "expected a numpy array of float64, received a list of 2: build it with numpy "
+            "operations or np.array(...)",
+        ),
+        (RELU, lambda x: 1.0, "expected a numpy array of float64, received the number 1"),
+        (
+            RELU,
+            lambda x: np.maximum(x, 0).astype(int),
+            "expected float64 numbers, received int64: were they built from Python ints (0 rather "
+            "than 0.0), or made with astype(int)?",
+        ),
+        (
+            fixed(lambda n: 2 * n, "count", n=3),
+            lambda n: n * 2.0,
+            "expected an integer, received the float 6.0: a count is an int (use // rather than /, "
+            "or int(...))",
+        ),
+        (
+            fixed(lambda x: np.argmax(x, axis=1), "indices"),
+            lambda x: np.argmax(x, axis=1).astype(float),
+            "expected integer class indices, received an array of float64",
+        ),
     ],
 )
 def test_message_wrong_type(exercise, answer, line):
@@ -661,10 +683,16 @@ def test_message_says_which_element_of_a_tuple_is_wrong():
 @pytest.mark.parametrize(
     ("answer", "line"),
     [
-        (lambda x: [x * 2, x + 1], "expected a tuple of 2 (double, plus_one), received a list of "
-         "2: `return double, plus_one` returns a tuple"),
-        (lambda x: x * 2, "expected a tuple of 2 (double, plus_one), received a numpy array of "
-         "shape (2, 3): return all of them, `return double, plus_one`"),
+        (
+            lambda x: [x * 2, x + 1],
+            "expected a tuple of 2 (double, plus_one), received a list of "
+            "2: `return double, plus_one` returns a tuple",
+        ),
+        (
+            lambda x: x * 2,
+            "expected a tuple of 2 (double, plus_one), received a numpy array of "
+            "shape (2, 3): return all of them, `return double, plus_one`",
+        ),
         (lambda x: (x * 2,), "expected a tuple of 2 (double, plus_one), received a tuple of 1"),
     ],
 )
@@ -828,7 +856,8 @@ def test_where_python_has_no_threads_the_answer_runs_without_a_limit(monkeypatch
     monkeypatch.setattr(mynn.exercises.running, "_NO_THREADS", True)
     monkeypatch.setattr(mynn.exercises.running, "_alarm_is_free", lambda: False)
     monkeypatch.setattr(
-        mynn.exercises.running.threading.Thread, "start",
+        mynn.exercises.running.threading.Thread,
+        "start",
         lambda self: pytest.fail("a thread was started"),
     )
     with Runner(relu_reference, time_limit=0.1) as runner:
@@ -905,8 +934,12 @@ def test_a_chatty_answer_shows_its_verdict_last_in_a_terminal():
         """
     )
     result = subprocess.run(
-        [sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, timeout=120, check=False,
+        [sys.executable, "-c", program],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+        check=False,
     )
     lines = result.stdout.splitlines()
     assert result.returncode == 1 and len(lines) < 40, result.stdout[-2000:]
@@ -929,7 +962,10 @@ def test_a_right_chatty_answer_says_so_in_its_verdict(capsys):
         "relu: correct on 3 random inputs; your function printed 3 lines (shown above)"
     )
     assert capsys.readouterr().out.splitlines() == [
-        "--- printed by your function: 3 lines ---", "computing", "computing", "computing",
+        "--- printed by your function: 3 lines ---",
+        "computing",
+        "computing",
+        "computing",
         "--- end of what your function printed ---",
     ]
 
@@ -945,11 +981,17 @@ def test_printed_keeps_its_memory_bounded():
 
 
 def test_unknown_exercise_not_a_function_and_bad_options():
-    with pytest.raises(KeyError, match="no exercise 'sigmoid_derivate'.*Did you mean "
-                       "'sigmoid_derivative'\\? Received: name='sigmoid_derivate'"):
+    with pytest.raises(
+        KeyError,
+        match="no exercise 'sigmoid_derivate'.*Did you mean "
+        "'sigmoid_derivative'\\? Received: name='sigmoid_derivate'",
+    ):
         check("sigmoid_derivate", lambda x: x)
-    with pytest.raises(TypeError, match=r"function must be your answer, a callable such as relu "
-                       r"\(not relu\(x\)\)\. Received: function=array"):
+    with pytest.raises(
+        TypeError,
+        match=r"function must be your answer, a callable such as relu "
+        r"\(not relu\(x\)\)\. Received: function=array",
+    ):
         check("relu", np.zeros(3))
     with pytest.raises(ValueError, match="trials must be a positive integer. Received: trials=0"):
         check("relu", relu_reference, trials=0)
@@ -983,8 +1025,11 @@ def test_two_trials_in_a_row_never_share_a_shape_or_a_count():
     for name in sorted(set(EXERCISES) - {"chain_rule", "chain_rule_square"}):
         for trials in draws(name):
             sizes = [
-                tuple(np.shape(v) if isinstance(v, np.ndarray) else v for v in inputs.values()
-                      if isinstance(v, (np.ndarray, int)))
+                tuple(
+                    np.shape(v) if isinstance(v, np.ndarray) else v
+                    for v in inputs.values()
+                    if isinstance(v, (np.ndarray, int))
+                )
                 for inputs in trials
             ]
             assert all(a != b for a, b in zip(sizes, sizes[1:])), (name, sizes)
@@ -1021,8 +1066,9 @@ def test_edge_cases_are_drawn():
         spread = extreme.max(axis=1) - extreme.min(axis=1)
         assert extreme.max() > 709 and extreme.min() < -709 and spread.max() > 1550
         assert np.abs(np.median(extreme, axis=1)).max() < 1050
-    largest = [np.abs(inputs["x"]).max() for trials in draws("sigmoid_derivative")
-               for inputs in trials]
+    largest = [
+        np.abs(inputs["x"]).max() for trials in draws("sigmoid_derivative") for inputs in trials
+    ]
     assert 10 < max(largest) < 100 and min(largest) < 5  # from small values to a few tens
     reaches = 0  # epsilon as large as the square root it is added to, on some trials
     for trials in draws("adam_step"):
