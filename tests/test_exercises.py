@@ -1,6 +1,8 @@
 """The exercise checks accept right answers however they are written, reject answers that
 hard-code what they should read, and say what is wrong in words a learner can act on."""
 
+import contextlib
+import importlib
 import inspect
 import math
 import re
@@ -798,63 +800,237 @@ def endless(x):
         pass
 
 
-def test_an_endless_answer_fails_at_the_time_limit_and_is_stopped():
-    outcome = {}
+def line_of(function, text: str) -> int:
+    """The line number, in this file, of ``function``'s line that holds ``text``."""
+    lines, first = inspect.getsourcelines(function)
+    return first + next(i for i, line in enumerate(lines) if text in line)
+
+
+def judged(exercise, answer, **options) -> tuple[str, float]:
+    """check()'s message and how long it took, in a guard thread that fails instead of hanging."""
+    found = {}
 
     def run():
-        outcome["message"] = message(RELU, endless, time_limit=0.2)
+        started = time.monotonic()
+        found["message"] = message(exercise, answer, **options)
+        found["seconds"] = time.monotonic() - started
 
-    # a guard so that a broken time limit fails this test instead of hanging the suite
     judge = threading.Thread(target=run, daemon=True)
     judge.start()
     judge.join(60)
-    assert not judge.is_alive(), "check() did not come back from an endless answer"
-    assert outcome["message"].splitlines()[1:] == [
+    assert not judge.is_alive(), "check() did not come back"
+    return found["message"], found["seconds"]
+
+
+def workers() -> set[threading.Thread]:
+    """The answer threads alive and at work (not idle, waiting for the next check)."""
+    idle = {worker.thread for worker in mynn.exercises.running._IDLE}
+    return {t for t in threading.enumerate() if t.name == "mynn-exercise-answer"} - idle
+
+
+def test_an_endless_answer_fails_at_the_time_limit_and_is_stopped():
+    before = workers()
+    text, seconds = judged(RELU, endless, time_limit=0.2)
+    assert text.splitlines()[1:] == [
         "your function did not return within the time limit of 0.2 s: an endless loop? (a while "
         "loop whose condition never turns false, a counter never updated; if it is only slow, "
         "pass a larger time_limit)",
+        f"when the time was up it was running line {line_of(endless, 'while')}: while True:",
         AGAIN.format("endless"),
     ]
+    assert seconds < 0.2 + 1.0, seconds
+    time.sleep(0.1)
+    assert workers() <= before  # stopped: no thread left running
 
 
 def sleeps(x):
     time.sleep(1.0)  # one C call
 
 
-def test_in_the_main_thread_the_alarm_stops_even_a_sleep():
-    with Runner(sleeps, time_limit=0.1) as runner:
-        assert runner.mechanism == "alarm"
-        outcome = runner.call({"x": X})
-    assert (outcome.status, outcome.stopped) == ("timed out", True)
-    assert "could not be stopped" not in message(RELU, sleeps, time_limit=0.1)
-
-
-def test_in_another_thread_an_answer_stuck_in_one_long_call_is_reported_as_running(
-    monkeypatch,
-):
+def test_an_answer_stuck_in_one_long_call_is_reported_as_running_until_it_returns(monkeypatch):
     monkeypatch.setattr(mynn.exercises.running, "STOP_GRACE", 0.05)
-    found = []
-
-    def judge():
-        with Runner(sleeps, time_limit=0.1) as runner:
-            found.append(runner.mechanism)
-        found.append(message(RELU, sleeps, time_limit=0.1))
-
-    thread = threading.Thread(target=judge)
-    thread.start()
-    thread.join(60)
-    mechanism, text = found
-    assert mechanism == "thread"
-    assert text.splitlines()[2] == (
-        "it could not be stopped and is still running in the background; restart Python if that "
-        "slows things down"
+    before = workers()
+    text, seconds = judged(RELU, sleeps, time_limit=0.1)
+    assert seconds < 0.9, seconds  # the verdict does not wait for the sleep
+    assert text.splitlines()[3] == (
+        "it could not be stopped yet: it is inside one long call that Python cannot interrupt "
+        "(time.sleep, a long computation in C), still running in the background, and ends when "
+        "that call returns"
     )
+    left = workers() - before
+    assert len(left) == 1
+    left.pop().join(5)  # the sleep returns, the pending stop ends the thread
+
+
+def deaf(x):
+    # what an answer can do to an alarm: ignore SIGALRM, block it, cancel the timer
+    with contextlib.suppress(ValueError):  # only the main thread may set a handler
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    if hasattr(signal, "setitimer"):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    while True:
+        pass
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="no SIGALRM on this system")
+def test_an_answer_that_ignores_sigalrm_is_stopped_on_time():
+    handler = signal.getsignal(signal.SIGALRM)
+    text, seconds = judged(RELU, deaf, time_limit=0.1)
+    assert seconds < 1.0, seconds
+    assert text.splitlines()[1].startswith("your function did not return within the time limit")
+    assert "could not be stopped" not in text
+    assert signal.getsignal(signal.SIGALRM) is handler  # the checker's process is unchanged
+
+
+def swallows_for(seconds):
+    def swallows(x):
+        end = time.monotonic() + seconds  # ends by itself, so that the test suite goes on
+        while time.monotonic() < end:
+            try:
+                while time.monotonic() < end:
+                    pass
+            except BaseException:
+                pass
+        return relu_reference(x)
+
+    return swallows
+
+
+def test_an_answer_that_swallows_every_stop_gets_its_verdict_on_time():
+    # it used to run forever: the alarm rang again and again in the checker's own thread
+    before = workers()
+    answer = swallows_for(1.0)
+    text, seconds = judged(RELU, answer, time_limit=0.1)
+    assert seconds < 1.0, seconds
+    lines, first = inspect.getsourcelines(answer)
+    running = re.fullmatch(
+        r"when the time was up it was running line (\d+): (.*)", text.splitlines()[2]
+    )
+    assert running and lines[int(running[1]) - first].strip() == running[2], text
+    assert text.splitlines()[3:5] == [
+        "it caught the stop and went on: a bare `except:` or `except BaseException:` catches "
+        "everything, the stop included; catch `Exception` instead",
+        "so it could not be stopped and is still running in the background, using a "
+        "processor; restart Python (in a notebook, the kernel) to end it",
+    ]
+    for thread in workers() - before:
+        thread.join(10)  # it ends by itself, after its second
+
+
+def test_an_answer_that_catches_the_stop_and_returns_is_not_judged_correct():
+    # it used to pass: the answer returned the right result after the time was up
+    text, _ = judged(RELU, swallows_for(0.2), time_limit=0.1)
+    lines = text.splitlines()
+    assert lines[1].startswith("your function did not return within the time limit of 0.1 s")
+    assert "it caught the stop and went on" in lines[3]
+    assert "could not be stopped" not in text
+
+
+@pytest.fixture
+def modules(tmp_path, monkeypatch):
+    """A folder on sys.path for modules of one test, with names no other test uses."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    names = []
+
+    def write(name: str, source: str) -> str:
+        name = f"{name}_{tmp_path.name.replace('-', '_')}"
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+        names.append(name)
+        return name
+
+    yield write
+    for name in names:
+        sys.modules.pop(name, None)
+
+
+SLOW_MODULE = """\
+import time
+end = time.monotonic() + 0.5  # a slow import, in Python code that a stop interrupts
+while time.monotonic() < end:
+    pass
+DONE = True
+"""
+
+
+def importer(name):
+    def answer(x):
+        importlib.import_module(name)
+        return relu_reference(x)
+
+    return answer
+
+
+def test_an_answer_stopped_in_a_slow_import_is_told_so_and_leaves_nothing_half_done(modules):
+    slow = modules("slow", SLOW_MODULE)
+    text, _ = judged(RELU, importer(slow), time_limit=0.1)
+    assert text.splitlines()[1] == (
+        "your function did not return within the time limit of 0.1 s: it was importing "
+        f"{slow} when the time was up (the first import of a large module can take that long: "
+        "import it at the top of your file, before checking, or pass a larger time_limit)"
+    )
+    assert slow not in sys.modules  # importlib took it out: nothing to remove
+    assert "half-imported" not in text
+    assert importlib.import_module(slow).DONE  # the next import runs it whole
+
+
+def test_a_module_that_caught_the_stop_is_taken_out_of_sys_modules(modules):
+    # the issue's case: the stop reached an import inside a module that catches everything
+    # (an optional import under a bare except), which then finished without it
+    slow = modules("helper", SLOW_MODULE)
+    parent = modules(
+        "parent",
+        f"""\
+        try:
+            import {slow} as helper
+        except:  # noqa: E722
+            helper = None
+        """,
+    )
+    text, _ = judged(RELU, importer(parent), time_limit=0.1)
+    assert f"it was importing {slow} when the time was up" in text
+    assert (
+        f"the stop left {parent} half-imported: taken out of sys.modules, so the next import "
+        "runs it again from the start"
+    ) in text
+    assert "it caught the stop and went on" in text  # the parent module's bare except did
+    assert parent not in sys.modules and slow not in sys.modules
+    assert importlib.import_module(parent).helper.DONE  # whole this time
+
+
+def test_a_module_still_importing_in_a_worker_left_behind_is_taken_out(modules, monkeypatch):
+    monkeypatch.setenv("MYNN_TEST_IMPORT_SECONDS", "1.0")
+    stubborn = modules(
+        "stubborn",
+        """\
+        import os, time
+        end = time.monotonic() + float(os.environ["MYNN_TEST_IMPORT_SECONDS"])
+        while time.monotonic() < end:
+            try:
+                while time.monotonic() < end:
+                    pass
+            except BaseException:
+                pass
+        DONE = True
+        """,
+    )
+    before = workers()
+    text, seconds = judged(RELU, importer(stubborn), time_limit=0.1)
+    assert seconds < 1.0, seconds
+    assert f"it was importing {stubborn} when the time was up" in text
+    assert f"the stop left {stubborn} half-imported" in text
+    assert "so it could not be stopped and is still running in the background" in text
+    assert stubborn not in sys.modules  # though its import still runs in the worker
+    for thread in workers() - before:
+        thread.join(10)
+    monkeypatch.setenv("MYNN_TEST_IMPORT_SECONDS", "0")
+    assert importlib.import_module(stubborn).DONE  # no lock left behind: imported afresh
 
 
 def test_where_python_has_no_threads_the_answer_runs_without_a_limit(monkeypatch):
     # Pyodide (the site's Run buttons) cannot start a thread: checking must still work there
     monkeypatch.setattr(mynn.exercises.running, "_NO_THREADS", True)
-    monkeypatch.setattr(mynn.exercises.running, "_alarm_is_free", lambda: False)
     monkeypatch.setattr(
         mynn.exercises.running.threading.Thread,
         "start",
@@ -866,6 +1042,23 @@ def test_where_python_has_no_threads_the_answer_runs_without_a_limit(monkeypatch
     assert outcome.status == "returned", outcome
     np.testing.assert_array_equal(outcome.value, relu_reference(X))
     assert check("relu", relu_reference).startswith("relu: correct")
+    # no limit there: a slow answer is waited for
+    with Runner(lambda x: time.sleep(0.3) or x, time_limit=0.1) as runner:
+        assert runner.call({"x": 1}).status == "returned"
+
+
+def test_a_runner_gives_a_fresh_worker_after_a_stop():
+    calls = iter([endless, relu_reference])
+
+    def answer(x):
+        return next(calls)(x)
+
+    with Runner(answer, time_limit=0.1) as runner:
+        assert runner.call({"x": X}).status == "timed out"
+        outcome = runner.call({"x": X})
+    assert outcome.status == "returned", outcome
+    with pytest.raises(RuntimeError, match="needs a Runner entered with `with`"):
+        runner.call({"x": X})
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no SIGALRM on this system")
@@ -1106,3 +1299,15 @@ def test_the_optimizer_references_agree_with_mynn():
     # mynn arranges Adam's arithmetic differently (see Adam._update): a few roundings apart
     np.testing.assert_allclose(w_adam, mine_adam, rtol=1e-12)
     np.testing.assert_array_equal(w_sgd, mine_sgd)
+
+
+def test_workers_are_reused_from_one_check_to_the_next_and_a_stopped_one_is_not():
+    with Runner(relu_reference, time_limit=1.0) as runner:
+        first = runner._worker
+    with Runner(relu_reference, time_limit=1.0) as runner:
+        assert runner._worker is first  # no thread started for each check
+    with Runner(endless, time_limit=0.1) as runner:
+        assert runner.call({"x": X}).status == "timed out"
+    assert all(worker is not first for worker in mynn.exercises.running._IDLE)
+    first.thread.join(5)
+    assert not first.thread.is_alive()

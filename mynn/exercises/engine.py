@@ -165,15 +165,41 @@ def _changed(inputs: dict, originals: dict) -> str | None:
 
 
 def _timed_out(outcome: Outcome, time_limit: float) -> list[str]:
-    lines = [
-        f"your function did not return within the time limit of {time_limit:g} s: an endless "
-        "loop? (a while loop whose condition never turns false, a counter never updated; if it "
-        "is only slow, pass a larger time_limit)"
-    ]
-    if not outcome.stopped:
+    limit = f"your function did not return within the time limit of {time_limit:g} s"
+    if outcome.importing:
+        lines = [
+            f"{limit}: it was importing {outcome.importing[-1]} when the time was up (the "
+            "first import of a large module can take that long: import it at the top of your "
+            "file, before checking, or pass a larger time_limit)"
+        ]
+    else:
+        lines = [
+            f"{limit}: an endless loop? (a while loop whose condition never turns false, a "
+            "counter never updated; if it is only slow, pass a larger time_limit)"
+        ]
+    if outcome.where:
+        lines.append(f"when the time was up it was running {outcome.where}")
+    if outcome.caught:
         lines.append(
-            "it could not be stopped and is still running in the background; restart Python if "
-            "that slows things down"
+            "it caught the stop and went on: a bare `except:` or `except BaseException:` catches "
+            "everything, the stop included; catch `Exception` instead"
+        )
+    if not outcome.stopped and outcome.caught:
+        lines.append(
+            "so it could not be stopped and is still running in the background, using a "
+            "processor; restart Python (in a notebook, the kernel) to end it"
+        )
+    elif not outcome.stopped:
+        lines.append(
+            "it could not be stopped yet: it is inside one long call that Python cannot "
+            "interrupt (time.sleep, a long computation in C), still running in the background, "
+            "and ends when that call returns"
+        )
+    if outcome.removed:
+        names = ", ".join(outcome.removed)
+        lines.append(
+            f"the stop left {names} half-imported: taken out of sys.modules, so the next import "
+            "runs it again from the start"
         )
     return lines
 
