@@ -278,7 +278,7 @@ def linear(
     noise = check_number("noise", noise, low=0.0)
     _check_size(
         "linear",
-        nsamples * (nfeatures + 1) * 8,
+        (nsamples * (nfeatures + 1) + nfeatures) * 8,  # X, y and the weights, float64
         f"nfeatures={nfeatures}, nsamples={nsamples}",
     )
     generator = as_generator(rng)

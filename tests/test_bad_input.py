@@ -1181,7 +1181,7 @@ CASES = [
         "linear",
         lambda: linear(10**5, 10**5),
         ValueError,
-        r"80,000,800,000 bytes.*Received: nfeatures=100000, nsamples=100000",
+        r"80,001,600,000 bytes.*Received: nfeatures=100000, nsamples=100000",
     ),
     (
         "linear",
@@ -1680,6 +1680,43 @@ def test_a_refused_step_changes_no_parameter():
     with pytest.raises(ValueError, match=r"the gradient of parameter 'b'"):
         optimizer.step([("a", first, np.ones(2)), ("b", second, np.ones(2))])
     assert first.tolist() == [1.0, 1.0] and optimizer.iterations == 0 and not optimizer.state
+
+
+MAKERS = {
+    "spiral_classification": (lambda a, b: spiral_classification(a, b, rng=0), 24),
+    "vertical": (lambda a, b: vertical(a, b, rng=0), 24),
+    "sine": (lambda a, b: sine(a * b), 16),
+    "linear": (lambda a, b: linear(b, a, rng=0), None),  # X, y and the weights
+    "one_hot": (lambda a, b: one_hot(np.arange(a) % b, n_classes=b), None),
+}
+
+
+@FUZZ
+@given(
+    name=st.sampled_from(sorted(MAKERS)),
+    a=st.integers(1, 3000),
+    b=st.integers(1, 3000),
+    limit=st.integers(8, 200_000),
+)
+def test_a_generator_either_stays_within_max_bytes_or_names_the_bytes(name, a, b, limit):
+    # drawn with a small limit, so that nothing large is made on the way
+    make, per_row = MAKERS[name]
+    saved = mynn.datasets.MAX_BYTES
+    mynn.datasets.MAX_BYTES = limit
+    try:
+        result = make(a, b)
+    except ValueError as error:
+        found = re.search(r"would return arrays of ([\d,]+) bytes in all", str(error))
+        assert found, error
+        assert int(found[1].replace(",", "")) > limit
+        if per_row is not None:
+            assert int(found[1].replace(",", "")) == per_row * a * b
+        assert f"more than the limit of {limit:,} bytes (mynn.datasets.MAX_BYTES)" in str(error)
+        return
+    finally:
+        mynn.datasets.MAX_BYTES = saved
+    arrays = result if isinstance(result, tuple) else (result,)
+    assert sum(part.nbytes for part in arrays if isinstance(part, np.ndarray)) <= limit
 
 
 @FUZZ
