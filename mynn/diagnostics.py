@@ -508,8 +508,8 @@ def _forward_signals(model, diagnosis: Diagnosis) -> None:
             message += (
                 " (a saturated output is fine here: its gradient p - y does not vanish)"
                 if ok
-                else ": there the gradient of a wrong answer shrinks (to p / 1e-7 of p - y, p "
-                "the distance from 0 or 1); the scores are too large: scale the inputs or use "
+                else ": there a wrong answer's gradient shrinks, by the factor d / 1e-7 for an "
+                "output d away from 0 or 1; the scores are too large: scale the inputs or use "
                 "smaller weights"
             )
             diagnosis.signals.append(Signal("saturation", index, share, ok, message))

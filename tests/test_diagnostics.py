@@ -151,6 +151,10 @@ def test_an_output_sigmoid_beyond_the_clip_is_reported_and_its_gradient_does_shr
         gradients[weight] = diagnosis.get("gradient_norm", 0).value
         assert diagnosis.get("saturation", 1).ok == (weight == 6.0), diagnosis.table()
     assert gradients[6.0] > 0.99 and gradients[20.0] < 0.05, gradients
+    # the factor the reading names: d / 1e-7, with d = sigmoid(-20) the distance from 0 or 1
+    distance = 1 / (1 + math.exp(20.0))
+    assert gradients[20.0] == pytest.approx(distance / 1e-7, rel=1e-6)
+    assert "by the factor d / 1e-7" in diagnose(model, X2, wrong).get("saturation", 1).message
 
 
 def test_an_output_sigmoid_under_another_loss_is_still_saturated():
