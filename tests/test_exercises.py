@@ -853,9 +853,9 @@ def test_an_answer_stuck_in_one_long_call_is_reported_as_running_until_it_return
     text, seconds = judged(RELU, sleeps, time_limit=0.1)
     assert seconds < 0.9, seconds  # the verdict does not wait for the sleep
     assert text.splitlines()[3] == (
-        "it could not be stopped yet: it is inside one long call that Python cannot interrupt "
-        "(time.sleep, a long computation in C), still running in the background, and ends when "
-        "that call returns"
+        "it had not stopped when this verdict was given: it is inside one long call that Python "
+        "cannot interrupt (time.sleep, a long computation in C), and stops in the background "
+        "when that call returns"
     )
     left = workers() - before
     assert len(left) == 1
@@ -880,7 +880,7 @@ def test_an_answer_that_ignores_sigalrm_is_stopped_on_time():
     text, seconds = judged(RELU, deaf, time_limit=0.1)
     assert seconds < 1.0, seconds
     assert text.splitlines()[1].startswith("your function did not return within the time limit")
-    assert "could not be stopped" not in text
+    assert "had not stopped" not in text
     assert signal.getsignal(signal.SIGALRM) is handler  # the checker's process is unchanged
 
 
@@ -912,8 +912,9 @@ def test_an_answer_that_swallows_every_stop_gets_its_verdict_on_time():
     assert text.splitlines()[3:5] == [
         "it caught the stop and went on: a bare `except:` or `except BaseException:` catches "
         "everything, the stop included; catch `Exception` instead",
-        "so it could not be stopped and is still running in the background, using a "
-        "processor; restart Python (in a notebook, the kernel) to end it",
+        "it had not stopped when this verdict was given and may still be running in the "
+        "background, using a processor; if it is, restart Python (in a notebook, the kernel) "
+        "to end it",
     ]
     for thread in workers() - before:
         thread.join(10)  # it ends by itself, after its second
@@ -925,7 +926,7 @@ def test_an_answer_that_catches_the_stop_and_returns_is_not_judged_correct():
     lines = text.splitlines()
     assert lines[1].startswith("your function did not return within the time limit of 0.1 s")
     assert "it caught the stop and went on" in lines[3]
-    assert "could not be stopped" not in text
+    assert "had not stopped" not in text
 
 
 @pytest.fixture
@@ -1020,7 +1021,7 @@ def test_a_module_still_importing_in_a_worker_left_behind_is_taken_out(modules, 
     assert seconds < 1.0, seconds
     assert f"it was importing {stubborn} when the time was up" in text
     assert f"the stop left {stubborn} half-imported" in text
-    assert "so it could not be stopped and is still running in the background" in text
+    assert "it had not stopped when this verdict was given and may still be running" in text
     assert stubborn not in sys.modules  # though its import still runs in the worker
     for thread in workers() - before:
         thread.join(10)

@@ -186,14 +186,15 @@ def _timed_out(outcome: Outcome, time_limit: float) -> list[str]:
         )
     if not outcome.stopped and outcome.caught:
         lines.append(
-            "so it could not be stopped and is still running in the background, using a "
-            "processor; restart Python (in a notebook, the kernel) to end it"
+            "it had not stopped when this verdict was given and may still be running in the "
+            "background, using a processor; if it is, restart Python (in a notebook, the "
+            "kernel) to end it"
         )
     elif not outcome.stopped:
         lines.append(
-            "it could not be stopped yet: it is inside one long call that Python cannot "
-            "interrupt (time.sleep, a long computation in C), still running in the background, "
-            "and ends when that call returns"
+            "it had not stopped when this verdict was given: it is inside one long call that "
+            "Python cannot interrupt (time.sleep, a long computation in C), and stops in the "
+            "background when that call returns"
         )
     if outcome.removed:
         names = ", ".join(outcome.removed)
@@ -328,7 +329,11 @@ def run(
     """
     printed = Printed()
     failure = first_failure(
-        exercise, function, trials=trials, generator=generator, time_limit=time_limit,
+        exercise,
+        function,
+        trials=trials,
+        generator=generator,
+        time_limit=time_limit,
         printed=printed,
     )
     shown = printed.render()
