@@ -24,7 +24,8 @@ optional import under a bare ``except:``, say) and finished without what it was 
 one whose import is still running in a worker left behind. After a stop, every module whose
 import was under way when the stop was sent, and that is still in ``sys.modules``, is taken out
 of it (and off its package), so the next import runs it again from the start;
-``Outcome.removed`` names them.
+``Outcome.removed`` names them. While a worker left behind is still inside such an import,
+that next import waits for it first: Python lets one thread at a time import a given module.
 
 **No limit** where Python has no threads (WebAssembly builds such as Pyodide, which runs the
 site's Run buttons): the answer runs in the caller's thread until it returns, since nothing
