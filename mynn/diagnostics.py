@@ -32,8 +32,8 @@ from ._validation import (
     check_same_length,
 )
 from .activations import ReLU, Sigmoid, Softmax, Tanh
-from .layers import Dense
-from .loss import BinaryCrossentropy, CategoricalCrossentropy
+from .layers import Dense, Dropout
+from .loss import EPSILON, BinaryCrossentropy, CategoricalCrossentropy
 
 __all__ = [
     "Signal",
@@ -47,9 +47,16 @@ __all__ = [
 DEAD_RELU_LIMIT = 0.5
 """Share of ReLU units that never fire above which a layer is reported as dying."""
 SATURATION_LIMIT = 0.5
-"""Share of saturated sigmoid/tanh outputs above which a layer is reported as saturated."""
+"""Share of saturated sigmoid/tanh outputs above which a layer is reported as saturated.
+
+For a Sigmoid that ends a model trained with binary cross-entropy the share counts only the
+outputs beyond the loss's clip $[10^{-7}, 1 - 10^{-7}]$ (see
+[diagnose][mynn.diagnostics.diagnose]).
+"""
 UPDATE_RATIO_RANGE = (1e-5, 0.5)
 """Healthy range of one step's update size relative to the weights' size."""
+UNSCALED_INPUTS = 10.0
+"""Inputs larger than this in absolute value are named first by a high initial loss's reading."""
 TABLE_WIDTH = 79
 """The longest line of [Diagnosis.table][mynn.diagnostics.Diagnosis.table], in characters."""
 
@@ -196,23 +203,32 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
     gradient norm and, with an optimizer set, the ratio of one step's update to the weights,
     measured on a copy of the model so the original is not changed.
 
-    What the signals measure, and where their readings stop being true:
+    What the signals measure, and what their readings say:
 
     - ``symmetry``: the largest spread, over a Dense layer's inputs, of the weights across its
-      units; 0 means every unit has the same weights. Identical units stay identical only if
-      their biases and their outgoing weights are identical too (a constant initialization
-      everywhere); a random next layer gives them different gradients and pulls them apart,
-      though the reading says they will stay identical (see the example).
+      units; 0 means every unit has the same weights (not ok). Identical units stay identical
+      only if their biases and their outgoing weights (the next Dense layer's rows for them)
+      are identical too, with no Dropout in between: a constant initialization everywhere.
+      The reading says which: otherwise each unit gets its own gradient and training pulls
+      them apart, slowly at first (see the example). Weights or biases that hold inf or NaN
+      give the value NaN and a reading of their own.
     - ``saturation``: the share of Sigmoid outputs below 0.01 or above 0.99 (Tanh: beyond
-      +-0.99). It counts the last layer too, where a trained binary classifier is saturated on
-      purpose: with binary cross-entropy the gradient at that Sigmoid's input is $p - y$,
-      which does not vanish on a wrong prediction (while $p$ stays inside the loss's clip
-      $[10^{-7}, 1 - 10^{-7}]$). Read that signal for hidden layers.
+      +-0.99), where the derivative almost vanishes. A Sigmoid that ends the model under
+      binary cross-entropy is measured differently: there a saturated output is what a trained
+      classifier gives, and the gradient at the Sigmoid's input is $p - y$, which does not
+      vanish on a wrong prediction while $p$ stays inside the loss's clip
+      $[10^{-7}, 1 - 10^{-7}]$. For that layer the share counts the outputs beyond the clip,
+      where a wrong answer's gradient does shrink (see the example).
     - ``initial_loss``: the loss against 1.5 times the expected one plus 0.1. Above it the
-      scores are too large: the reading blames the weights, but inputs that are not scaled do
-      the same (see [expected_initial_loss][mynn.diagnostics.expected_initial_loss]).
-    - ``gradient_norm``: not ok when the norm is 0, and also when it is NaN or infinite,
-      though the reading then says that no gradient reaches the layer.
+      scores are too large, from inputs that are not scaled or from weights too large for the
+      inputs; the reading names the inputs first when they reach more than
+      [UNSCALED_INPUTS][mynn.diagnostics.UNSCALED_INPUTS] (10) in size, the weights otherwise.
+      A NaN or infinite loss has a reading of its own.
+    - ``gradient_norm``: not ok when the norm is 0 (no gradient reaches the layer), and when
+      it is NaN or infinite, with a reading of its own: the layer (this or an earlier one)
+      whose weights hold inf or NaN, or else a gradient that overflowed.
+    - ``update_ratio``: one step's change of a Dense layer's weights over their size, healthy
+      in [UPDATE_RATIO_RANGE][mynn.diagnostics.UPDATE_RATIO_RANGE].
 
     Args:
         model (mynn.model.Model): A [Model][mynn.model.Model].
@@ -254,8 +270,8 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
         >>> spread = float(np.ptp(twins.layers[0].weights, axis=1).max())
         >>> assert spread > 1e-3, spread  # no longer identical
 
-        A confident, right binary classifier is reported as saturated, and its gradient does
-        not vanish when the labels are wrong:
+        A confident, right binary classifier has every output saturated (0.0025 and 0.9975)
+        and is healthy: with the labels flipped, its gradient does not vanish:
 
         >>> from mynn.activations import Sigmoid
         >>> from mynn.loss import BinaryCrossentropy
@@ -263,49 +279,56 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
         >>> sure.layers[0].weights[:], sure.layers[0].biases[:] = 6.0, 0.0
         >>> sure.set_loss(BinaryCrossentropy())
         >>> X_two = np.array([[-1.0], [1.0]])
+        >>> [round(p, 4) for p in sure.forward(X_two).ravel().tolist()]
+        [0.0025, 0.9975]
         >>> right = diagnose(sure, X_two, np.array([[0.0], [1.0]]))
         >>> right.get("saturation").ok, round(right.get("initial_loss").value, 4)
-        (False, 0.0025)
+        (True, 0.0025)
         >>> wrong = diagnose(sure, X_two, np.array([[1.0], [0.0]]))
         >>> round(wrong.get("gradient_norm", 0).value, 4)  # not small
         0.9975
+
+        With a weight of 20 the outputs pass the loss's clip, and the gradient of the same
+        wrong answers shrinks to 0.0206:
+
+        >>> sure.layers[0].weights[:] = 20.0
+        >>> wrong = diagnose(sure, X_two, np.array([[1.0], [0.0]]))
+        >>> wrong.get("saturation").ok, round(wrong.get("gradient_norm", 0).value, 4)
+        (False, 0.0206)
     """
     _check_model(model)
     X = model.prepare_inputs(X)
     diagnosis = Diagnosis()
     probe = copy.deepcopy(model)
-    output = probe.forward(X)
+    # Overflow and NaN are what the signals report: numpy's warnings would only repeat it.
+    with np.errstate(all="ignore"):
+        output = probe.forward(X)
     _forward_signals(probe, diagnosis)
     if y is None or probe.loss is None:
         return diagnosis
 
     y = probe.loss.check_targets(y, probe.n_outputs, probe.dtype, name="y")
     check_same_length("X", X, "y", y)
-    loss = float(np.mean(probe.loss.per_sample(output, y)))
+    with np.errstate(all="ignore"):
+        loss = float(np.mean(probe.loss.per_sample(output, y)))
     expected = expected_initial_loss(probe)
     if expected is not None:
-        ok = loss <= 1.5 * expected + 0.1
-        message = (
-            f"loss {loss:.3g} against {expected:.3g} expected before training"
-            + (
-                ""
-                if ok
-                else ": outputs are confidently wrong, the initial weights are too large; "
-                "use glorot or he initialization"
-            )
-        )
-        diagnosis.signals.append(Signal("initial_loss", None, loss, ok, message))
+        diagnosis.signals.append(_initial_loss(probe, loss, expected, X))
 
-    probe.backward(output, y)
+    with np.errstate(all="ignore"):
+        probe.backward(output, y)
     for index, layer in enumerate(probe.layers):
         if isinstance(layer, Dense):
-            norm = float(np.linalg.norm(layer.dweights))
+            with np.errstate(all="ignore"):
+                norm = float(np.linalg.norm(layer.dweights))
             ok = norm > 0.0 and math.isfinite(norm)
-            message = f"|dW| = {norm:.3g}" + (
-                ""
-                if ok
-                else ": no gradient reaches this layer; check for all-zero weights or dead units"
-            )
+            message = f"|dW| = {norm:.3g}"
+            if not math.isfinite(norm):
+                message += ": " + _not_finite(probe, index, X)
+            elif not ok:
+                message += (
+                    ": no gradient reaches this layer; check for all-zero weights or dead units"
+                )
             diagnosis.signals.append(Signal("gradient_norm", index, norm, ok, message))
 
     if probe.optimizer is not None:
@@ -314,13 +337,20 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
             for index, layer in enumerate(probe.layers)
             if isinstance(layer, Dense)
         ]
-        probe.optimizer.step(probe.parameters())
+        with np.errstate(all="ignore"):
+            probe.optimizer.step(probe.parameters())
         low, high = UPDATE_RATIO_RANGE
         for index, old in before:
-            size = float(np.linalg.norm(old))
-            change = float(np.linalg.norm(probe.layers[index].weights - old))
-            ratio = change / size if size > 0 else (math.inf if change > 0 else 0.0)
-            if size == 0:
+            with np.errstate(all="ignore"):
+                size = float(np.linalg.norm(old))
+                change = float(np.linalg.norm(probe.layers[index].weights - old))
+                ratio = change / size if size > 0 else (math.inf if change > 0 else 0.0)
+            if not math.isfinite(ratio) and size > 0:
+                message = (
+                    f"one step changes the weights by {ratio:.2g} of their size: the step is "
+                    "not finite, because the weights or the gradient are not (see gradient_norm)"
+                )
+            elif size == 0:
                 message = "the weights are all zero, so no ratio exists; initialize them randomly"
             elif ratio > high:
                 message = (
@@ -339,18 +369,120 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
     return diagnosis
 
 
+def _initial_loss(model, loss: float, expected: float, X: np.ndarray) -> Signal:
+    """The loss against the one an untrained classifier should start near, and why it is not."""
+    ok = loss <= 1.5 * expected + 0.1
+    message = f"loss {loss:.3g} against {expected:.3g} expected before training"
+    largest = float(np.abs(X).max())
+    if not math.isfinite(loss):
+        message += (
+            ": the loss is not finite, so the outputs are not (weights or inputs that hold inf "
+            "or NaN, or scores that overflowed); see gradient_norm"
+        )
+    elif not ok and largest > UNSCALED_INPUTS:
+        message += (
+            ": outputs are confidently wrong, the scores are too large. The inputs are not "
+            f"scaled (they reach {largest:.3g} in size): scale them to about unit size (with "
+            "standardize); or the initial weights are too large (use glorot or he "
+            "initialization)"
+        )
+    elif not ok:
+        message += (
+            ": outputs are confidently wrong, the scores are too large. With inputs of at most "
+            f"{largest:.3g} in size, the initial weights are too large: use glorot or he "
+            "initialization"
+        )
+    return Signal("initial_loss", None, loss, ok, message)
+
+
+def _not_finite(model, index: int, X: np.ndarray) -> str:
+    """Why the gradient of Dense layer ``index`` is NaN or infinite, as far as can be seen."""
+    for earlier, layer in enumerate(model.layers[: index + 1]):
+        if isinstance(layer, Dense) and not (
+            np.isfinite(layer.weights).all() and np.isfinite(layer.biases).all()
+        ):
+            return (
+                f"the gradient is not finite because layer {earlier}'s weights or biases hold "
+                "inf or NaN; start again from finite weights (a learning rate too high can "
+                "blow them up)"
+            )
+    return (
+        "the gradient is not finite: it overflowed on the way back, with scores or inputs "
+        f"too large (these inputs reach {float(np.abs(X).max()):.3g} in size); scale the "
+        "inputs and use smaller initial weights"
+    )
+
+
+def _symmetry(model, index: int, layer: Dense) -> Signal:
+    """Whether the units of Dense layer ``index`` differ, and if not, whether they will."""
+    if not (np.isfinite(layer.weights).all() and np.isfinite(layer.biases).all()):
+        return Signal(
+            "symmetry",
+            index,
+            math.nan,
+            False,
+            "the weights or biases hold inf or NaN; start again from finite weights (a "
+            "learning rate too high can blow them up)",
+        )
+    spread = float(np.ptp(layer.weights, axis=1).max()) if layer.n_neurons > 1 else 1.0
+    if spread > 0.0:
+        return Signal("symmetry", index, spread, True, "units differ")
+    # Identical units get identical gradients only if everything else about them is the same
+    # too: their biases, and the weights that carry their outputs to the next Dense layer,
+    # with no Dropout (whose random masks differ from unit to unit) in between.
+    after = model.layers[index + 1 :]
+    following = next((i for i, other in enumerate(after) if isinstance(other, Dense)), None)
+    stay = (
+        np.ptp(layer.biases) == 0
+        and following is not None
+        and not any(isinstance(other, Dropout) for other in after[:following])
+        and float(np.ptp(after[following].weights, axis=0).max()) == 0
+    )
+    # Their weights get no gradient at all when the layer's inputs are all 0, or when the
+    # ReLU after them never fires (its derivative is 0 there).
+    no_inputs = layer.inputs is not None and not layer.inputs.any()
+    silent = (
+        bool(after)
+        and isinstance(after[0], ReLU)
+        and after[0].output is not None
+        and not (after[0].output > 0).any()
+    )
+    if stay:
+        message = (
+            f"all {layer.n_neurons} units have identical weights, biases and outgoing weights, "
+            "so they get identical gradients and stay identical; initialize with random "
+            "weights (glorot or he), not a constant"
+        )
+    elif no_inputs:
+        message = (
+            f"all {layer.n_neurons} units have identical weights, and the layer's inputs are "
+            "all 0 on this batch, so the weights get no gradient and stay as they are (see "
+            "gradient_norm); initialize with random weights (glorot or he), not a constant"
+        )
+    elif silent:
+        message = (
+            f"all {layer.n_neurons} units have identical weights, and the ReLU after them "
+            "never fires on this batch, so they get no gradient and stay as they are (see "
+            "dead_relu); initialize with random weights (he), not a constant"
+        )
+    else:
+        why = (
+            "they are the model's outputs, which their targets pull apart"
+            if following is None
+            else "their biases or outgoing weights differ, so training pulls them apart"
+        )
+        message = (
+            f"all {layer.n_neurons} units start with identical weights; {why}, slowly at "
+            "first; initialize with random weights (glorot or he), not a constant"
+        )
+    return Signal("symmetry", index, spread, False, message)
+
+
 def _forward_signals(model, diagnosis: Diagnosis) -> None:
+    last = len(model.layers) - 1
     for index, layer in enumerate(model.layers):
         if isinstance(layer, Dense):
-            spread = float(np.ptp(layer.weights, axis=1).max()) if layer.n_neurons > 1 else 1.0
-            ok = spread > 0.0
-            message = (
-                "units differ"
-                if ok
-                else f"all {layer.n_neurons} units have identical weights and will stay identical"
-                "; initialize with random weights (glorot or he), not a constant"
-            )
-            diagnosis.signals.append(Signal("symmetry", index, spread, ok, message))
+            diagnosis.signals.append(_symmetry(model, index, layer))
         elif isinstance(layer, ReLU):
             dead = float(np.mean(~(layer.output > 0).any(axis=0)))
             ok = dead <= DEAD_RELU_LIMIT
@@ -358,6 +490,29 @@ def _forward_signals(model, diagnosis: Diagnosis) -> None:
                 "" if ok else ": lower the learning rate or use he initialization"
             )
             diagnosis.signals.append(Signal("dead_relu", index, dead, ok, message))
+        elif (
+            isinstance(layer, Sigmoid)
+            and index == last
+            and isinstance(model.loss, BinaryCrossentropy)
+        ):
+            # With binary cross-entropy the gradient at the Sigmoid's input is p - y, which
+            # does not vanish on a wrong answer however saturated p is, as long as p stays
+            # inside the loss's clip; beyond it the gradient of a wrong answer shrinks.
+            out = layer.output
+            share = float(np.mean((out < EPSILON) | (out > 1 - EPSILON)))
+            ok = share <= SATURATION_LIMIT
+            message = (
+                f"{share:.0%} of the output Sigmoid's outputs are beyond the clip of binary "
+                "cross-entropy [1e-7, 1 - 1e-7]"
+            )
+            message += (
+                " (a saturated output is fine here: its gradient p - y does not vanish)"
+                if ok
+                else ": there a wrong answer's gradient shrinks, by the factor d / 1e-7 for an "
+                "output d away from 0 or 1; the scores are too large: scale the inputs or use "
+                "smaller weights"
+            )
+            diagnosis.signals.append(Signal("saturation", index, share, ok, message))
         elif isinstance(layer, (Sigmoid, Tanh)):
             out = layer.output
             if isinstance(layer, Sigmoid):

@@ -529,7 +529,9 @@ def _resolve(
             )
         table.update(checksums)
     parsed = {name: _parse_checksum(name, value) for name, value in table.items()}
-    return spec, folder, mirrors, parsed, tuple(Path(d) for d in system_dirs)
+    # absolute, like the cache folder, so that the returned paths stay right after a chdir
+    system = tuple(Path(os.path.abspath(Path(d).expanduser())) for d in system_dirs)
+    return spec, folder, mirrors, parsed, system
 
 
 def _instructions(
@@ -623,7 +625,8 @@ def fetch(
     Returns:
         The path of each file, by file name, in the table's order, in the cache folder or in
         a system folder (files found there are read in place, never copied or written). The
-        paths are absolute, except in a system folder passed as a relative path.
+        paths are absolute (a relative folder is taken from the current directory, and ``~``
+        is expanded, when ``fetch`` is called).
 
     Raises:
         FileNotFoundError: If files are missing and ``download`` is ``False``.

@@ -1231,6 +1231,80 @@ CASES = [
         TypeError,
         r"as_images must be True or False\. Received: as_images='yes'",
     ),
+    # ---------------------------------------------- datasets: numbers at the edge
+    (
+        "spiral_classification",
+        lambda: spiral_classification(10**9, 3),
+        ValueError,
+        r"would return arrays of 72,000,000,000 bytes in all, more than the limit of "
+        r"1,073,741,824 bytes \(mynn\.datasets\.MAX_BYTES\).*"
+        r"Received: samples=1000000000, classes=3",
+    ),
+    (
+        "spiral_classification",
+        lambda: spiral_classification(50, 2, noise=1e308, rng=0),
+        ValueError,
+        r"noise is so large that the angles overflow.*Received: noise=1e\+308",
+    ),
+    (
+        "vertical",
+        lambda: vertical(10**9, 3),
+        ValueError,
+        r"72,000,000,000 bytes.*Received: samples=1000000000, classes=3",
+    ),
+    (
+        "vertical",
+        lambda: vertical(50, 2, spread=1e308, rng=0),
+        ValueError,
+        r"Received: spread=1e\+308",
+    ),
+    ("sine", lambda: sine(10**9), ValueError, r"16,000,000,000 bytes.*Received: samples=10+$"),
+    ("sine", lambda: sine(5, periods=1e308), ValueError, r"Received: periods=1e\+308"),
+    (
+        "linear",
+        lambda: linear(10**5, 10**5),
+        ValueError,
+        r"80,001,600,000 bytes.*Received: nfeatures=100000, nsamples=100000",
+    ),
+    (
+        "linear",
+        lambda: linear(2, 50, weights=[1e308, 1e308], rng=0),
+        ValueError,
+        r"y = X w \+ b \+ noise overflows float64.*Received: largest \|weight\| 1e\+308",
+    ),
+    (
+        "one_hot",
+        lambda: one_hot([0, 1], n_classes=10**12),
+        ValueError,
+        r"16,000,000,000,000 bytes.*Received: 2 labels, n_classes=1000000000000",
+    ),
+    (
+        "one_hot",
+        lambda: one_hot(np.array([0, 10**9])),
+        ValueError,
+        r"np\.unique\(labels, return_inverse=True\).*"
+        r"Received: 2 labels, n_classes=1000000001 \(the largest label plus one\)",
+    ),
+    (
+        "train_test_split",
+        lambda: train_test_split(np.ones((1, 2)), [0]),
+        ValueError,
+        r"X and y must hold at least 2 samples, one for each part\. Received: X with 1 sample$",
+    ),
+    (
+        "train_test_split",
+        lambda: train_test_split(np.ones((7, 2)), np.ones(7), test_size=3),
+        ValueError,
+        r"not a count: for 3 of the 7 samples, pass test_size=3/7\. Received: test_size=3$",
+    ),
+    (
+        "standardize",
+        lambda: standardize(np.array([[1e10]]), np.zeros(1), np.array([1e-300])),
+        ValueError,
+        r"X\[0, 0\] is too far from its feature's mean.*Received: X\[0, 0\]=10000000000\.0",
+    ),
+    ("load_digits", lambda: load_digits(dtype=np.float16), TypeError, r"Received: dtype=<class"),
+    ("load_digits", lambda: load_digits(as_images=1), TypeError, r"Received: as_images=1"),
     # ------------------------------------------------------------------ mnist
     # (download=False or a bad argument: none of these touches the network)
     (
@@ -1691,6 +1765,43 @@ def test_a_refused_step_changes_no_parameter():
     assert first.tolist() == [1.0, 1.0] and optimizer.iterations == 0 and not optimizer.state
 
 
+MAKERS = {
+    "spiral_classification": (lambda a, b: spiral_classification(a, b, rng=0), 24),
+    "vertical": (lambda a, b: vertical(a, b, rng=0), 24),
+    "sine": (lambda a, b: sine(a * b), 16),
+    "linear": (lambda a, b: linear(b, a, rng=0), None),  # X, y and the weights
+    "one_hot": (lambda a, b: one_hot(np.arange(a) % b, n_classes=b), None),
+}
+
+
+@FUZZ
+@given(
+    name=st.sampled_from(sorted(MAKERS)),
+    a=st.integers(1, 3000),
+    b=st.integers(1, 3000),
+    limit=st.integers(8, 200_000),
+)
+def test_a_generator_either_stays_within_max_bytes_or_names_the_bytes(name, a, b, limit):
+    # drawn with a small limit, so that nothing large is made on the way
+    make, per_row = MAKERS[name]
+    saved = mynn.datasets.MAX_BYTES
+    mynn.datasets.MAX_BYTES = limit
+    try:
+        result = make(a, b)
+    except ValueError as error:
+        found = re.search(r"would return arrays of ([\d,]+) bytes in all", str(error))
+        assert found, error
+        assert int(found[1].replace(",", "")) > limit
+        if per_row is not None:
+            assert int(found[1].replace(",", "")) == per_row * a * b
+        assert f"more than the limit of {limit:,} bytes (mynn.datasets.MAX_BYTES)" in str(error)
+        return
+    finally:
+        mynn.datasets.MAX_BYTES = saved
+    arrays = result if isinstance(result, tuple) else (result,)
+    assert sum(part.nbytes for part in arrays if isinstance(part, np.ndarray)) <= limit
+
+
 @FUZZ
 @given(n=st.integers(1, 12), m=st.integers(1, 12), test_size=st.floats(0.0, 1.0))
 def test_train_test_split_either_splits_or_names_the_problem(n, m, test_size):
@@ -1699,7 +1810,11 @@ def test_train_test_split_either_splits_or_names_the_problem(n, m, test_size):
         parts = train_test_split(X, y, test_size=test_size, rng=0)
     except ValueError as error:
         message = str(error)
-        assert (n != m and "Received: X with" in message) or "Received: test_size=" in message
+        assert (
+            (n != m and "Received: X with" in message)
+            or (n == m == 1 and "Received: X with 1 sample" in message)
+            or "Received: test_size=" in message
+        ), message
         return
     assert (
         n == m and len(parts[0]) + len(parts[1]) == n and len(parts[1]) >= 1 and len(parts[0]) >= 1

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import tracemalloc
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import mynn.datasets
 from mynn.datasets import (
     linear,
     one_hot,
@@ -112,6 +118,228 @@ def test_standardize_train_then_test():
     np.testing.assert_allclose(test_scaled, [[0.0, 0.0, 1.0]], atol=1e-15)
     assert standardize(X.astype(np.float32))[0].dtype == np.float32
     assert X[0].tolist() == [1.0, 10.0, 3.0]  # input unchanged
+
+
+def test_a_constant_column_whose_numpy_std_is_not_zero_is_only_centred():
+    # the example: np.std of seven 0.1 values is 1.4e-17, and a test value of 0.2
+    # used to become 7.2e15
+    column = np.full((7, 1), 0.1)
+    assert column.std(axis=0)[0] == pytest.approx(1.39e-17, rel=0.01)
+    scaled, mean, std = standardize(column)
+    assert std.tolist() == [1.0] and mean.tolist() == [0.1]
+    assert scaled.ravel().tolist() == [0.0] * 7
+    assert standardize(np.array([[0.2]]), mean, std)[0].tolist() == [[0.1]]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(
+    value=st.floats(allow_nan=False, allow_infinity=False, width=32),
+    n=st.integers(1, 3000),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_every_constant_column_is_only_centred(value, n, dtype):
+    column = np.full((n, 1), value, dtype=dtype)
+    scaled, mean, std = standardize(column)
+    assert std.tolist() == [1.0], (value, n, std)
+    assert (scaled == 0).all(), scaled[:3]
+    assert scaled.dtype == mean.dtype == std.dtype == dtype
+
+
+def test_a_long_constant_column_is_only_centred():
+    # numpy adds the rows of an axis-0 mean one by one: its error grows with the rows
+    # (here 1e6 rows of 0.1: np.std about 7e-12), the corrected mean's does not
+    for dtype in (np.float32, np.float64):
+        column = np.full((10**6, 2), 0.1, dtype=dtype)
+        assert column.std(axis=0)[0] > 0
+        scaled, _, std = standardize(column)
+        assert std.tolist() == [1.0, 1.0] and not scaled.any(), dtype
+
+
+def test_a_spread_of_a_few_units_in_the_last_digit_counts_as_constant_and_more_does_not():
+    base = 1e6
+    ulp = np.spacing(base)
+    few = np.array([[base], [base], [base + 2 * ulp]])  # std 0.94 ulp, far below 10 eps |mean|
+    assert standardize(few)[2].tolist() == [1.0]
+    many = np.array([[base], [base + 4096 * ulp]])  # 2048 ulp: a real, tiny spread
+    scaled, _, std = standardize(many)
+    assert std[0] == pytest.approx(2048 * ulp, rel=1e-12)
+    assert scaled.ravel().tolist() == [-1.0, 1.0]
+
+
+def test_a_given_std_goes_through_the_same_rule():
+    X = np.array([[0.1, 2.0], [0.1, 4.0]])
+    scaled, _, std = standardize(X, mean=[0.1, 3.0], std=[1.4e-17, 1.0])
+    assert std.tolist() == [1.0, 1.0] and scaled[:, 0].tolist() == [0.0, 0.0]
+    # a std far above the rule is kept, however small
+    scaled, _, std = standardize(np.array([[0.0], [2e-300]]), mean=[1e-300], std=[1e-300])
+    assert std.tolist() == [1e-300] and scaled.ravel().tolist() == [-1.0, 1.0]
+
+
+def test_standardize_agrees_with_numpy_on_ordinary_data():
+    X = np.random.default_rng(0).normal(5.0, 3.0, size=(500, 4))
+    scaled, mean, std = standardize(X)
+    # different summation orders: equal to a few units in the last place
+    np.testing.assert_allclose(mean, X.mean(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(std, X.std(axis=0), rtol=1e-14)
+    # (values near the mean lose digits in X - mean: an absolute tolerance for them)
+    np.testing.assert_allclose(scaled, (X - X.mean(axis=0)) / X.std(axis=0), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_standardize_of_huge_values_does_not_overflow(dtype):
+    top = np.finfo(dtype).max
+    X = np.array([[top], [-top], [top / 2]], dtype=dtype)
+    with np.errstate(all="raise"):  # no overflow on the way either
+        scaled, mean, std = standardize(X)
+    expected = (X.astype(np.float64) / top - np.mean(X / top)) / np.std(X / top)
+    np.testing.assert_allclose(scaled, expected, rtol=1e-5)
+    assert np.isfinite(mean).all() and np.isfinite(std).all()
+
+
+def test_a_scaled_value_too_large_for_the_dtype_is_an_error():
+    with pytest.raises(
+        ValueError,
+        match=r"X\[0, 0\] is too far from its feature's mean.*"
+        r"Received: X\[0, 0\]=10000000000\.0",
+    ):
+        standardize(np.array([[1e10]]), np.zeros(1), np.array([1e-300]))
+
+
+SIZE_CASES = [
+    (
+        lambda: spiral_classification(10**9, 3),
+        "spiral_classification",
+        72 * 10**9,
+        r"samples=1000000000, classes=3",
+    ),
+    (
+        lambda: spiral_classification(1, 10**9),
+        "spiral_classification",
+        24 * 10**9,
+        r"samples=1, classes=1000000000",
+    ),
+    (lambda: vertical(10**9, 2), "vertical", 48 * 10**9, r"samples=1000000000, classes=2"),
+    (lambda: sine(10**9), "sine", 16 * 10**9, r"samples=1000000000"),
+    (
+        lambda: linear(10**5, 10**5),
+        "linear",
+        8 * (10**5 * (10**5 + 1) + 10**5),
+        r"nfeatures=100000, nsamples=100000",
+    ),
+    (
+        lambda: one_hot([0, 1], n_classes=10**12),
+        "one_hot",
+        16 * 10**12,
+        r"2 labels, n_classes=1000000000000, dtype=float64",
+    ),
+    (
+        lambda: one_hot(np.array([0, 10**9]), dtype=np.float32),
+        "one_hot",
+        8 * (10**9 + 1),
+        r"n_classes=1000000001 \(the largest label plus one\), dtype=float32",
+    ),
+]
+
+
+@pytest.mark.parametrize(("call", "name", "n_bytes", "received"), SIZE_CASES)
+def test_a_request_too_large_is_refused_with_its_size_in_bytes(call, name, n_bytes, received):
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError) as caught:
+            call()
+        taken = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert taken < 10**6, taken  # refused before any array was made
+    assert str(caught.value).startswith(
+        f"{name} would return arrays of {n_bytes:,} bytes in all, more than the limit of "
+        "1,073,741,824 bytes (mynn.datasets.MAX_BYTES)"
+    ), caught.value
+    assert re.search(f"Received: .*{received}", str(caught.value)), caught.value
+
+
+def test_the_size_limit_is_the_module_constant_and_can_be_raised(monkeypatch):
+    assert mynn.datasets.MAX_BYTES == 2**30
+    monkeypatch.setattr(mynn.datasets, "MAX_BYTES", 24 * 100 * 3)
+    X, y = spiral_classification(100, 3, rng=0)  # exactly at the limit: made
+    assert X.nbytes + y.nbytes == mynn.datasets.MAX_BYTES
+    with pytest.raises(ValueError, match=r"would return arrays of 7,272 bytes"):
+        spiral_classification(101, 3, rng=0)
+    with pytest.raises(ValueError, match=r"numbered with np\.unique\(labels, return_inverse"):
+        one_hot(np.array([1999, 2005]))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: spiral_classification(10**5, 3, rng=0),
+        lambda: vertical(10**5, 3, rng=0),
+        lambda: sine(10**5),
+        lambda: linear(10, 10**5, noise=0.1, rng=0),
+    ],
+)
+def test_making_the_data_takes_at_most_3_5_times_what_it_returns(make):
+    # the working memory that MAX_BYTES's docstring states
+    tracemalloc.start()
+    try:
+        result = make()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    returned = sum(part.nbytes for part in result if isinstance(part, np.ndarray))
+    assert peak <= 3.5 * returned, peak / returned
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: spiral_classification(50, 2, noise=1e308, rng=0),
+            r"noise is so large that the angles overflow float64.*Received: noise=1e\+308",
+        ),
+        (
+            lambda: vertical(50, 2, spread=1e308, rng=0),
+            r"spread is so large that the points overflow float64.*Received: spread=1e\+308",
+        ),
+        (
+            lambda: sine(3, periods=1e308),
+            r"periods is so large that 2 pi periods x overflows.*Received: periods=1e\+308",
+        ),
+        (
+            lambda: linear(2, 50, weights=[1e308, 1e308], rng=0),
+            r"weights, bias or noise are so large that y = X w \+ b \+ noise overflows float64.*"
+            r"Received: largest \|weight\| 1e\+308",
+        ),
+        (lambda: linear(1, 50, noise=1e308, rng=0), r"Received: .*noise=1e\+308"),
+    ],
+)
+def test_a_generator_never_returns_inf_or_nan(call, message):
+    with np.errstate(all="raise"):  # and numpy's overflow warnings stay inside
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_generators_with_large_but_harmless_arguments_still_work():
+    X, _ = spiral_classification(3, 2, noise=1e6, rng=0)
+    assert np.isfinite(X).all() and np.abs(X).max() <= 1.0
+    X, _ = vertical(3, 2, spread=1e300, rng=0)
+    assert np.isfinite(X).all()
+
+
+def test_train_test_split_needs_two_samples_and_a_share_not_a_count():
+    for n in (0, 1):
+        with pytest.raises(ValueError, match=rf"at least 2 samples.*Received: X with {n} sample"):
+            train_test_split(np.ones((n, 2)), np.ones(n))
+    with pytest.raises(
+        ValueError,
+        match=r"a share of the samples in \(0, 1\), not a count: for 3 of the 7 samples, pass "
+        r"test_size=3/7\. Received: test_size=3",
+    ):
+        train_test_split(np.ones((7, 2)), np.ones(7), test_size=3)
+    # the test part holds round(n * test_size) samples, a half going to the even number
+    assert len(train_test_split(np.ones((5, 1)), np.ones(5), test_size=0.5)[1]) == 2
+    assert len(train_test_split(np.ones((7, 1)), np.ones(7), test_size=0.5)[1]) == 4
+    assert len(train_test_split(np.ones((10, 1)), np.ones(10), test_size=0.3)[1]) == 3
 
 
 @pytest.mark.parametrize(

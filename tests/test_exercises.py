@@ -1,6 +1,8 @@
 """The exercise checks accept right answers however they are written, reject answers that
 hard-code what they should read, and say what is wrong in words a learner can act on."""
 
+import contextlib
+import importlib
 import inspect
 import math
 import re
@@ -182,7 +184,8 @@ HARD_CODED = {
     "relu_backward": [_relu_backward_four_rows],
     "decayed_learning_rate": [
         _typed_in("decayed_learning_rate", decay=decay) for decay in (1e-3, 1e-2)
-    ] + [_typed_in("decayed_learning_rate", learning_rate=0.01)],
+    ]
+    + [_typed_in("decayed_learning_rate", learning_rate=0.01)],
     "momentum_step": [
         _typed_in("momentum_step", momentum=0.9),
         _typed_in("momentum_step", learning_rate=0.01),
@@ -525,7 +528,7 @@ def test_every_exercise_knows_three_mistakes_or_more():
 # --- what a message says, class by class -------------------------------------------------------
 
 X = np.array([[1.0, -2.0, 3.0], [-4.0, 5.0, 0.5]])
-AGAIN = 'Same trials: check("fixed", {}, rng=0); this trial\'s inputs: error.inputs'
+AGAIN = 'Same trials: check(<your Exercise "fixed">, {}, rng=0); this trial\'s inputs: error.inputs'
 
 
 def fixed(reference, returns="array", parts=(), mistakes=(), **inputs):
@@ -557,15 +560,17 @@ MEAN_SQUARE = fixed(lambda x: float(np.mean(x**2)), "number")
 
 
 def test_message_values_differ_with_a_known_mistake():
-    assert message(RELU, absolute) == "\n".join([
-        "fixed, trial 1 of 1 (x of shape (2, 3)):",
-        "2 of 6 entries differ; the first at index [0, 1]: expected 0, received 2",
-        "largest absolute error 4 at [1, 0]",
-        "expected: [[1 0 3] [0 5 0.5]]",
-        "received: [[1 2 3] [4 5 0.5]]",
-        "Likely mistake: negative inputs must become 0.",
-        AGAIN.format("absolute"),
-    ])
+    assert message(RELU, absolute) == "\n".join(
+        [
+            "fixed, trial 1 of 1 (x of shape (2, 3)):",
+            "2 of 6 entries differ; the first at index [0, 1]: expected 0, received 2",
+            "largest absolute error 4 at [1, 0]",
+            "expected: [[1 0 3] [0 5 0.5]]",
+            "received: [[1 2 3] [4 5 0.5]]",
+            "Likely mistake: negative inputs must become 0.",
+            AGAIN.format("absolute"),
+        ]
+    )
 
 
 def test_message_number_differs_and_numbers_show_the_digits_that_differ():
@@ -590,8 +595,8 @@ def test_message_float32_answer():
         "float32 put it off by up to 3.5e-08 relative",
     ]
     # an array in float32 is rejected even where float32 happens to hold the values exactly
-    assert message(RELU, lambda x: np.maximum(x, 0).astype(np.float32)).splitlines()[1] == (
-        lines[1]
+    assert (
+        message(RELU, lambda x: np.maximum(x, 0).astype(np.float32)).splitlines()[1] == (lines[1])
     )
 
 
@@ -609,29 +614,48 @@ def test_message_rounding_of_a_python_float():
 @pytest.mark.parametrize(
     ("exercise", "answer", "line"),
     [
-        (MEAN_SQUARE, lambda x: "9.21",
-         "expected a number, received the str '9.21': return the value, not its text"),
+        (
+            MEAN_SQUARE,
+            lambda x: "9.21",
+            "expected a number, received the str '9.21': return the value, not its text",
+        ),
         (MEAN_SQUARE, lambda x: None, "expected a number, received None: is a `return` missing?"),
-        (MEAN_SQUARE, lambda x: np.mean(x**2, axis=1),
-         "expected a number, received a numpy array of shape (2,): the answer is one number"),
-        (MEAN_SQUARE, lambda x: np.array(np.mean(x**2)),
-         "expected a number, received a numpy array of shape (): float(...) turns a "
-         "one-element array into a number"),
+        (
+            MEAN_SQUARE,
+            lambda x: np.mean(x**2, axis=1),
+            "expected a number, received a numpy array of shape (2,): the answer is one number",
+        ),
+        (
+            MEAN_SQUARE,
+            lambda x: np.array(np.mean(x**2)),
+            "expected a number, received a numpy array of shape (): float(...) turns a "
+            "one-element array into a number",
+        ),
         (MEAN_SQUARE, lambda x: True, "expected a number, received the bool True"),
-        (RELU, lambda x: np.maximum(x, 0).tolist(),
-         "expected a numpy array of float64, received a list of 2: build it with numpy "
-         "operations or np.array(...)"),
-        (RELU, lambda x: 1.0,
-         "expected a numpy array of float64, received the number 1"),
-        (RELU, lambda x: np.maximum(x, 0).astype(int),
-         "expected float64 numbers, received int64: were they built from Python ints (0 rather "
-         "than 0.0), or made with astype(int)?"),
-        (fixed(lambda n: 2 * n, "count", n=3), lambda n: n * 2.0,
-         "expected an integer, received the float 6.0: a count is an int (use // rather than /, "
-         "or int(...))"),
-        (fixed(lambda x: np.argmax(x, axis=1), "indices"),
-         lambda x: np.argmax(x, axis=1).astype(float),
-         "expected integer class indices, received an array of float64"),
+        (
+            RELU,
+            lambda x: np.maximum(x, 0).tolist(),
+            "expected a numpy array of float64, received a list of 2: build it with numpy "
+            "operations or np.array(...)",
+        ),
+        (RELU, lambda x: 1.0, "expected a numpy array of float64, received the number 1"),
+        (
+            RELU,
+            lambda x: np.maximum(x, 0).astype(int),
+            "expected float64 numbers, received int64: were they built from Python ints (0 rather "
+            "than 0.0), or made with astype(int)?",
+        ),
+        (
+            fixed(lambda n: 2 * n, "count", n=3),
+            lambda n: n * 2.0,
+            "expected an integer, received the float 6.0: a count is an int (use // rather than /, "
+            "or int(...))",
+        ),
+        (
+            fixed(lambda x: np.argmax(x, axis=1), "indices"),
+            lambda x: np.argmax(x, axis=1).astype(float),
+            "expected integer class indices, received an array of float64",
+        ),
     ],
 )
 def test_message_wrong_type(exercise, answer, line):
@@ -661,10 +685,16 @@ def test_message_says_which_element_of_a_tuple_is_wrong():
 @pytest.mark.parametrize(
     ("answer", "line"),
     [
-        (lambda x: [x * 2, x + 1], "expected a tuple of 2 (double, plus_one), received a list of "
-         "2: `return double, plus_one` returns a tuple"),
-        (lambda x: x * 2, "expected a tuple of 2 (double, plus_one), received a numpy array of "
-         "shape (2, 3): return all of them, `return double, plus_one`"),
+        (
+            lambda x: [x * 2, x + 1],
+            "expected a tuple of 2 (double, plus_one), received a list of "
+            "2: `return double, plus_one` returns a tuple",
+        ),
+        (
+            lambda x: x * 2,
+            "expected a tuple of 2 (double, plus_one), received a numpy array of "
+            "shape (2, 3): return all of them, `return double, plus_one`",
+        ),
         (lambda x: (x * 2,), "expected a tuple of 2 (double, plus_one), received a tuple of 1"),
     ],
 )
@@ -725,6 +755,32 @@ def test_message_names_the_seed_that_draws_the_same_trials_again():
     np.testing.assert_array_equal(again.value.expected, np.maximum(caught.value.inputs["x"], 0))
 
 
+def test_the_same_trials_line_of_an_exercise_of_ones_own_names_the_object_not_a_name():
+    # referee G10b finding 35: the line said check("square", ...), which raises KeyError, and
+    # for an exercise of one's own called "relu" it would run the catalogue's relu instead
+    def wrong(x):
+        return np.abs(x)
+
+    import dataclasses
+
+    own_relu = dataclasses.replace(EXERCISES["relu"])  # equal, but not the catalogue's object
+    for exercise, label in ((fixed(relu_reference), "fixed"), (own_relu, "relu")):
+        with pytest.raises(ExerciseError) as caught:
+            check(exercise, wrong)
+        line = str(caught.value).splitlines()[-1]
+        found = re.fullmatch(
+            rf'Same trials: check\(<your Exercise "{label}">, wrong, rng=(\d+)\); '
+            r"this trial's inputs: error\.inputs",
+            line,
+        )
+        assert found, line
+        with pytest.raises(ExerciseError) as again:  # what the line says runs the same trials
+            check(exercise, wrong, rng=int(found[1]))
+        assert str(again.value) == str(caught.value)
+    with pytest.raises(KeyError, match="no exercise 'fixed'"):
+        check("fixed", wrong)
+
+
 def test_message_of_two_mistakes_that_agree_on_the_trial():
     def double(x):
         return 2 * x
@@ -744,65 +800,241 @@ def endless(x):
         pass
 
 
-def test_an_endless_answer_fails_at_the_time_limit_and_is_stopped():
-    outcome = {}
+def line_of(function, text: str) -> int:
+    """The line number, in this file, of ``function``'s line that holds ``text``."""
+    lines, first = inspect.getsourcelines(function)
+    return first + next(i for i, line in enumerate(lines) if text in line)
+
+
+def judged(exercise, answer, **options) -> tuple[str, float]:
+    """check()'s message and how long it took, in a guard thread that fails instead of hanging."""
+    found = {}
 
     def run():
-        outcome["message"] = message(RELU, endless, time_limit=0.2)
+        started = time.monotonic()
+        found["message"] = message(exercise, answer, **options)
+        found["seconds"] = time.monotonic() - started
 
-    # a guard so that a broken time limit fails this test instead of hanging the suite
     judge = threading.Thread(target=run, daemon=True)
     judge.start()
     judge.join(60)
-    assert not judge.is_alive(), "check() did not come back from an endless answer"
-    assert outcome["message"].splitlines()[1:] == [
+    assert not judge.is_alive(), "check() did not come back"
+    return found["message"], found["seconds"]
+
+
+def workers() -> set[threading.Thread]:
+    """The answer threads alive and at work (not idle, waiting for the next check)."""
+    idle = {worker.thread for worker in mynn.exercises.running._IDLE}
+    return {t for t in threading.enumerate() if t.name == "mynn-exercise-answer"} - idle
+
+
+def test_an_endless_answer_fails_at_the_time_limit_and_is_stopped():
+    before = workers()
+    text, seconds = judged(RELU, endless, time_limit=0.2)
+    assert text.splitlines()[1:] == [
         "your function did not return within the time limit of 0.2 s: an endless loop? (a while "
         "loop whose condition never turns false, a counter never updated; if it is only slow, "
         "pass a larger time_limit)",
+        f"when the time was up it was running line {line_of(endless, 'while')}: while True:",
         AGAIN.format("endless"),
     ]
+    assert seconds < 0.2 + 1.0, seconds
+    time.sleep(0.1)
+    assert workers() <= before  # stopped: no thread left running
 
 
 def sleeps(x):
     time.sleep(1.0)  # one C call
 
 
-def test_in_the_main_thread_the_alarm_stops_even_a_sleep():
-    with Runner(sleeps, time_limit=0.1) as runner:
-        assert runner.mechanism == "alarm"
-        outcome = runner.call({"x": X})
-    assert (outcome.status, outcome.stopped) == ("timed out", True)
-    assert "could not be stopped" not in message(RELU, sleeps, time_limit=0.1)
-
-
-def test_in_another_thread_an_answer_stuck_in_one_long_call_is_reported_as_running(
-    monkeypatch,
-):
+def test_an_answer_stuck_in_one_long_call_is_reported_as_running_until_it_returns(monkeypatch):
     monkeypatch.setattr(mynn.exercises.running, "STOP_GRACE", 0.05)
-    found = []
-
-    def judge():
-        with Runner(sleeps, time_limit=0.1) as runner:
-            found.append(runner.mechanism)
-        found.append(message(RELU, sleeps, time_limit=0.1))
-
-    thread = threading.Thread(target=judge)
-    thread.start()
-    thread.join(60)
-    mechanism, text = found
-    assert mechanism == "thread"
-    assert text.splitlines()[2] == (
-        "it could not be stopped and is still running in the background; restart Python if that "
-        "slows things down"
+    before = workers()
+    text, seconds = judged(RELU, sleeps, time_limit=0.1)
+    assert seconds < 0.9, seconds  # the verdict does not wait for the sleep
+    assert text.splitlines()[3] == (
+        "it had not stopped when this verdict was given: it is inside one long call that Python "
+        "cannot interrupt (time.sleep, a long computation in C), and stops in the background "
+        "when that call returns"
     )
+    left = workers() - before
+    assert len(left) == 1
+    left.pop().join(5)  # the sleep returns, the pending stop ends the thread
+
+
+def deaf(x):
+    # what an answer can do to an alarm: ignore SIGALRM, block it, cancel the timer
+    with contextlib.suppress(ValueError):  # only the main thread may set a handler
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    if hasattr(signal, "setitimer"):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    while True:
+        pass
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="no SIGALRM on this system")
+def test_an_answer_that_ignores_sigalrm_is_stopped_on_time():
+    handler = signal.getsignal(signal.SIGALRM)
+    text, seconds = judged(RELU, deaf, time_limit=0.1)
+    assert seconds < 1.0, seconds
+    assert text.splitlines()[1].startswith("your function did not return within the time limit")
+    assert "had not stopped" not in text
+    assert signal.getsignal(signal.SIGALRM) is handler  # the checker's process is unchanged
+
+
+def swallows_for(seconds):
+    def swallows(x):
+        end = time.monotonic() + seconds  # ends by itself, so that the test suite goes on
+        while time.monotonic() < end:
+            try:
+                while time.monotonic() < end:
+                    pass
+            except BaseException:
+                pass
+        return relu_reference(x)
+
+    return swallows
+
+
+def test_an_answer_that_swallows_every_stop_gets_its_verdict_on_time():
+    # it used to run forever: the alarm rang again and again in the checker's own thread
+    before = workers()
+    answer = swallows_for(1.0)
+    text, seconds = judged(RELU, answer, time_limit=0.1)
+    assert seconds < 1.0, seconds
+    lines, first = inspect.getsourcelines(answer)
+    running = re.fullmatch(
+        r"when the time was up it was running line (\d+): (.*)", text.splitlines()[2]
+    )
+    assert running and lines[int(running[1]) - first].strip() == running[2], text
+    assert text.splitlines()[3:5] == [
+        "it caught the stop and went on: a bare `except:` or `except BaseException:` catches "
+        "everything, the stop included; catch `Exception` instead",
+        "it had not stopped when this verdict was given and may still be running in the "
+        "background, using a processor; if it is, restart Python (in a notebook, the kernel) "
+        "to end it",
+    ]
+    for thread in workers() - before:
+        thread.join(10)  # it ends by itself, after its second
+
+
+def test_an_answer_that_catches_the_stop_and_returns_is_not_judged_correct():
+    # it used to pass: the answer returned the right result after the time was up
+    text, _ = judged(RELU, swallows_for(0.2), time_limit=0.1)
+    lines = text.splitlines()
+    assert lines[1].startswith("your function did not return within the time limit of 0.1 s")
+    assert "it caught the stop and went on" in lines[3]
+    assert "had not stopped" not in text
+
+
+@pytest.fixture
+def modules(tmp_path, monkeypatch):
+    """A folder on sys.path for modules of one test, with names no other test uses."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    names = []
+
+    def write(name: str, source: str) -> str:
+        name = f"{name}_{tmp_path.name.replace('-', '_')}"
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+        names.append(name)
+        return name
+
+    yield write
+    for name in names:
+        sys.modules.pop(name, None)
+
+
+SLOW_MODULE = """\
+import time
+end = time.monotonic() + 0.5  # a slow import, in Python code that a stop interrupts
+while time.monotonic() < end:
+    pass
+DONE = True
+"""
+
+
+def importer(name):
+    def answer(x):
+        importlib.import_module(name)
+        return relu_reference(x)
+
+    return answer
+
+
+def test_an_answer_stopped_in_a_slow_import_is_told_so_and_leaves_nothing_half_done(modules):
+    slow = modules("slow", SLOW_MODULE)
+    text, _ = judged(RELU, importer(slow), time_limit=0.1)
+    assert text.splitlines()[1] == (
+        "your function did not return within the time limit of 0.1 s: it was importing "
+        f"{slow} when the time was up (the first import of a large module can take that long: "
+        "import it at the top of your file, before checking, or pass a larger time_limit)"
+    )
+    assert slow not in sys.modules  # importlib took it out: nothing to remove
+    assert "half-imported" not in text
+    assert importlib.import_module(slow).DONE  # the next import runs it whole
+
+
+def test_a_module_that_caught_the_stop_is_taken_out_of_sys_modules(modules):
+    # the issue's case: the stop reached an import inside a module that catches everything
+    # (an optional import under a bare except), which then finished without it
+    slow = modules("helper", SLOW_MODULE)
+    parent = modules(
+        "parent",
+        f"""\
+        try:
+            import {slow} as helper
+        except:  # noqa: E722
+            helper = None
+        """,
+    )
+    text, _ = judged(RELU, importer(parent), time_limit=0.1)
+    assert f"it was importing {slow} when the time was up" in text
+    assert (
+        f"the stop left {parent} half-imported: taken out of sys.modules, so the next import "
+        "runs it again from the start"
+    ) in text
+    assert "it caught the stop and went on" in text  # the parent module's bare except did
+    assert parent not in sys.modules and slow not in sys.modules
+    assert importlib.import_module(parent).helper.DONE  # whole this time
+
+
+def test_a_module_still_importing_in_a_worker_left_behind_is_taken_out(modules, monkeypatch):
+    monkeypatch.setenv("MYNN_TEST_IMPORT_SECONDS", "1.0")
+    stubborn = modules(
+        "stubborn",
+        """\
+        import os, time
+        end = time.monotonic() + float(os.environ["MYNN_TEST_IMPORT_SECONDS"])
+        while time.monotonic() < end:
+            try:
+                while time.monotonic() < end:
+                    pass
+            except BaseException:
+                pass
+        DONE = True
+        """,
+    )
+    before = workers()
+    text, seconds = judged(RELU, importer(stubborn), time_limit=0.1)
+    assert seconds < 1.0, seconds
+    assert f"it was importing {stubborn} when the time was up" in text
+    assert f"the stop left {stubborn} half-imported" in text
+    assert "it had not stopped when this verdict was given and may still be running" in text
+    assert stubborn not in sys.modules  # though its import still runs in the worker
+    for thread in workers() - before:
+        thread.join(10)
+    monkeypatch.setenv("MYNN_TEST_IMPORT_SECONDS", "0")
+    assert importlib.import_module(stubborn).DONE  # no lock left behind: imported afresh
 
 
 def test_where_python_has_no_threads_the_answer_runs_without_a_limit(monkeypatch):
     # Pyodide (the site's Run buttons) cannot start a thread: checking must still work there
     monkeypatch.setattr(mynn.exercises.running, "_NO_THREADS", True)
-    monkeypatch.setattr(mynn.exercises.running, "_alarm_is_free", lambda: False)
     monkeypatch.setattr(
-        mynn.exercises.running.threading.Thread, "start",
+        mynn.exercises.running.threading.Thread,
+        "start",
         lambda self: pytest.fail("a thread was started"),
     )
     with Runner(relu_reference, time_limit=0.1) as runner:
@@ -811,6 +1043,23 @@ def test_where_python_has_no_threads_the_answer_runs_without_a_limit(monkeypatch
     assert outcome.status == "returned", outcome
     np.testing.assert_array_equal(outcome.value, relu_reference(X))
     assert check("relu", relu_reference).startswith("relu: correct")
+    # no limit there: a slow answer is waited for
+    with Runner(lambda x: time.sleep(0.3) or x, time_limit=0.1) as runner:
+        assert runner.call({"x": 1}).status == "returned"
+
+
+def test_a_runner_gives_a_fresh_worker_after_a_stop():
+    calls = iter([endless, relu_reference])
+
+    def answer(x):
+        return next(calls)(x)
+
+    with Runner(answer, time_limit=0.1) as runner:
+        assert runner.call({"x": X}).status == "timed out"
+        outcome = runner.call({"x": X})
+    assert outcome.status == "returned", outcome
+    with pytest.raises(RuntimeError, match="needs a Runner entered with `with`"):
+        runner.call({"x": X})
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="no SIGALRM on this system")
@@ -879,8 +1128,12 @@ def test_a_chatty_answer_shows_its_verdict_last_in_a_terminal():
         """
     )
     result = subprocess.run(
-        [sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, timeout=120, check=False,
+        [sys.executable, "-c", program],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=120,
+        check=False,
     )
     lines = result.stdout.splitlines()
     assert result.returncode == 1 and len(lines) < 40, result.stdout[-2000:]
@@ -903,7 +1156,10 @@ def test_a_right_chatty_answer_says_so_in_its_verdict(capsys):
         "relu: correct on 3 random inputs; your function printed 3 lines (shown above)"
     )
     assert capsys.readouterr().out.splitlines() == [
-        "--- printed by your function: 3 lines ---", "computing", "computing", "computing",
+        "--- printed by your function: 3 lines ---",
+        "computing",
+        "computing",
+        "computing",
         "--- end of what your function printed ---",
     ]
 
@@ -919,11 +1175,17 @@ def test_printed_keeps_its_memory_bounded():
 
 
 def test_unknown_exercise_not_a_function_and_bad_options():
-    with pytest.raises(KeyError, match="no exercise 'sigmoid_derivate'.*Did you mean "
-                       "'sigmoid_derivative'\\? Received: name='sigmoid_derivate'"):
+    with pytest.raises(
+        KeyError,
+        match="no exercise 'sigmoid_derivate'.*Did you mean "
+        "'sigmoid_derivative'\\? Received: name='sigmoid_derivate'",
+    ):
         check("sigmoid_derivate", lambda x: x)
-    with pytest.raises(TypeError, match=r"function must be your answer, a callable such as relu "
-                       r"\(not relu\(x\)\)\. Received: function=array"):
+    with pytest.raises(
+        TypeError,
+        match=r"function must be your answer, a callable such as relu "
+        r"\(not relu\(x\)\)\. Received: function=array",
+    ):
         check("relu", np.zeros(3))
     with pytest.raises(ValueError, match="trials must be a positive integer. Received: trials=0"):
         check("relu", relu_reference, trials=0)
@@ -957,8 +1219,11 @@ def test_two_trials_in_a_row_never_share_a_shape_or_a_count():
     for name in sorted(set(EXERCISES) - {"chain_rule", "chain_rule_square"}):
         for trials in draws(name):
             sizes = [
-                tuple(np.shape(v) if isinstance(v, np.ndarray) else v for v in inputs.values()
-                      if isinstance(v, (np.ndarray, int)))
+                tuple(
+                    np.shape(v) if isinstance(v, np.ndarray) else v
+                    for v in inputs.values()
+                    if isinstance(v, (np.ndarray, int))
+                )
                 for inputs in trials
             ]
             assert all(a != b for a, b in zip(sizes, sizes[1:])), (name, sizes)
@@ -995,8 +1260,9 @@ def test_edge_cases_are_drawn():
         spread = extreme.max(axis=1) - extreme.min(axis=1)
         assert extreme.max() > 709 and extreme.min() < -709 and spread.max() > 1550
         assert np.abs(np.median(extreme, axis=1)).max() < 1050
-    largest = [np.abs(inputs["x"]).max() for trials in draws("sigmoid_derivative")
-               for inputs in trials]
+    largest = [
+        np.abs(inputs["x"]).max() for trials in draws("sigmoid_derivative") for inputs in trials
+    ]
     assert 10 < max(largest) < 100 and min(largest) < 5  # from small values to a few tens
     reaches = 0  # epsilon as large as the square root it is added to, on some trials
     for trials in draws("adam_step"):
@@ -1034,3 +1300,15 @@ def test_the_optimizer_references_agree_with_mynn():
     # mynn arranges Adam's arithmetic differently (see Adam._update): a few roundings apart
     np.testing.assert_allclose(w_adam, mine_adam, rtol=1e-12)
     np.testing.assert_array_equal(w_sgd, mine_sgd)
+
+
+def test_workers_are_reused_from_one_check_to_the_next_and_a_stopped_one_is_not():
+    with Runner(relu_reference, time_limit=1.0) as runner:
+        first = runner._worker
+    with Runner(relu_reference, time_limit=1.0) as runner:
+        assert runner._worker is first  # no thread started for each check
+    with Runner(endless, time_limit=0.1) as runner:
+        assert runner.call({"x": X}).status == "timed out"
+    assert all(worker is not first for worker in mynn.exercises.running._IDLE)
+    first.thread.join(5)
+    assert not first.thread.is_alive()

@@ -357,6 +357,26 @@ def test_recompressed_system_copy_is_read_in_place(dataset, tmp_path):
     assert dataset["requests"] == []
 
 
+def test_a_relative_or_home_system_folder_gives_absolute_paths(dataset, tmp_path, monkeypatch):
+    # referee G10b finding 25: fetch returned "datasets/fashion-mnist/..." for a relative
+    # system folder, a path that is wrong once the working folder changes
+    write_copy(tmp_path / "share" / "mnist", dataset["arrays"], compress=gzip.compress)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for folder in ("share/mnist", "~/share/mnist"):
+        paths = fetch(
+            "mnist",
+            cache_dir=tmp_path / "cache",
+            checksums=dataset["checksums"],
+            system_dirs=[folder],
+            download=False,
+        )
+        for path in paths.values():
+            assert path.is_absolute() and path.parent == tmp_path / "share" / "mnist", path
+    monkeypatch.chdir("/")
+    assert all(path.is_file() for path in paths.values())
+
+
 def test_cached_copy_comes_before_the_system_copy(dataset, tmp_path):
     cache = tmp_path / "cache"
     fetch("mnist", cache_dir=cache, mirrors=[dataset["base"]], checksums=dataset["checksums"])

@@ -21,7 +21,8 @@ What the checks draw and decide:
   near 0 ([ATOL][mynn.exercises.compare.ATOL]).
 - Conventions, the same as mynn's: ReLU's derivative at exactly 0 is 0; on a tie the first
   (lowest) class index is the most probable, as ``np.argmax`` says.
-- Each call of an answer has a time limit, except where Python has neither threads nor an alarm
+- Each call of an answer has a time limit, which holds against an answer that catches the stop
+  or takes long to import a module (the verdict says which), except where Python has no threads
   (in the browser, behind the site's Run buttons: see [running][mynn.exercises.running]); what
   an answer prints is shown, at most 15 lines, before the verdict.
 
@@ -96,7 +97,8 @@ def check(
         rng: Generator or int random seed for the inputs. None (the default) draws new
             inputs on every call and names, in a failure's message, the random seed that draws
             them again.
-        time_limit: Seconds each call of ``function`` may take.
+        time_limit: Seconds each call of ``function`` may take; one that goes on after being
+            told to stop is out of time too, whatever it returns.
 
     Returns:
         A one-line confirmation.

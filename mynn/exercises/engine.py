@@ -55,9 +55,10 @@ class Exercise:
         mistakes: ``(wrong function, hint)`` pairs: when an answer gives the same result as a
             wrong function (or raises the same error), the message shows its hint.
 
-    A failure's message ends with the call that runs the same trials again, naming the
-    exercise by its ``name``; for an exercise of your own, which is not in
-    [EXERCISES][mynn.exercises.EXERCISES], pass the Exercise object itself with that ``rng``.
+    A failure's message ends with the call that runs the same trials again: for an exercise of
+    [EXERCISES][mynn.exercises.EXERCISES] by its ``name``, for one of your own by the Exercise
+    object itself (the message writes ``check(<your Exercise "name">, ...)``), since ``check``
+    finds no exercise of that name (see the example).
 
     Examples:
         An exercise of your own, checked like the others:
@@ -76,10 +77,13 @@ class Exercise:
         >>> check(square, lambda x: x * x)
         'square: correct on 5 random inputs'
         >>> try:
-        ...     check(square, doubled)
+        ...     check(square, doubled, rng=1)
         ... except AssertionError as error:
-        ...     print(str(error).splitlines()[-2])
+        ...     lines = str(error).splitlines()
+        >>> print(lines[-2])
         Likely mistake: x**2 multiplies x by itself, not by 2.
+        >>> print(lines[-1].split(";")[0])  # "square" is not in EXERCISES
+        Same trials: check(<your Exercise "square">, doubled, rng=1)
     """
 
     name: str
@@ -161,15 +165,42 @@ def _changed(inputs: dict, originals: dict) -> str | None:
 
 
 def _timed_out(outcome: Outcome, time_limit: float) -> list[str]:
-    lines = [
-        f"your function did not return within the time limit of {time_limit:g} s: an endless "
-        "loop? (a while loop whose condition never turns false, a counter never updated; if it "
-        "is only slow, pass a larger time_limit)"
-    ]
-    if not outcome.stopped:
+    limit = f"your function did not return within the time limit of {time_limit:g} s"
+    if outcome.importing:
+        lines = [
+            f"{limit}: it was importing {outcome.importing[-1]} when the time was up (the "
+            "first import of a large module can take that long: import it at the top of your "
+            "file, before checking, or pass a larger time_limit)"
+        ]
+    else:
+        lines = [
+            f"{limit}: an endless loop? (a while loop whose condition never turns false, a "
+            "counter never updated; if it is only slow, pass a larger time_limit)"
+        ]
+    if outcome.where:
+        lines.append(f"when the time was up it was running {outcome.where}")
+    if outcome.caught:
         lines.append(
-            "it could not be stopped and is still running in the background; restart Python if "
-            "that slows things down"
+            "it caught the stop and went on: a bare `except:` or `except BaseException:` catches "
+            "everything, the stop included; catch `Exception` instead"
+        )
+    if not outcome.stopped and outcome.caught:
+        lines.append(
+            "it had not stopped when this verdict was given and may still be running in the "
+            "background, using a processor; if it is, restart Python (in a notebook, the "
+            "kernel) to end it"
+        )
+    elif not outcome.stopped:
+        lines.append(
+            "it had not stopped when this verdict was given: it is inside one long call that "
+            "Python cannot interrupt (time.sleep, a long computation in C), and stops in the "
+            "background when that call returns"
+        )
+    if outcome.removed:
+        names = ", ".join(outcome.removed)
+        lines.append(
+            f"the stop left {names} half-imported: taken out of sys.modules, so the next import "
+            "runs it again from the start"
         )
     return lines
 
@@ -185,6 +216,18 @@ def _changed_input(name: str) -> list[str]:
 def _function_name(function: Callable) -> str:
     name = getattr(function, "__name__", "")
     return name if name.isidentifier() else "your_function"
+
+
+def _same_trials(exercise: Exercise, function: Callable, seed: int) -> str:
+    """The call that runs the same trials again: by name for an exercise of EXERCISES."""
+    from .catalogue import EXERCISES  # the catalogue imports this module
+
+    answer = _function_name(function)
+    if EXERCISES.get(exercise.name) is exercise:
+        call = f'check("{exercise.name}", {answer}, rng={seed})'
+    else:  # check("name", ...) would find no exercise, or another one
+        call = f'check(<your Exercise "{exercise.name}">, {answer}, rng={seed})'
+    return f"Same trials: {call}; this trial's inputs: error.inputs"
 
 
 @dataclass
@@ -286,7 +329,11 @@ def run(
     """
     printed = Printed()
     failure = first_failure(
-        exercise, function, trials=trials, generator=generator, time_limit=time_limit,
+        exercise,
+        function,
+        trials=trials,
+        generator=generator,
+        time_limit=time_limit,
         printed=printed,
     )
     shown = printed.render()
@@ -314,10 +361,7 @@ def run(
     if shown:
         message.append(note[0].upper() + note[1:] + ".")
     if seed is not None:
-        message.append(
-            f'Same trials: check("{exercise.name}", {_function_name(function)}, rng={seed}); '
-            "this trial's inputs: error.inputs"
-        )
+        message.append(_same_trials(exercise, function, seed))
     raise ExerciseError(
         "\n".join(message),
         inputs=failure.inputs,
