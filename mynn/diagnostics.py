@@ -8,8 +8,8 @@ is never changed: anything that needs a training step runs on a copy.
 [record_diagnostics][mynn.diagnostics.record_diagnostics] measures them after every epoch of
 [Model.train][mynn.model.Model.train].
 
-The functions take a [Model][mynn.model.Model] and use only its public methods; importing this
-module does not import ``mynn.model`` (``model.py`` imports it, for ``train(diagnostics=True)``),
+The functions take a [Model][mynn.model.Model] and use only its public methods. This module has
+no top-level import of ``mynn.model`` (``model.py`` imports it, for ``train(diagnostics=True)``),
 so their ``model`` arguments are typed in the docstrings rather than in the signatures.
 """
 
@@ -215,8 +215,8 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
     - ``saturation``: the share of Sigmoid outputs below 0.01 or above 0.99 (Tanh: beyond
       +-0.99), where the derivative almost vanishes. A Sigmoid that ends the model under
       binary cross-entropy is measured differently: there a saturated output is what a trained
-      classifier gives, and the gradient at the Sigmoid's input is $p - y$, which does not
-      vanish on a wrong prediction while $p$ stays inside the loss's clip
+      classifier gives, and the gradient at the Sigmoid's input is $(p - y)/(km)$ for $k$
+      samples and $m$ outputs, which does not vanish on a wrong prediction while $p$ stays inside the loss's clip
       $[10^{-7}, 1 - 10^{-7}]$. For that layer the share counts the outputs beyond the clip,
       where a wrong answer's gradient does shrink (see the example).
     - ``initial_loss``: the loss against 1.5 times the expected one plus 0.1. Above it the
@@ -495,7 +495,7 @@ def _forward_signals(model, diagnosis: Diagnosis) -> None:
             and index == last
             and isinstance(model.loss, BinaryCrossentropy)
         ):
-            # With binary cross-entropy the gradient at the Sigmoid's input is p - y, which
+            # With binary cross-entropy the gradient at the Sigmoid's input is (p - y)/(km), which
             # does not vanish on a wrong answer however saturated p is, as long as p stays
             # inside the loss's clip; beyond it the gradient of a wrong answer shrinks.
             out = layer.output
