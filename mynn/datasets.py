@@ -83,8 +83,9 @@ def spiral_classification(
     $(r\sin 2.5\varphi,\ r\cos 2.5\varphi)$: its polar angle, measured from the vertical axis,
     is $2.5\varphi$. The first point of every arm ($r = 0$) is the origin, so the data holds
     ``classes`` copies of $(0, 0)$, one per class: with two classes or more, no classifier gets
-    every training point right. The rows come in random order (drawn from ``rng``), so a head/tail split of them
-    holds each class in about its share; a split with only a few rows can miss a class.
+    every training point right. The rows come in random order (drawn from ``rng``), so a
+    head/tail split of them holds each class in about its share; a split with only a few rows
+    can miss a class.
 
     Args:
         samples: Points per class.

@@ -216,9 +216,9 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
       +-0.99), where the derivative almost vanishes. A Sigmoid that ends the model under
       binary cross-entropy is measured differently: there a saturated output is what a trained
       classifier gives, and the gradient at the Sigmoid's input is $(p - y)/(km)$ for $k$
-      samples and $m$ outputs, which does not vanish on a wrong prediction while $p$ stays inside the loss's clip
-      $[10^{-7}, 1 - 10^{-7}]$. For that layer the share counts the outputs beyond the clip,
-      where a wrong answer's gradient does shrink (see the example).
+      samples and $m$ outputs, which does not vanish on a wrong prediction while $p$ stays
+      inside the loss's clip $[10^{-7}, 1 - 10^{-7}]$. For that layer the share counts the
+      outputs beyond the clip, where a wrong answer's gradient does shrink (see the example).
     - ``initial_loss``: the loss against 1.5 times the expected one plus 0.1. Above it the
       scores are too large, from inputs that are not scaled or from weights too large for the
       inputs; the reading names the inputs first when they reach more than
