@@ -85,6 +85,8 @@ class Model:
         # and the (layer, attribute, view) pairs it handed out
         self._flat: list[FlatParameters] = []
         self._views: list[tuple[Layer, str, np.ndarray]] = []
+        # the layers in their places at that layout (to tell a moved or new layer)
+        self._laid_out: list[Layer] = []
         if layers is None:
             return
         if isinstance(layers, (Layer, str, bytes)) or not isinstance(layers, Iterable):
@@ -236,6 +238,7 @@ class Model:
         self._flat = [FlatParameters(group) for group in by_dtype.values()]
         flat_of = {name: flat for flat in self._flat for name in flat.names}
         self._views = []
+        self._laid_out = list(self.layers)
         for index, layer in enumerate(self.layers):
             names = {name: f"{index}.{name}" for name in layer.parameters()}
             if names:
@@ -248,19 +251,32 @@ class Model:
         return self._flat
 
     def _forget_replaced_layers(self) -> None:
-        """Drop the optimizer's state of every layer that is not the one laid out last time.
+        """Keep the optimizer's state with the layers it belongs to, whatever their places.
 
-        State is kept by parameter name (``"2.weights"``), and a new layer in a place has the
-        old one's names: it starts from fresh state, as a new parameter does in PyTorch. A
+        State is kept by parameter name (``"2.weights"``), and the name follows a layer's place
+        in ``layers``. Since the last layout, a layer may have been replaced by a new object, or
+        moved (a swap, an insert): a moved layer takes its own state to its new names, and a
+        new layer starts with none (zero momentums and caches; the step count, and with it
+        Adam's bias correction and the learning-rate decay, is the optimizer's and goes on). A
         layer that stays, with new arrays assigned to its ``weights``, keeps its state.
         """
-        if self.optimizer is None or not self._views:
+        if self.optimizer is None or not self._laid_out:
             return
-        laid_out = {id(layer): layer for layer, _, _ in self._views}
+        state = self.optimizer.state
+        before = {id(layer): (index, layer) for index, layer in enumerate(self._laid_out)}
+        moved = {}
         for index, layer in enumerate(self.layers):
-            if laid_out.get(id(layer)) is not layer:
-                for name in layer.parameters():
-                    self.optimizer.state.pop(f"{index}.{name}", None)
+            old_index, old_layer = before.get(id(layer), (None, None))
+            if old_layer is layer and old_index == index:
+                continue
+            for name in layer.parameters():
+                old = state.get(f"{old_index}.{name}") if old_layer is layer else None
+                moved[f"{index}.{name}"] = old  # None: a new layer, no state
+        for key, buffers in moved.items():
+            if buffers is None:
+                state.pop(key, None)
+            else:
+                state[key] = dict(buffers)  # a new dict: step_flat lays it out again
 
     def regularization_loss(self) -> float:
         """Sum of the layers' L1/L2 penalties."""

@@ -98,8 +98,11 @@ def count_subnormal(array: np.ndarray) -> int:
 
     Subnormal numbers fill the gap between zero and the smallest normal number of a dtype
     (about $1.2 \\cdot 10^{-38}$ in float32, $2.2 \\cdot 10^{-308}$ in float64) with less precision,
-    and many CPUs do arithmetic on them many times more slowly. The count is the same on every
-    machine, which makes it a portable measure where timings are not.
+    and many CPUs do arithmetic on them many times more slowly. For a given array the count is the
+    same on every machine: it does not depend on how fast a CPU handles subnormal numbers, which
+    makes it a portable measure where timings are not. The arrays a training run ends with can
+    still differ between machines in their last bits (BLAS kernels round differently), and so can
+    their counts.
 
     Args:
         array: An array of float32 or float64 numbers.
@@ -131,8 +134,8 @@ class FlatParameters:
 
     The layers' own ``weights``, ``biases``, ``dweights`` and ``dbiases`` become views into
     ``values`` and ``gradients`` (see [Model.train][mynn.model.Model.train]), so an optimizer
-    updates every parameter with one pass per buffer
-    ([Optimizer.step_flat][mynn.optimizers.Optimizer.step_flat]).
+    makes its numpy calls once per buffer instead of once per parameter, each call a pass over
+    all the parameters ([Optimizer.step_flat][mynn.optimizers.Optimizer.step_flat]).
 
     Args:
         parameters: ``(name, value, gradient)`` triples as for
@@ -245,7 +248,10 @@ class Optimizer:
         self._checked: set[tuple[float, np.dtype]] = set()
         # step_flat's state of each dtype: the FlatParameters' names and one array per buffer
         # name, whose pieces are the arrays in ``state``
-        self._flat_state: dict[np.dtype, tuple[list[str], dict[str, np.ndarray]]] = {}
+        # and the state dicts handed out (``state[name]``, whose arrays are views into them)
+        self._flat_state: dict[
+            np.dtype, tuple[list[str], dict[str, np.ndarray], dict[str, dict]]
+        ] = {}
 
     @property
     def current_learning_rate(self) -> float:
@@ -358,11 +364,12 @@ class Optimizer:
             and kept[0] == flat.names
             and kept[1]["scratch"].size == flat.values.size
         ):
-            names, arrays = kept
+            names, arrays, handed_out = kept
             scratch = arrays["scratch"]
+            # the same dicts, still holding views of these arrays (a copied model's are not)
             if all(
-                self.state.get(name, {}).get("scratch") is not None
-                and self.state[name]["scratch"].base is scratch
+                self.state.get(name) is handed_out[name]
+                and handed_out[name]["scratch"].base is scratch
                 for name in names
             ):
                 return arrays
@@ -374,7 +381,8 @@ class Optimizer:
                 if kind in earlier and earlier[kind].shape == views[kind].shape:
                     views[kind][...] = earlier[kind]
             self.state[name] = views
-        self._flat_state[flat.dtype] = (list(flat.names), arrays)
+        handed_out = {name: self.state[name] for name in flat.names}
+        self._flat_state[flat.dtype] = (list(flat.names), arrays, handed_out)
         return arrays
 
     def _flushing(self) -> bool:

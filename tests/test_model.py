@@ -931,3 +931,39 @@ def test_a_gradient_check_near_a_probability_of_zero_is_not_refused():
 
     errors = gradient_check(BinaryCrossentropy(), np.array([[1e-7], [0.5]]), np.array([1, 0]))
     assert set(errors) == {"inputs"}
+
+
+
+def test_a_layer_that_moves_takes_its_own_optimizer_state_along():
+    X, y = spiral_classification(20, 3, rng=0)
+
+    def trained():
+        model = Model(
+            [Dense(2, 16, rng=0), ReLU(), Dense(16, 16, rng=1), ReLU(), Dense(16, 16, rng=2),
+             ReLU(), Dense(16, 3, rng=3), Softmax()]
+        )
+        model.set_loss(CategoricalCrossentropy())
+        model.set_optimizer(Adam(0.01))
+        model.train(X, y, epochs=2, batch_size=20, verbose=0, rng=0)
+        return model
+
+    swapped = trained()  # the two hidden layers change places
+    swapped.layers[2], swapped.layers[4] = swapped.layers[4], swapped.layers[2]
+    by_hand = trained()  # the same, done by hand: weights and state exchanged in place
+    first, second = by_hand.layers[2], by_hand.layers[4]
+    first.weights, second.weights = second.weights.copy(), first.weights.copy()
+    first.biases, second.biases = second.biases.copy(), first.biases.copy()
+    state = by_hand.optimizer.state
+    for name in ("weights", "biases"):
+        a, b = state[f"2.{name}"], state[f"4.{name}"]
+        state[f"2.{name}"] = {kind: array.copy() for kind, array in b.items()}
+        state[f"4.{name}"] = {kind: array.copy() for kind, array in a.items()}
+    for model in (swapped, by_hand):
+        model.train(X, y, epochs=2, batch_size=20, verbose=0, rng=1)
+    for (name, a, _), (_, b, _) in zip(swapped.parameters(), by_hand.parameters()):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    for name in state:
+        for kind in by_hand.optimizer.buffers:
+            np.testing.assert_array_equal(
+                swapped.optimizer.state[name][kind], state[name][kind], err_msg=name
+            )
