@@ -120,11 +120,25 @@ class Loss:
         """Refuse predictions this loss cannot read (``forward`` and ``backward`` call it).
 
         The base class accepts any float array; a loss of probabilities refuses values
-        outside $[0, 1]$, which no Sigmoid or Softmax produces: clipping them would report a
-        small, meaningless loss.
+        outside $[0, 1]$ by more than ``PROBABILITY_SLACK`` (``1e-3``), which no Sigmoid or
+        Softmax produces: clipping them would report a meaningless loss (tiny, capped at
+        16.12, or anything between, depending on the raw score).
 
         Raises:
             ValueError: If ``y_pred`` holds values this loss cannot read.
+
+        Examples:
+            >>> import numpy as np
+            >>> from mynn.loss import CategoricalCrossentropy
+            >>> raw = np.array([[2.5, -1.0, 0.3]])  # scores, no Softmax
+            >>> clipped = -np.log(np.clip(raw[0], 1e-7, 1 - 1e-7))  # for true class 0, 1, 2
+            >>> [f"{value:.4g}" for value in clipped]
+            ['1e-07', '16.12', '1.204']
+            >>> CategoricalCrossentropy().check_predictions(np.array([[1.0005, 0.0, 0.0]]))
+            >>> CategoricalCrossentropy().check_predictions(raw)  # doctest: +ELLIPSIS
+            Traceback (most recent call last):
+            ...
+            ValueError: CategoricalCrossentropy reads probabilities in [0, 1], ...
         """
 
     def get_config(self) -> dict:
