@@ -207,11 +207,14 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
 
     - ``symmetry``: the largest spread, over a Dense layer's inputs, of the weights across its
       units; 0 means every unit has the same weights (not ok). Identical units stay identical
-      only if their biases and their outgoing weights (the next Dense layer's rows for them)
-      are identical too, with no Dropout in between: a constant initialization everywhere.
-      The reading says which: otherwise each unit gets its own gradient and training pulls
-      them apart, slowly at first (see the example). Weights or biases that hold inf or NaN
-      give the value NaN and a reading of their own.
+      as long as they get identical gradients: when their biases and their outgoing weights
+      (the next Dense layer's rows for them) are identical too, with no Dropout in between (a
+      constant initialization everywhere), or when they pass back no gradient at all (dead
+      ReLUs, inputs all 0). The reading says which case it sees; otherwise each unit usually
+      gets its own gradient and training pulls them apart, slowly at first (see the example).
+      (Outgoing weights that differ by the same constant for every class of a Softmax give
+      identical gradients too, a case the reading does not tell apart.) Weights or biases
+      that hold inf or NaN give the value NaN and a reading of their own.
     - ``saturation``: the share of Sigmoid outputs below 0.01 or above 0.99 (Tanh: beyond
       +-0.99), where the derivative almost vanishes. A Sigmoid that ends the model under
       binary cross-entropy is measured differently: there a saturated output is what a trained
@@ -598,8 +601,9 @@ def record_diagnostics(
     For [Model.train][mynn.model.Model.train]'s ``on_epoch_end``: after each epoch it adds
     ``record["diagnostics"]``, the ``diagnose(model, X_probe, y_probe).to_dict()`` of
     ``n_samples`` rows spread evenly over ``(X, y)`` (all of them when there are fewer), so that
-    a set sorted by class still gives every class that has at least ``len(X) / n_samples``
-    rows (a smaller class can fall between two probed rows). ``train(diagnostics=True)``
+    a set sorted by class still gives every class that has at least
+    ``ceil((len(X) - 1) / (n_samples - 1))`` rows (a smaller class can fall between two probed
+    rows). ``train(diagnostics=True)``
     attaches it with the training data.
 
     Args:
