@@ -4,7 +4,11 @@ The floor of any numpy implementation of an MLP is the time numpy needs for the 
 of one epoch alone: per batch and per layer the forward product ``X @ W``, the weight gradient
 ``X.T @ dY`` and the input gradient ``dY @ W.T`` (except for the first layer, whose input gradient
 nobody needs), on the same shapes, dtype and batches. Every result is reported as a ratio to that
-floor measured in the same run, interleaved with it, so a busy shared machine slows both alike.
+floor measured in the same run: mynn's timed runs alternate with floor runs, so the load of a busy
+shared machine slows both alike. The core's speed still changes within a run (in CPU time too):
+the floor runs of one run differ by up to 40 %, and a ratio moves by 10-20 % from run to run. The
+scikit-learn and PyTorch rows have no floor runs of their own: they are divided by the median of
+mynn's floor runs on the same workload, timed earlier in the run.
 
 Run from the repository root (about one to two minutes on a quiet 2-core machine):
 
@@ -51,7 +55,8 @@ MNIST_SIZES = (784, 256, 128, 10)
 SPIRAL_SIZES = (2, 64, 3)
 BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
 #: The clock every measurement reads: wall time by default; ``--cpu`` switches to process CPU
-#: time with one BLAS thread, which a busy shared machine disturbs far less.
+#: time with one BLAS thread, which a busy shared machine disturbs far less (it does not hold
+#: the core's speed still).
 clock = time.perf_counter
 
 GOALS = {
@@ -199,11 +204,13 @@ def bench_mynn_epochs(name, X, y, sizes, batch_size, epochs):
     """One model trained for ``epochs`` epochs, each timed alone and followed by a floor epoch.
 
     Each epoch is compared with the floor epoch timed right after it (``epoch_ratios``): on a
-    shared machine the two see the same load, where a median floor would not. The row's
-    ``ratio`` is the *last* epoch's: a model trained for a while, not a fresh one. ``drift`` is
-    the mean ratio of the last two epochs over the first epoch's, and ``subnormal_state``
-    counts the subnormal numbers in the optimizer's state after each epoch (the same count on
-    every CPU; only what they cost differs).
+    shared machine the two see much the same load and clock speed, where a median floor over
+    minutes would not; one epoch's ratio still moves by 10-20 %. The row's ``ratio`` is the
+    *last* epoch's: a model trained for a while, not a fresh one. ``drift`` is the mean ratio
+    of the last two epochs over the first epoch's, and ``subnormal_state`` counts the subnormal
+    numbers in the optimizer's state after each epoch (counted, not timed: a count does not
+    depend on how fast a CPU handles them, but it is the count of one training run, whose last
+    bits depend on the BLAS kernel).
     """
     dtype = X.dtype
     model = build_model(sizes, dtype)
@@ -284,8 +291,9 @@ def profile_epoch(model: Model, X, y, batch_size: int, rng=0) -> dict[str, float
     A timer is wrapped around each method the training loop calls on this model's objects
     (its layers, loss, metric and optimizer), then ``Model.train`` runs one epoch. Its
     ``on_epoch_end`` hook takes the reading: the epoch from the call of ``train`` to the end of
-    its last step, checks of the data included. What no timer covers (shuffling, gathering the
-    batches, the loop itself) is ``other``.
+    its last step, checks of the data included. What no timer covers (shuffling and gathering
+    the batches, the check after each step that no parameter became NaN or infinite, the loop
+    itself) is ``other``.
     """
     names = ["data checks", "dense forward", "activation forward", "loss", "accuracy"]
     names += ["backward start (loss gradient)", "dense backward", "activation backward"]
@@ -334,7 +342,8 @@ def measure_memory(sizes, X, y, batch_size) -> dict:
 
     ``X`` and ``y`` are allocated before tracing starts, so the peak counts what training adds
     on top of the data: parameters, gradients, optimizer state, one batch's activations and
-    gradients, the epoch's permutation.
+    gradients, the epoch's permutation. The batch part also counts a gradient of the batch's
+    inputs, which training skips, so the budget is a little generous.
     """
     tracemalloc.start()
     tracemalloc.reset_peak()
@@ -346,7 +355,8 @@ def measure_memory(sizes, X, y, batch_size) -> dict:
     params = sum(value.nbytes for _, value, _ in model.parameters())
     itemsize = X.dtype.itemsize
     widths = sizes
-    # one batch: every layer's output and its gradient, the batch copy of X and its gradient
+    # one batch: every layer's output and its gradient, the batch copy of X and a gradient of
+    # it (which training never computes: the first layer's input gradient is skipped)
     batch = batch_size * itemsize * (2 * widths[0] + 2 * 2 * sum(widths[1:]))
     budget = {
         "parameters": params,
@@ -639,6 +649,8 @@ def main(argv=None) -> dict:
     result["memory"] = measure_memory(MNIST_SIZES, X, y, 128)
 
     if not args.no_peers:
+        # the peers get no floor runs of their own: each is divided by the median of mynn's
+        # floor runs on the same workload (row() takes it), timed earlier in this run
         floors = {r["workload"]: r["floor_runs"] for r in rows}
         for name, (_, X, y) in mnist_models.items():
             for bench in (bench_sklearn, bench_torch):

@@ -134,7 +134,7 @@ class FlatParameters:
 
     The layers' own ``weights``, ``biases``, ``dweights`` and ``dbiases`` become views into
     ``values`` and ``gradients`` (see [Model.train][mynn.model.Model.train]), so an optimizer
-    makes its numpy calls once per buffer instead of once per parameter, each call a pass over
+    makes its numpy calls once per buffer instead of once per parameter array, each a pass over
     all the parameters ([Optimizer.step_flat][mynn.optimizers.Optimizer.step_flat]).
 
     Args:
