@@ -70,8 +70,10 @@ class ReLU(Activation):
 class LeakyReLU(Activation):
     r"""ReLU with a small slope ``alpha`` for negative inputs instead of 0.
 
-    With ``alpha`` > 0 a unit whose inputs are all negative still gets a gradient and can
-    recover, where a ReLU unit gets none and stops learning; ``alpha=0`` is ReLU itself.
+    With ``alpha`` > 0 a unit whose inputs $z$ (the outputs of the layer before it) are negative
+    for every sample still gets a gradient from the data, where a ReLU unit gets none (then only
+    momentum, a penalty or a change in the earlier layers can move the weights that feed it);
+    ``alpha=0`` is ReLU itself.
 
     $$
     a(z) = \begin{cases}z & z > 0\\ \alpha z & z \le 0\end{cases},\qquad

@@ -260,8 +260,11 @@ def from_torch(
     - frozen parameters (``requires_grad=False``) are refused: mynn trains every weight and
       bias of a model, so the frozen ones would be trained after the conversion. Unfreeze
       them (``module.requires_grad_(True)``) to convert them as trainable;
-    - one Linear twice, or two sharing a weight, is refused: mynn's layers own their weights,
-      so the converted model would train the tied weights apart.
+    - two parameters that lie in one storage are refused: one Linear twice, tied weights, and
+      also separate views of one buffer (two Linears' weights, or a Linear's weight and bias),
+      even with no element in common, since the check compares storages, not elements. mynn's
+      layers own their weights, so the converted model would train tied weights apart;
+      ``copy.deepcopy`` gives each Linear weights of its own.
 
     The training mode is not carried over, because a mynn model has none: ``forward``,
     ``predict`` and ``evaluate`` infer (Dropout off, as in ``.eval()``) and ``train`` trains
@@ -292,10 +295,12 @@ def from_torch(
             Linear layers of different dtypes, a Softmax whose ``dim`` is not 1 or -1
             (``nn.Softmax()``, with ``dim=None``, included), a slope or dropout rate outside
             mynn's range; or if a Linear's ``in_features`` differ from the previous Linear's
-            ``out_features``; or if a module has a hook, a replaced ``forward``, a frozen or
-            meta-device parameter, or shares a weight with another, or a Dropout is in
-            another mode than the ``Sequential``; or if ``output`` would follow a final
-            Softmax or Sigmoid, or is a Softmax of a single output (always 1).
+            ``out_features``, or a Linear's bias has another shape than
+            ``(out_features,)``; or if a module has a hook, a replaced ``forward``, a frozen
+            or meta-device parameter, or a parameter in the same storage as another parameter
+            (see above), or a Dropout is in another mode than the ``Sequential``; or if
+            ``output`` would follow a final Softmax or Sigmoid, or is a Softmax of a single
+            output (always 1).
 
     Examples:
         >>> import torch
@@ -614,10 +619,11 @@ class InverseTimeDecay(torch.optim.lr_scheduler.LRScheduler):
 
     **Momentum correction.** mynn's SGD keeps each step's own rate inside the velocity,
     $v \leftarrow \mu v - \eta_t g$, $\theta \leftarrow \theta + v$; torch's keeps the rate
-    outside, $b \leftarrow \mu b + g$, $\theta \leftarrow \theta - \eta_t b$, so a new rate
-    rescales the whole history. The two agree while $\eta_t b = -v$. When the rate changes
-    from $\eta_{t-1}$ to $\eta_t$, this scheduler multiplies every ``momentum_buffer`` of the
-    optimizer by $\eta_{t-1}/\eta_t$, which keeps $\eta_t b = -v$ and so makes torch's SGD
+    outside, $\text{buf} \leftarrow \mu\,\text{buf} + g$,
+    $\theta \leftarrow \theta - \eta_t\,\text{buf}$, so a new rate rescales the whole history.
+    The two agree while $\eta_t\,\text{buf} = -v$. When the rate changes from $\eta_{t-1}$ to
+    $\eta_t$, this scheduler multiplies every ``momentum_buffer`` of the optimizer by
+    $\eta_{t-1}/\eta_t$, which keeps $\eta_t\,\text{buf} = -v$ and so makes torch's SGD
     take mynn's steps: the same in exact arithmetic, and equal up to rounding in floating
     point (not bit for bit). Goyal et al. (2017) describe the same bookkeeping the other way
     round: they rescale the rate-inside velocity by $\eta_t/\eta_{t-1}$ so that it follows the
@@ -727,9 +733,10 @@ def to_torch_optimizer(
     without decay (it then keeps the rate constant), so one training loop fits every case:
     ``loss.backward(); optimizer.step(); scheduler.step()``.
 
-    An L2 factor $\lambda$ of a Dense layer (penalty $\lambda\sum w^2$, gradient $2\lambda w$)
-    becomes ``weight_decay`` $= 2\lambda$ of that parameter's group, which adds the same
-    $2\lambda w$ to the gradient; compute the torch loss without the penalty.
+    An L2 factor $\lambda_2$ of a Dense layer's weights (penalty $\lambda_2\sum w^2$, gradient
+    $2\lambda_2 w$) becomes ``weight_decay`` $= 2\lambda_2$ of that parameter's group, which
+    adds the same $2\lambda_2 w$ to the gradient (and $\lambda_2^b$ of its biases becomes
+    $2\lambda_2^b$ of theirs); compute the torch loss without the penalty.
 
     The optimizer's state belongs to the model's weights, so ``module`` must hold them: the
     model's network as it is now, module for module, its weights and biases equal to the

@@ -23,7 +23,8 @@ __all__ = ["Accuracy", "CategoricalAccuracy", "BinaryAccuracy", "RegressionAccur
 
 
 class Accuracy:
-    """Base class: subclasses implement ``_correct`` (a boolean per sample)."""
+    """Base class: subclasses implement ``_correct``, a boolean per answer: per sample for
+    ``CategoricalAccuracy``, per output of each sample for the others."""
 
     def __init__(self) -> None:
         self.correct = 0
