@@ -525,8 +525,9 @@ def _layers_of(module: nn.Sequential, prefix: str, generator: np.random.Generato
             if key in owners:
                 raise ValueError(
                     f"{prefix} the module: {here} shares its memory with {owners[key]} (the "
-                    "same module twice, or tied weights); a mynn layer owns its weights, so "
-                    "the converted model would train them apart. Give each Linear weights of "
+                    "same module twice, tied weights, or views of one buffer: the check "
+                    "compares storages, not elements); a mynn layer owns its weights, so the "
+                    "converted model would train them apart. Give each Linear weights of "
                     "its own (copy.deepcopy), or keep the tied network in torch. "
                     f"Received: {here} and {owners[key]} in one storage"
                 )
