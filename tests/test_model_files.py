@@ -1373,11 +1373,9 @@ S_IS = {
 }
 
 
-@POSIX
-@pytest.mark.parametrize("through_link", [False, True])
-@pytest.mark.parametrize("kind", SPECIAL)
-def test_saving_over_anything_but_a_regular_file_is_refused(tmp_path, kind, through_link):
-    # as root, save("/dev/null") replaced the device node by a regular file
+@contextlib.contextmanager
+def special_path(tmp_path, kind, through_link):
+    """A node of ``kind`` at tmp_path/node; yields (node, the path to give), a link if asked."""
     node = tmp_path / "node"
     keep = make_special(kind, node)
     given = node
@@ -1385,6 +1383,18 @@ def test_saving_over_anything_but_a_regular_file_is_refused(tmp_path, kind, thro
         given = tmp_path / "link.npz"
         given.symlink_to("node")
     try:
+        yield node, given
+    finally:
+        if keep is not None:
+            keep.close()
+
+
+@POSIX
+@pytest.mark.parametrize("through_link", [False, True])
+@pytest.mark.parametrize("kind", SPECIAL)
+def test_saving_over_anything_but_a_regular_file_is_refused(tmp_path, kind, through_link):
+    # as root, save("/dev/null") replaced the device node by a regular file
+    with special_path(tmp_path, kind, through_link) as (node, given):
         expected = IsADirectoryError if kind == "folder" else ValueError
         with no_hang(10), pytest.raises(expected) as caught:
             small(1).save(given)
@@ -1398,9 +1408,6 @@ def test_saving_over_anything_but_a_regular_file_is_refused(tmp_path, kind, thro
         assert message.endswith(f"Received: path={str(given)!r}"), message
         assert S_IS[kind](os.lstat(node).st_mode)  # left as it was
         assert listing(tmp_path) == sorted(["node"] + (["link.npz"] if through_link else []))
-    finally:
-        if keep is not None:
-            keep.close()
 
 
 @POSIX
@@ -1408,13 +1415,7 @@ def test_saving_over_anything_but_a_regular_file_is_refused(tmp_path, kind, thro
 @pytest.mark.parametrize("kind", SPECIAL)
 def test_loading_anything_but_a_regular_file_is_refused_at_once(tmp_path, kind, through_link):
     # load_model on a FIFO waited forever for a writer
-    node = tmp_path / "node"
-    keep = make_special(kind, node)
-    given = node
-    if through_link:
-        given = tmp_path / "link.npz"
-        given.symlink_to("node")
-    try:
+    with special_path(tmp_path, kind, through_link) as (_, given):
         expected = IsADirectoryError if kind == "folder" else ValueError
         with no_hang(10), pytest.raises(expected) as caught:
             load_model(given)
@@ -1424,9 +1425,6 @@ def test_loading_anything_but_a_regular_file_is_refused_at_once(tmp_path, kind, 
         else:
             assert message.startswith(f"{str(given)!r} is a {kind}, not a model file"), message
             assert message.endswith(f"Received: path={str(given)!r}"), message
-    finally:
-        if keep is not None:
-            keep.close()
 
 
 @POSIX
