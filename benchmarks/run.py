@@ -5,8 +5,8 @@ of one epoch alone: per batch and per layer the forward product ``X @ W``, the w
 ``X.T @ dY`` and the input gradient ``dY @ W.T`` (except for the first layer, whose input gradient
 nobody needs), on the same shapes, dtype and batches. Every result is reported as a ratio to that
 floor measured in the same run: mynn's timed runs alternate with floor runs, so the load of a busy
-shared machine slows both alike. The core's speed still changes within a run (in CPU time too):
-the floor runs of one run differ by up to 40 %, and a ratio moves by 10-20 % from run to run. The
+shared machine slows both alike. Not entirely: in CPU time too, the floor runs of one run can
+differ by more than half, and a ratio moved by up to about 30 % between runs. The
 scikit-learn and PyTorch rows have no floor runs of their own: they are divided by the median of
 mynn's floor runs on the same workload, timed earlier in the run.
 
@@ -204,8 +204,8 @@ def bench_mynn_epochs(name, X, y, sizes, batch_size, epochs):
     """One model trained for ``epochs`` epochs, each timed alone and followed by a floor epoch.
 
     Each epoch is compared with the floor epoch timed right after it (``epoch_ratios``): on a
-    shared machine the two see much the same load and clock speed, where a median floor over
-    minutes would not; one epoch's ratio still moves by 10-20 %. The row's ``ratio`` is the
+    shared machine the two see much the same load, where a median floor over minutes would
+    not; one epoch's ratio still moves by up to about 30 %. The row's ``ratio`` is the
     *last* epoch's: a model trained for a while, not a fresh one. ``drift`` is the mean ratio
     of the last two epochs over the first epoch's, and ``subnormal_state`` counts the subnormal
     numbers in the optimizer's state after each epoch (counted, not timed: a count does not

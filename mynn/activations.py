@@ -72,7 +72,8 @@ class LeakyReLU(Activation):
 
     With ``alpha`` > 0 a unit whose inputs $z$ (the outputs of the layer before it) are negative
     for every sample still gets a gradient from the data, where a ReLU unit gets none (then only
-    momentum, a penalty or a change in the earlier layers can move the weights that feed it);
+    momentum or a penalty moves the weights that feed it, or a change in the earlier layers
+    changes its inputs and can make it fire again);
     ``alpha=0`` is ReLU itself.
 
     $$
@@ -101,7 +102,7 @@ class LeakyReLU(Activation):
         return np.where(x > 0, x, self.alpha * x)
 
     def _gradient(self, dvalues):
-        return dvalues * np.where(self.inputs > 0, 1.0, self.alpha).astype(dvalues.dtype)
+        return np.where(self.inputs > 0, dvalues, dvalues * self.alpha)  # stays in dtype
 
     def get_config(self) -> dict:
         return {"alpha": self.alpha}

@@ -264,7 +264,8 @@ def from_torch(
       also separate views of one buffer (two Linears' weights, or a Linear's weight and bias),
       even with no element in common, since the check compares storages, not elements. mynn's
       layers own their weights, so the converted model would train tied weights apart;
-      ``copy.deepcopy`` gives each Linear weights of its own.
+      replacing the second Linear by ``copy.deepcopy`` of it gives it weights of its own (a
+      deep copy of the whole network keeps the ties).
 
     The training mode is not carried over, because a mynn model has none: ``forward``,
     ``predict`` and ``evaluate`` infer (Dropout off, as in ``.eval()``) and ``train`` trains
@@ -528,7 +529,8 @@ def _layers_of(module: nn.Sequential, prefix: str, generator: np.random.Generato
                     "same module twice, tied weights, or views of one buffer: the check "
                     "compares storages, not elements); a mynn layer owns its weights, so the "
                     "converted model would train them apart. Give each Linear weights of "
-                    "its own (copy.deepcopy), or keep the tied network in torch. "
+                    "its own (replace one by copy.deepcopy of it), or keep the tied network "
+                    "in torch. "
                     f"Received: {here} and {owners[key]} in one storage"
                 )
             owners[key] = here

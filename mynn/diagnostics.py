@@ -209,9 +209,10 @@ def diagnose(model, X: np.ndarray, y: np.ndarray | None = None) -> Diagnosis:
       units; 0 means every unit has the same weights (not ok). Identical units stay identical
       as long as they get identical gradients: when their biases and their outgoing weights
       (the next Dense layer's rows for them) are identical too, with no Dropout in between (a
-      constant initialization everywhere), or when they pass back no gradient at all (dead
-      ReLUs, inputs all 0). The reading says which case it sees; otherwise each unit usually
-      gets its own gradient and training pulls them apart, slowly at first (see the example).
+      constant initialization everywhere), or when their weights get no gradient at all (dead
+      ReLUs after them, or inputs that are all 0). The reading says which case it sees;
+      otherwise each unit usually gets its own gradient and training pulls them apart, slowly
+      at first (see the example).
       (Outgoing weights that differ by the same constant for every class of a Softmax give
       identical gradients too, a case the reading does not tell apart.) Weights or biases
       that hold inf or NaN give the value NaN and a reading of their own.

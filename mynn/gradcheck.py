@@ -96,9 +96,10 @@ def numerical_gradient(
             array is accepted, but it cannot hold $\theta \pm h$ exactly for the default $h$
             (its spacing near 1 is about $1.2 \cdot 10^{-7}$ and doubles at every power of
             2), so the step taken is not $h$ and the result is off by an amount that grows with
-            $|\theta|$: about 2 % near 1, about 90 % between 16 and 32, and a gradient of
-            exactly 0 above 32, where $\theta \pm h$ rounds back to $\theta$. Cast to float64
-            first, as [gradient_check][mynn.gradcheck.gradient_check] does.
+            $|\theta|$: a few percent up to 16 (2 % at 1, about 5 % from just above 1 to
+            16), about 90 % between 16 and 32, and a gradient of exactly 0 above 32, where
+            $\theta \pm h$ rounds back to $\theta$. Cast to float64 first, as
+            [gradient_check][mynn.gradcheck.gradient_check] does.
         epsilon: The step $h$, positive (not the clipping constant $\epsilon$ of the losses).
 
     Raises:

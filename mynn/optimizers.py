@@ -21,8 +21,8 @@ gradient and its own state, with the same scalar factors for all. So the rule gi
 numbers, bit for bit, whether it runs once per parameter array (``step``, as the chapters
 teach) or once over all the parameters laid end to end
 ([FlatParameters][mynn.optimizers.FlatParameters] and ``step_flat``, what
-[Model.train][mynn.model.Model.train] does): the second makes a dozen numpy calls per step
-instead of a dozen per parameter array.
+[Model.train][mynn.model.Model.train] does): the second makes the rule's numpy calls (2 for
+SGD, up to 12 for Adam) once per step instead of once per parameter array.
 
 Every ``FLUSH_EVERY`` steps, values of the state smaller in magnitude than
 [flush_threshold][mynn.optimizers.flush_threshold] (a float32 2**-102, a float64 2**-998) are
@@ -98,9 +98,10 @@ def count_subnormal(array: np.ndarray) -> int:
 
     Subnormal numbers fill the gap between zero and the smallest normal number of a dtype
     (about $1.2 \\cdot 10^{-38}$ in float32, $2.2 \\cdot 10^{-308}$ in float64) with less precision,
-    and many CPUs do arithmetic on them many times more slowly. For a given array the count is the
-    same on every machine: it does not depend on how fast a CPU handles subnormal numbers, which
-    makes it a portable measure where timings are not. The arrays a training run ends with can
+    and many CPUs do arithmetic on them many times more slowly. A count, unlike a timing, does
+    not depend on how fast a CPU handles subnormal numbers, which makes it a portable measure
+    (unless the process flushes subnormal numbers itself, as ``torch.set_flush_denormal(True)``
+    makes the CPU do). The arrays a training run ends with can
     still differ between machines in their last bits (BLAS kernels round differently), and so can
     their counts.
 
