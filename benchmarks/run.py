@@ -6,7 +6,7 @@ of one epoch alone: per batch and per layer the forward product ``X @ W``, the w
 nobody needs), on the same shapes, dtype and batches. Every result is reported as a ratio to that
 floor measured in the same run: mynn's timed runs alternate with floor runs, so the load of a busy
 shared machine slows both alike. Not entirely: in CPU time too, the floor runs of one run can
-differ by more than half, and a ratio moved by up to about 30 % between runs. The
+differ by more than half, and a ratio by tens of percent, within a run and between runs. The
 scikit-learn and PyTorch rows have no floor runs of their own: they are divided by the median of
 mynn's floor runs on the same workload, timed earlier in the run.
 
@@ -205,7 +205,7 @@ def bench_mynn_epochs(name, X, y, sizes, batch_size, epochs):
 
     Each epoch is compared with the floor epoch timed right after it (``epoch_ratios``): on a
     shared machine the two see much the same load, where a median floor over minutes would
-    not; one epoch's ratio still moves by up to about 30 %. The row's ``ratio`` is the
+    not; one epoch's ratio still moves by tens of percent. The row's ``ratio`` is the
     *last* epoch's: a model trained for a while, not a fresh one. ``drift`` is the mean ratio
     of the last two epochs over the first epoch's, and ``subnormal_state`` counts the subnormal
     numbers in the optimizer's state after each epoch (counted, not timed: a count does not

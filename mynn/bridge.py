@@ -265,7 +265,7 @@ def from_torch(
       even with no element in common, since the check compares storages, not elements. mynn's
       layers own their weights, so the converted model would train tied weights apart;
       replacing the second Linear by ``copy.deepcopy`` of it gives it weights of its own (a
-      deep copy of the whole network keeps the ties).
+      deep copy of the whole network keeps a Linear used twice, and tied weights, tied).
 
     The training mode is not carried over, because a mynn model has none: ``forward``,
     ``predict`` and ``evaluate`` infer (Dropout off, as in ``.eval()``) and ``train`` trains

@@ -97,7 +97,8 @@ def numerical_gradient(
             (its spacing near 1 is about $1.2 \cdot 10^{-7}$ and doubles at every power of
             2), so the step taken is not $h$ and the result is off by an amount that grows with
             $|\theta|$: a few percent up to 16 (2 % at 1, about 5 % from just above 1 to
-            16), about 90 % between 16 and 32, and a gradient of exactly 0 above 32, where
+            16), about 90 % between 16 and 32 (other errors at the powers of 2 themselves), and
+            a gradient of exactly 0 above 32, where
             $\theta \pm h$ rounds back to $\theta$. Cast to float64 first, as
             [gradient_check][mynn.gradcheck.gradient_check] does.
         epsilon: The step $h$, positive (not the clipping constant $\epsilon$ of the losses).
