@@ -6,7 +6,7 @@ of one epoch alone: per batch and per layer the forward product ``X @ W``, the w
 nobody needs), on the same shapes, dtype and batches. Every result is reported as a ratio to that
 floor measured in the same run: mynn's timed runs alternate with floor runs, so the load of a busy
 shared machine slows both alike. Not entirely: in CPU time too, the floor runs of one run can
-differ by more than half, and a ratio by tens of percent, within a run and between runs. The
+differ by more than half, and the paired ratios of one workload by tens of percent. The
 scikit-learn and PyTorch rows have no floor runs of their own: they are divided by the median of
 mynn's floor runs on the same workload, timed earlier in the run.
 

@@ -22,7 +22,7 @@ numbers, bit for bit, whether it runs once per parameter array (``step``, as the
 teach) or once over all the parameters laid end to end
 ([FlatParameters][mynn.optimizers.FlatParameters] and ``step_flat``, what
 [Model.train][mynn.model.Model.train] does): the second makes the rule's numpy calls (2 for
-plain SGD, 12 for Adam, a few more on a flush step) once per step instead of once per
+plain SGD, 12 for Adam, up to 6 more on a flush step) once per step instead of once per
 parameter array.
 
 Every ``FLUSH_EVERY`` steps, values of the state smaller in magnitude than
