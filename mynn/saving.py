@@ -313,10 +313,9 @@ def _save_target(text: str) -> tuple[Path, os.stat_result | None]:
 
 def _keep_owner_and_mode(descriptor: int, existing: os.stat_result) -> None:
     """Give the new file the old one's owner and group (where allowed), then its mode."""
-    if hasattr(os, "fchown") and (existing.st_uid, existing.st_gid) != (
-        os.geteuid(),
-        os.getegid(),
-    ):
+    # Pyodide (the site's Run buttons) has no fchown, geteuid nor getegid
+    owner = (getattr(os, "geteuid", lambda: None)(), getattr(os, "getegid", lambda: None)())
+    if hasattr(os, "fchown") and (existing.st_uid, existing.st_gid) != owner:
         try:
             os.fchown(descriptor, existing.st_uid, existing.st_gid)
         except OSError:
