@@ -291,8 +291,11 @@ def test_printouts_compare_numbers_to_their_last_printed_digit():
     assert_same_printout("err 1.3e-05", "err 1.2e-05")
     assert_same_printout("gradient error 9.6e-11", "gradient error 1.1e-10")  # round-off
     assert_same_printout("epoch 1  loss 0.5  3.6s\n", "epoch 1  loss 0.5  0.8s\n")
+    assert_same_printout("one step: 2.05 ms, 3.7 times slower",
+                         "one step: 0.63 ms, 1.1 times slower")
     for browser, cpython in [("loss 0.1236", "loss 0.1234"), ("loss 0.1234 ", "loss 0.1234"),
-                             ("3 epochs", "2 epochs"), ("err 1.2e-05", "err 1.2e-04")]:
+                             ("3 epochs", "2 epochs"), ("err 1.2e-05", "err 1.2e-04"),
+                             ("3.7 times the floor", "1.1 times the floor")]:
         with pytest.raises(AssertionError):
             assert_same_printout(browser, cpython)
 
@@ -464,7 +467,8 @@ def cpython_output(page: str, line: int, edits: dict[int, tuple[str, str]] | Non
 
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
-_DURATION = re.compile(r"\b\d+(?:\.\d+)?(?=m?s\b)")  # 0.1s, 12ms: how long something took
+# how long something took (0.1s, 12ms, 2.05 ms), and how many times longer (3.7 times slower)
+_DURATION = re.compile(r"\b\d+(?:\.\d+)?(?=(?: ?m?s| times slower)\b)")
 ROUND_OFF = 1e-6
 
 
@@ -476,7 +480,8 @@ def assert_same_printout(browser: str, cpython: str) -> None:
     their last bits, which can move a number printed with k decimals by one unit of its last
     digit. Two numbers both below ROUND_OFF are the same: such numbers on the pages are the
     relative errors of gradient checks (about 1e-10), made of round-off alone, whose digits
-    depend on the order of the sums. Durations are not compared. Everything else (text,
+    depend on the order of the sums. Durations, and their ratios ("3.7 times slower"), are not
+    compared. Everything else (text,
     integers, how many numbers, where) must be the same.
     """
     browser, cpython = _DURATION.sub("<t>", browser), _DURATION.sub("<t>", cpython)
