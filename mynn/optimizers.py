@@ -48,7 +48,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from ._validation import FLOAT_DTYPES, as_array, check_number
+from ._validation import FLOAT_DTYPES, as_array, check_dtype, check_number
 
 __all__ = [
     "Optimizer",
@@ -85,13 +85,7 @@ def flush_threshold(dtype: npt.DTypeLike) -> float:
         >>> flush_threshold(np.float32) == 2.0**-102, flush_threshold("float64") == 2.0**-998
         (True, True)
     """
-    try:
-        resolved = np.dtype(dtype) if dtype is not None else None
-    except TypeError:
-        resolved = None
-    if resolved is None or resolved not in FLOAT_DTYPES:
-        raise TypeError(f"dtype must be float32 or float64. Received: dtype={dtype!r}")
-    return float(np.finfo(resolved).smallest_normal) * 2.0**24
+    return float(np.finfo(check_dtype(dtype)).smallest_normal) * 2.0**24
 
 
 def count_subnormal(array: np.ndarray) -> int:
@@ -102,9 +96,8 @@ def count_subnormal(array: np.ndarray) -> int:
     and many CPUs do arithmetic on them many times more slowly. A count, unlike a timing, does
     not depend on how fast a CPU handles subnormal numbers, which makes it a portable measure
     (unless the process flushes subnormal numbers itself, as ``torch.set_flush_denormal(True)``
-    makes the CPU do). The arrays a training run ends with can
-    still differ between machines in their last bits (BLAS kernels round differently), and so can
-    their counts.
+    makes the CPU do). The arrays a training run ends with can still differ between machines in
+    their last bits (BLAS kernels round differently), and so can their counts.
 
     Args:
         array: An array of float32 or float64 numbers.

@@ -372,22 +372,6 @@ def test_the_flush_sets_only_values_below_the_threshold_to_zero():
     assert after[3] != 0 and after[0] == 0, after
 
 
-def dead_unit_model(optimizer):
-    """A float32 net whose hidden units all die after a few epochs (biases pushed far down)."""
-    X, y = spiral_classification(16, 3, rng=0)
-    model = Model(
-        [
-            Dense(2, 16, rng=0, dtype=np.float32),
-            ReLU(),
-            Dense(16, 3, rng=1, dtype=np.float32),
-            Softmax(),
-        ]
-    )
-    model.set_loss(CategoricalCrossentropy())
-    model.set_optimizer(optimizer)
-    return model, X.astype(np.float32), y
-
-
 SUBNORMAL_OPTIMIZERS = {
     "adam": lambda: Adam(learning_rate=0.01),
     "rmsprop": lambda: RMSProp(learning_rate=0.01),
@@ -410,15 +394,15 @@ def subnormal_in_saved_state(model, path) -> int:
 def test_saved_state_of_dead_units_holds_no_subnormal_number(name, tmp_path, monkeypatch):
     # Train a little, then kill every hidden unit: their gradients become exactly zero and
     # their momentums (caches for RMSProp) shrink by 0.9 per step, from the first Dense layer
-    # on. 1,200 steps take a float32 0.9**1200 ~ 1e-55 below 1: far into (and, without the
+    # on. 1,600 steps take a float32 0.9**1600 ~ 1e-73 below 1: far into (and, without the
     # flush, stuck in) the subnormal range.
     def run(flush_every):
         monkeypatch.setattr(optimizers, "FLUSH_EVERY", flush_every)
-        model, X, y = dead_unit_model(SUBNORMAL_OPTIMIZERS[name]())
+        model, X, y = small_model(SUBNORMAL_OPTIMIZERS[name](), np.float32)
         model.train(X, y, epochs=5, batch_size=8, verbose=0, rng=0)
         model.layers[0].biases[...] = -1e3  # every hidden unit dead from here on
         model.train(X, y, epochs=200, batch_size=8, verbose=0, rng=0)
-        assert model.optimizer.iterations == 6 * 205
+        assert model.optimizer.iterations == 8 * 205  # 60 samples, batches of 8
         first = model.optimizer.state["0.weights"]
         assert not np.any(model.layers[0].dweights), "the hidden units should be dead"
         return model, first
