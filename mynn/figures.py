@@ -32,7 +32,9 @@ Examples:
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 from typing import Any
 
 __all__ = ["svg"]
@@ -54,8 +56,13 @@ def svg(fig: Any, *, dpi: float = 200) -> str:
     - Artists drawn with ``rasterized=True`` (a scatter plot of thousands of points, say) are
       embedded as one PNG image at ``dpi`` instead of one SVG element per point; axes and
       text stay vector.
-    - Element ids depend only on the content, so the same figure gives the same text at
-      every build.
+    - Every element id starts with a prefix taken from a hash of the figure's content, so
+      the same figure gives the same text at every build, and two different figures on one
+      page share no id. Without it they would: matplotlib names the glyph of a letter after
+      the font and a number (``DejaVuSans-52``), and that number is the character code in
+      some versions and the glyph's index in others, so a figure drawn by another version
+      (in the reader's browser, say) would lend its glyphs to the page's figures, and their
+      text would change.
 
     Args:
         fig: a matplotlib ``Figure``.
@@ -82,6 +89,10 @@ def svg(fig: Any, *, dpi: float = 200) -> str:
         ('<svg fill="currentColor"', '</svg>')
         >>> "#000000" in text, "stroke: #1f77b4" in text, plt.fignum_exists(fig.number)
         (False, True, False)
+        >>> import re
+        >>> prefixes = {name.split("-")[0] for name in re.findall(r' id="([^"]+)"', text)}
+        >>> len(prefixes), re.fullmatch(r"f[0-9a-f]{8}", prefixes.pop()) is not None
+        (1, True)
     """
     if not (hasattr(fig, "savefig") and hasattr(fig, "get_axes")):
         raise TypeError(f"fig must be a matplotlib Figure. Received: fig={fig!r}")
@@ -108,6 +119,22 @@ def svg(fig: Any, *, dpi: float = 200) -> str:
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
     text = text.replace(_BLACK, "currentColor").replace(_WHITE, _PAGE_BACKGROUND)
+    text = _unique_ids(text)
     # matplotlib leaves the fill of black text unset (black is SVG's default): the root's
     # fill makes it currentColor as well.
     return text.replace("<svg ", '<svg fill="currentColor" ', 1)
+
+
+# An id attribute, and the two ways an SVG refers to one: href="#id" (xlink: or not) and
+# url(#id) in a style or attribute.
+_ID = re.compile(r'(\sid=")([^"]+)(")')
+_REFERENCE = re.compile(r'((?:\shref|\sxlink:href)="#|url\(#)([^")]+)')
+
+
+def _unique_ids(text: str) -> str:
+    """``text`` with every id, and every reference to one, prefixed by a hash of ``text``."""
+    prefix = "f" + hashlib.sha256(text.encode()).hexdigest()[:8] + "-"
+    ids = {match[2] for match in _ID.finditer(text)}
+    text = _ID.sub(lambda m: m[1] + prefix + m[2] + m[3], text)
+    return _REFERENCE.sub(
+        lambda m: m[1] + (prefix + m[2] if m[2] in ids else m[2]), text)

@@ -654,6 +654,31 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
         figures.append(f"digits tutorial to its training block: {train_seconds:.1f} s, "
                        f"{train_bytes / 1e6:.1f} MB (matplotlib)")
 
+        # 2b. a figure drawn in the browser (by Pyodide's matplotlib, another version) leaves
+        # the page's own figures as they were: their glyphs are not replaced by its glyphs
+        _navigate(tab, "concepts/activation-functions")
+        manifest = _manifest(site_dir, "concepts/activation-functions")
+        figure = next(i for i, block in enumerate(manifest["blocks"]) if block["output"] == "html")
+        # What the reader sees in each of the page's figures is what its own definitions
+        # say: every glyph, marker and clip path it uses resolves, in the whole document,
+        # to an element inside that figure (the first element with an id wins a lookup).
+        borrowed = """() => Array.from(document.querySelectorAll("article svg"))
+            .filter(svg => !svg.closest(".mynn-run__output"))
+            .flatMap(svg => Array.from(svg.querySelectorAll("use")).map(use => {
+                const ref = (use.getAttribute("xlink:href") || use.getAttribute("href") || "");
+                const target = document.getElementById(ref.slice(1));
+                return target && target.closest("svg") === svg ? null : ref; }))
+            .filter(ref => ref !== null)"""
+        assert tab.locator("article svg").count() >= 1, "the page's figure is missing"
+        assert not tab.evaluate(borrowed), "the page's figures use elements from elsewhere"
+        _click_run(tab, figure)
+        assert _wait_done(tab, figure).startswith("Ran in"), _error(tab, figure)
+        drawn = tab.locator(f"{_output(figure)} svg").first
+        assert drawn.bounding_box()["width"] > 200, "the activation figure was not drawn"
+        refs = tab.evaluate(borrowed)
+        assert not refs, f"after a Run the page's figures draw {len(refs)} glyphs or markers " \
+            f"of the figure drawn in the browser, e.g. {refs[:3]}"
+
         # 3. the home page: run, edit a number and run again, then an edit that fails
         _navigate(tab, "")
         manifest = _manifest(site_dir, "")

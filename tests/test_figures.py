@@ -77,3 +77,41 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match=r"dpi must be positive\. Received: dpi=0"):
         svg(fig, dpi=0)
     plt.close(fig)
+
+
+def _ids_and_references(text):
+    ids = re.findall(r'\sid="([^"]+)"', text)
+    references = re.findall(r'(?:\shref="#|\sxlink:href="#|url\(#)([^")]+)', text)
+    return ids, references
+
+
+def test_two_figures_share_no_id_and_every_reference_stays_inside_its_figure():
+    # The same glyph under one name in two figures is what garbled a page's legend when the
+    # reader's browser (another matplotlib) drew a figure beside it: the first definition of
+    # an id wins for the whole page.
+    first, second = svg(_line_plot()), svg(_line_plot_with("other words"))
+    first_ids, first_references = _ids_and_references(first)
+    second_ids, second_references = _ids_and_references(second)
+    assert len(set(first_ids)) == len(first_ids) > 20
+    assert not set(first_ids) & set(second_ids)
+    assert first_references and set(first_references) <= set(first_ids)
+    assert second_references and set(second_references) <= set(second_ids)
+    # glyphs are among them (the case that collided), each under its figure's prefix
+    glyphs = [name for name in first_ids if "DejaVuSans" in name]
+    assert glyphs and {name.split("-")[0] for name in first_ids} == {glyphs[0].split("-")[0]}
+
+
+def test_an_id_renamed_everywhere_it_is_used():
+    # matplotlib writes references as xlink:href="#..." and url(#...); a fragment that names
+    # no id of the figure is left alone
+    text = svg(_line_plot())
+    assert 'xlink:href="#f' in text and "url(#f" in text
+    assert not re.search(r'(?:href="#|url\(#)(?!f[0-9a-f]{8}-)', text)
+
+
+def _line_plot_with(label):
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1, 2], [0, 1, 4], label=label)
+    ax.set(title="title", xlabel="x")
+    ax.legend()
+    return fig
