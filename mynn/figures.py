@@ -136,5 +136,4 @@ def _unique_ids(text: str) -> str:
     prefix = "f" + hashlib.sha256(text.encode()).hexdigest()[:8] + "-"
     ids = {match[2] for match in _ID.finditer(text)}
     text = _ID.sub(lambda m: m[1] + prefix + m[2] + m[3], text)
-    return _REFERENCE.sub(
-        lambda m: m[1] + (prefix + m[2] if m[2] in ids else m[2]), text)
+    return _REFERENCE.sub(lambda m: m[1] + (prefix + m[2] if m[2] in ids else m[2]), text)
