@@ -143,6 +143,9 @@ def tested_blocks(markdown: str, rules) -> list[dict]:
                 "output": "html" if (_option(options, "html") or "").lower() in TRUE else "text",
                 # markdown-exec shows the code only when asked (source="above", ...)
                 "shown": not executed or bool(_option(options, "source")),
+                # the page shows what the block printed when the site was built
+                "built": executed and (_option(options, "result") is not None
+                                       or (_option(options, "html") or "").lower() in TRUE),
                 "code": token.content,
             }
         )

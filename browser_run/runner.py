@@ -26,6 +26,7 @@ FIXTURES: dict[str, Callable[[], object]] = {
 }
 
 _namespaces: dict[str, dict] = {}
+_pages: dict[str, list[str]] = {}  # filename -> its lines as far as blocks have run
 
 
 class _Stream(io.TextIOBase):
@@ -85,8 +86,13 @@ def run_block(
     source = "\n" * (first_line - 1) + code
     if not source.endswith("\n"):
         source += "\n"
-    # tracebacks read the block's lines from here (the page itself is not on this machine)
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    # tracebacks read the lines from here (the page itself is not on this machine): each
+    # block's lines at their place, so a frame in a block run earlier shows its line too
+    page = _pages.setdefault(filename, [])
+    block = code.splitlines(True) or ["\n"]
+    page.extend(["\n"] * (first_line - 1 + len(block) - len(page)))
+    page[first_line - 1 : first_line - 1 + len(block)] = block
+    linecache.cache[filename] = (sum(map(len, page)), None, page, filename)
     stdout, stderr = _Stream(write, "stdout"), _Stream(write, "stderr")
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         try:
@@ -98,7 +104,27 @@ def run_block(
         except BaseException as error:  # the reader's code may raise anything, SystemExit too
             if isinstance(error, KeyboardInterrupt):
                 raise
-            # leave out this function's own frame: the traceback starts in the block
-            tb = error.__traceback__.tb_next if error.__traceback__ else None
-            return "".join(traceback.format_exception(type(error), error, tb))
+            return _traceback(error, filename, first_line, code.count("\n") + 1)
     return None
+
+
+def _traceback(error: BaseException, filename: str, first_line: int, lines: int) -> str:
+    """The error as the reader needs it: the frames of the page's own code, then the message.
+
+    Frames inside mynn, numpy or Python itself are left out (the reader did not write them
+    and cannot edit them; the message names what was wrong). Each frame gives the page's
+    line and, in this block, the line counted from the block's first line.
+    """
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
+    out = ["Traceback (most recent call last):\n"] if frames else []
+    for frame in frames:
+        lineno = frame.lineno or 0
+        where = (
+            f"line {lineno - first_line + 1} of this block"
+            if first_line <= lineno < first_line + lines
+            else "in a block above"
+        )
+        out.append(f'  File "{filename}", line {lineno} ({where}), in {frame.name}\n')
+        if frame.line:
+            out.append(f"    {frame.line.strip()}\n")
+    return "".join(out + traceback.format_exception_only(type(error), error))

@@ -205,9 +205,26 @@ def test_a_traceback_names_the_page_and_the_line_and_shows_it():
     error, printed = run("b", True, 'print("before")\n\nraise ValueError("bad rate")', 40)
     assert text(printed) == "before\n", printed
     assert error.startswith("Traceback (most recent call last):\n"), error
-    assert 'File "docs/page.md", line 42, in <module>' in error, error
+    assert 'File "docs/page.md", line 42 (line 3 of this block), in <module>' in error, error
     assert 'raise ValueError("bad rate")' in error and error.endswith("ValueError: bad rate\n")
     assert "runner.py" not in error, error
+
+
+def test_an_error_inside_mynn_shows_the_readers_frames_and_the_message_only():
+    # a function defined by a block above, called here, then refused by mynn's own checks
+    assert run("e", True, "from mynn.layers import Dense\n\ndef layer(n):\n    return Dense(n, 2)",
+               10) == (None, [])
+    error, _ = run("e", False, "print('x')\nlayer(0)", 20)
+    assert error.splitlines() == [
+        "Traceback (most recent call last):",
+        '  File "docs/page.md", line 21 (line 2 of this block), in <module>',
+        "    layer(0)",
+        '  File "docs/page.md", line 13 (in a block above), in layer',
+        "    return Dense(n, 2)",
+        error.splitlines()[-1],
+    ], error
+    assert error.splitlines()[-1].startswith("ValueError: ") and "n_inputs" in error, error
+    assert "mynn/" not in error and "mynn\\" not in error, error
 
 
 def test_a_syntax_error_names_its_line_and_what_is_printed_to_stderr_is_kept_apart():
@@ -633,6 +650,34 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
         figures.append(f"first output {first_seconds:.1f} s, {first_bytes / 1e6:.1f} MB; "
                        f"second block {second_seconds:.2f} s, {second_bytes / 1e3:.0f} KB")
 
+        # 1b. the keyboard alone: Tab passes through the code to its Run button, Enter runs
+        # the block and the focus stays on the button; Enter in the code starts editing,
+        # where Tab indents, and Escape stops editing so that Tab moves on again
+        code = f'[data-mynn-block="{second}"] code'
+        button = f'[data-mynn-block="{second}"] + .mynn-run .mynn-run__button'
+        name = tab.locator(button).get_attribute("aria-label")
+        assert re.fullmatch(r"Run block \d+: \S.*", name or ""), name
+        shown_code = tab.locator(code).text_content()
+        tab.focus(code)
+        tab.keyboard.press("Tab")
+        assert tab.evaluate("s => document.activeElement === document.querySelector(s)",
+                            button), "Tab in the code did not move on to its Run button"
+        assert tab.locator(code).text_content() == shown_code, "Tab edited the code"
+        tab.keyboard.press("Enter")
+        assert _wait_done(tab, second).startswith("Ran in"), _error(tab, second)
+        assert tab.evaluate("s => document.activeElement === document.querySelector(s)",
+                            button), "the focus left the Run button after the run"
+        tab.focus(code)
+        tab.keyboard.press("Enter")  # start editing
+        tab.keyboard.press("Tab")
+        assert tab.locator(code).text_content() != shown_code, "Tab did not indent while editing"
+        tab.keyboard.press("Escape")
+        tab.keyboard.press("Tab")
+        assert tab.evaluate("s => document.activeElement === document.querySelector(s)",
+                            button), "after Escape, Tab did not move on"
+        tab.locator(f'[data-mynn-block="{second}"] + .mynn-run .mynn-run__undo').click()
+        assert tab.locator(code).text_content() == shown_code
+
         # 2. a tutorial that draws its data and trains a network, reached by a link
         _navigate(tab, "tutorials/digits")
         manifest = _manifest(site_dir, "tutorials/digits")
@@ -676,6 +721,9 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
         drawn = tab.locator(f"{_output(figure)} svg").first
         assert drawn.bounding_box()["width"] > 200, "the activation figure was not drawn"
         refs = tab.evaluate(borrowed)
+        label = tab.locator(f"{_output(figure)} + .mynn-run__built-label")
+        assert label.count() == 1 and "when the page was built" in label.text_content(), \
+            "the page's own figure is not marked as the built one after the Run"
         assert not refs, f"after a Run the page's figures draw {len(refs)} glyphs or markers " \
             f"of the figure drawn in the browser, e.g. {refs[:3]}"
 
@@ -701,7 +749,8 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
         _, expected = cpython_output(home, line, {line: ("0.01)", "-0.01)")})
         shown = _error(tab, block)
         assert shown.splitlines()[-1] == expected.splitlines()[-1], (shown, expected)
-        assert f'File "docs/index.md", line {rate_line}, in <module>' in shown, shown
+        assert f'File "docs/index.md", line {rate_line} (line ' in shown, shown
+        assert "mynn/" not in shown, f"mynn's own frames are shown: {shown}"
         assert "Received: learning_rate=-0.01" in shown, shown
         _edit(tab, block, "-0.01", "(")  # code that does not parse
         _click_run(tab, block)

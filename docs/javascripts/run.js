@@ -93,10 +93,32 @@
     code.setAttribute("aria-label", "Python code, editable");
   }
 
-  function attachBlock(element, meta, index) {
+  // What a block is about, for the name of its Run button: its first comment, else its
+  // first line of code that is not an import.
+  function summary(text) {
+    const lines = text.split("\n").map(function (line) { return line.trim(); })
+      .filter(function (line) { return line; });
+    const comment = lines.find(function (line) { return line.startsWith("#"); });
+    const code = lines.find(function (line) { return !/^(import|from)\s/.test(line); });
+    const words = (comment ? comment.replace(/^#+\s*/, "") : code || lines[0] || "").trim();
+    return words.length > 70 ? words.slice(0, 69) + "…" : words;
+  }
+
+  function attachBlock(element, meta, index, number) {
     const code = element.querySelector("code");
     const original = code.innerHTML;
     makeEditable(code);
+    // The output the page was built with (markdown-exec prints it right after the code):
+    // marked once the reader has run the block, so two outputs are never taken for one.
+    let built = null;
+    if (meta.built) {
+      const next = element.nextElementSibling;
+      const looksBuilt = next && (meta.output === "html"
+        ? next.matches("svg, img, figure, p") && next.querySelector("svg, img") !== null ||
+          next.matches("svg, img")
+        : next.matches(".language-text.highlight"));
+      if (looksBuilt) built = next;
+    }
 
     const bar = document.createElement("div");
     bar.className = "mynn-run";
@@ -104,7 +126,8 @@
     button.type = "button";
     button.className = "mynn-run__button md-button";
     button.textContent = "Run";
-    button.title = "Run this block in your browser (Ctrl+Enter in the code; Escape leaves it)";
+    button.setAttribute("aria-label", "Run block " + number + ": " + summary(code.textContent));
+    button.title = "Run this block in your browser (Ctrl+Enter in the code)";
     const undo = document.createElement("button");
     undo.type = "button";
     undo.className = "mynn-run__undo md-button";
@@ -119,29 +142,57 @@
     output.hidden = true;
     element.after(bar, output);
 
-    code.addEventListener("input", function () { undo.hidden = false; });
+    // Keyboard: Tab moves through the page as everywhere else, until the reader chooses to
+    // edit (Enter, or a click into the code); while editing, Tab indents, and Escape stops
+    // editing, so that Tab moves on again. The hint under the block says which is which.
+    let editing = false;
+    const hint = document.createElement("span");
+    hint.className = "mynn-run__hint";
+    hint.hidden = true; // shown while the code has the focus
+    bar.append(hint);
+    function setEditing(on) {
+      editing = on;
+      element.classList.toggle("mynn-run--editing", on);
+      hint.textContent = on
+        ? "Editing: Tab indents, Escape stops editing, Ctrl+Enter runs"
+        : "Enter to edit the code, Ctrl+Enter to run";
+    }
+    code.addEventListener("focus", function () { setEditing(false); hint.hidden = false; });
+    code.addEventListener("blur", function () { setEditing(false); hint.hidden = true; });
+    code.addEventListener("pointerdown", function () { setTimeout(setEditing, 0, true); });
+    code.addEventListener("input", function () {
+      undo.hidden = false;
+      if (!editing) setEditing(true); // typing is choosing to edit
+    });
     code.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey || event.shiftKey)) {
         event.preventDefault();
         button.click();
-      } else if (event.key === "Tab" && !event.shiftKey) {
-        event.preventDefault(); // indents; Escape first to move on with Tab
+      } else if (event.key === "Enter" && !editing) {
+        event.preventDefault(); // the first Enter starts editing, the next ones break lines
+        setEditing(true);
+      } else if (event.key === "Tab" && !event.shiftKey && editing) {
+        event.preventDefault();
         document.execCommand("insertText", false, "    ");
-      } else if (event.key === "Escape") {
-        code.blur();
+      } else if (event.key === "Escape" && editing) {
+        setEditing(false);
       }
     });
     undo.addEventListener("click", function () {
       code.innerHTML = original;
       undo.hidden = true;
     });
-    button.addEventListener("click", function () { runFrom(index); });
+    button.addEventListener("click", function () {
+      // aria-disabled, not disabled: a disabled button loses the keyboard focus
+      if (button.getAttribute("aria-disabled") !== "true") runFrom(index);
+    });
     return {
       meta: meta,
       code: function () { return code.textContent; },
       button: button,
       status: status,
       output: output,
+      built: built,
     };
   }
 
@@ -149,11 +200,24 @@
     // a block whose code the page does not show (markdown-exec without source=)
     return {
       meta: meta, code: function () { return meta.code; }, button: null, status: null, output: null,
+      built: null,
     };
+  }
+
+  function markBuilt(block) {
+    if (!block.built || block.built.previousElementSibling.classList.contains("mynn-run__built-label")) {
+      return;
+    }
+    block.built.classList.add("mynn-run__built");
+    const label = document.createElement("p");
+    label.className = "mynn-run__built-label";
+    label.textContent = "What this block showed when the page was built:";
+    block.built.before(label);
   }
 
   function clearOutput(block) {
     if (!block.output) return null;
+    markBuilt(block);
     block.output.hidden = false;
     block.output.replaceChildren();
     block.output.classList.remove("mynn-run__output--failed");
@@ -227,12 +291,12 @@
       setStatus(block, "Cannot run here");
       return queue;
     }
-    block.button.disabled = true;
+    block.button.setAttribute("aria-disabled", "true");
     setStatus(block, "Waiting…");
     queue = queue.then(function () { return execute(page, index); }).catch(function (error) {
       console.error(error);
     }).finally(function () {
-      block.button.disabled = false;
+      block.button.removeAttribute("aria-disabled");
     });
     return queue;
   }
@@ -343,9 +407,10 @@
       elements.set(Number(element.dataset.mynnBlock), element);
     });
     const page = { manifest: manifest, blocks: [], chains: new Map() };
+    let number = 0;
     manifest.blocks.forEach(function (meta, index) {
       const element = elements.get(index);
-      page.blocks.push(element ? attachBlock(element, meta, index) : hiddenBlock(meta));
+      page.blocks.push(element ? attachBlock(element, meta, index, ++number) : hiddenBlock(meta));
     });
     current = page;
   }
