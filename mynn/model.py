@@ -260,11 +260,25 @@ class Model:
         Adam's bias correction and the learning-rate decay, is the optimizer's and goes on). A
         layer that stays, with new arrays assigned to its ``weights``, keeps its state.
         """
+        state = self.optimizer.state if self.optimizer is not None else {}
+        for key, buffers in self._state_moves().items():
+            if buffers is None:
+                state.pop(key, None)
+            else:
+                state[key] = dict(buffers)  # a new dict: step_flat lays it out again
+
+    def _state_moves(self) -> dict[str, dict | None]:
+        """The optimizer state each changed place should hold now, without changing any.
+
+        For every parameter name of a layer that is new or has moved since the last layout:
+        the state its layer had under its old name, or None for a new layer. ``save_model``
+        writes the state through this, so that a file holds what the next ``train`` would use.
+        """
         if self.optimizer is None or not self._laid_out:
-            return
+            return {}
         state = self.optimizer.state
         before = {id(layer): (index, layer) for index, layer in enumerate(self._laid_out)}
-        moved = {}
+        moved: dict[str, dict | None] = {}
         for index, layer in enumerate(self.layers):
             old_index, old_layer = before.get(id(layer), (None, None))
             if old_layer is layer and old_index == index:
@@ -272,11 +286,7 @@ class Model:
             for name in layer.parameters():
                 old = state.get(f"{old_index}.{name}") if old_layer is layer else None
                 moved[f"{index}.{name}"] = old  # None: a new layer, no state
-        for key, buffers in moved.items():
-            if buffers is None:
-                state.pop(key, None)
-            else:
-                state[key] = dict(buffers)  # a new dict: step_flat lays it out again
+        return moved
 
     def regularization_loss(self) -> float:
         """Sum of the layers' L1/L2 penalties."""

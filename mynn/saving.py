@@ -82,9 +82,10 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
     What ``path`` may name, and what happens to what is there (the policy):
 
     - **nothing yet**: a new file, with the permissions the umask allows;
-    - **a regular file**: replaced whole. The new file keeps the old one's permissions, and its
-      owner and group where the system allows it (root can; others keep their own). Other hard
-      links to the old file keep the old model: a rename cannot write through a hard link;
+    - **a regular file**: replaced whole. The new file keeps the old one's permissions; its
+      owner and group where the system allows it: root keeps both, another user keeps the
+      group if they belong to it and becomes the owner. Other hard links to the old file
+      keep the old model: a rename cannot write through a hard link;
     - **a symbolic link**: written through to the file it points to, as ``open`` would: the
       link stays a link, the target gets the new model (a link to nothing yet creates its
       target). The temporary file goes beside the target, so the rename stays atomic;
@@ -96,7 +97,10 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
 
     Only the optimizer state of the model's own parameters is written, so ``load_model``
     reads back every entry of the file (state kept for names the model no longer has, or for
-    a parameter whose shape changed, is state the next step would not use).
+    a parameter whose shape changed, is state the next step would not use). It is the state
+    the next ``train`` would use: a layer moved since the last ``train`` takes its own along,
+    and a layer replaced by a new object has none, as the Model page's rule *optimizer state
+    stays with its layer* says.
 
     Args:
         model: A [Model][mynn.model.Model] made of mynn's own layers, loss, metric and
@@ -446,9 +450,12 @@ def _describe(model) -> dict[str, np.ndarray]:
             "config": optimizer.get_config(),
             "iterations": optimizer.iterations,
         }
-        # the state of the model's own parameters only: what load_model expects and reads
+        # the state of the model's own parameters only: what load_model expects and reads.
+        # A layer replaced or moved since the last train() has its state (or none) where the
+        # next train() would put it: the rule of the Model page, "state stays with its layer".
+        moves = model._state_moves()
         for name, value, _ in model.parameters():
-            state = optimizer.state.get(name, {})
+            state = (moves[name] if name in moves else optimizer.state.get(name)) or {}
             kept = [state.get(buffer) for buffer in optimizer.buffers]
             if all(
                 buffer is not None and buffer.shape == value.shape and buffer.dtype == value.dtype

@@ -338,3 +338,38 @@ def test_saved_file_is_a_plain_npz_without_pickles(tmp_path):
         "Dense",
         "Softmax",
     ]
+
+
+@pytest.mark.parametrize("change", ["replaced", "moved", "dropout deleted"])
+def test_a_file_saved_after_a_layer_changes_holds_the_state_the_next_train_uses(tmp_path, change):
+    # The Model page's rule, optimizer state stays with its layer, holds for a file saved
+    # before the next train(): a moved layer's moments go with it, a new layer has none.
+    X, y = spiral_classification(20, 3, rng=0)
+
+    def trained():
+        model = Model(
+            [Dense(2, 16, rng=0), ReLU(), Dense(16, 16, rng=1), ReLU(), Dropout(0.1, rng=4),
+             Dense(16, 16, rng=2), ReLU(), Dense(16, 3, rng=3), Softmax()]
+        )
+        model.set_loss(CategoricalCrossentropy())
+        model.set_optimizer(Adam(0.01))
+        model.train(X, y, epochs=2, batch_size=20, verbose=0, rng=0)
+        return model
+
+    model = trained()
+    if change == "replaced":
+        model.layers[2] = Dense(16, 16, rng=9)
+    elif change == "moved":
+        model.layers[2], model.layers[5] = model.layers[5], model.layers[2]
+    else:
+        del model.layers[4]  # the Dense layer after it moves from place 5 to place 4
+    save_model(model, tmp_path / "model.npz")
+    loaded = load_model(tmp_path / "model.npz")
+    for each in (model, loaded):
+        each.train(X, y, epochs=1, batch_size=20, verbose=0, rng=1)
+    for (name, a, _), (_, b, _) in zip(model.parameters(), loaded.parameters()):
+        np.testing.assert_array_equal(a, b, err_msg=f"{change}: {name}")
+    # (the model in memory also keeps state under names it no longer has, which no step uses)
+    for name, _, _ in model.parameters():
+        for kind, array in model.optimizer.state[name].items():
+            np.testing.assert_array_equal(array, loaded.optimizer.state[name][kind], err_msg=name)
