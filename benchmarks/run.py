@@ -7,8 +7,8 @@ nobody needs), on the same shapes, dtype and batches. Every result is reported a
 floor measured in the same run: mynn's timed runs alternate with floor runs, so the load of a busy
 shared machine slows both alike. Not entirely: in CPU time too, the floor runs of one run can
 differ by more than half, and the paired ratios of one workload by tens of percent. The
-scikit-learn and PyTorch rows have no floor runs of their own: they are divided by the median of
-mynn's floor runs on the same workload, timed earlier in the run.
+scikit-learn and PyTorch rows are timed the same way: each of their runs alternates with a floor
+run of the same workload, and their ratio is over those floor runs, never over mynn's.
 
 Run from the repository root (about one to two minutes on a quiet 2-core machine):
 
@@ -162,7 +162,6 @@ def row(workload, system, dtype, seconds, floor_seconds, samples, **extra) -> di
 def bench_mynn_training(name, X, y, sizes, batch_size, epochs_per_run, repeats, lr=0.001):
     dtype = X.dtype
     model = build_model(sizes, dtype, learning_rate=lr)
-    weights = floor_weights(sizes, dtype)
     generator = np.random.default_rng(0)
 
     def train():
@@ -170,12 +169,7 @@ def bench_mynn_training(name, X, y, sizes, batch_size, epochs_per_run, repeats, 
         model.train(X, y, epochs=epochs_per_run, batch_size=batch_size, verbose=0, rng=generator)
         return (clock() - started) / epochs_per_run
 
-    def floor():
-        return (
-            sum(matmul_floor_epoch(X, weights, batch_size) for _ in range(epochs_per_run))
-            / epochs_per_run
-        )
-
+    floor = floor_runner(X, sizes, batch_size, epochs_per_run)
     seconds, floors = interleaved(train, floor, repeats)
     loss, accuracy = model.evaluate(X[:2000], y[:2000])
     return model, row(
@@ -242,6 +236,28 @@ def bench_mynn_epochs(name, X, y, sizes, batch_size, epochs):
         final_loss=round(loss, 4),
     )
     return model, result
+
+
+@contextlib.contextmanager
+def flush_every(steps: int):
+    """Optimizers flush their state every ``steps`` steps inside the block (mynn's is 16)."""
+    import mynn.optimizers
+
+    saved = mynn.optimizers.FLUSH_EVERY
+    mynn.optimizers.FLUSH_EVERY = steps
+    try:
+        yield
+    finally:
+        mynn.optimizers.FLUSH_EVERY = saved
+
+
+def bench_mynn_epochs_without_flush(name, X, y, sizes, batch_size, epochs) -> dict:
+    """The same model as bench_mynn_epochs, trained the same way, but never flushing the
+    optimizer's state: what the flush saves, in subnormal numbers and in time."""
+    with flush_every(10**12):
+        _, result = bench_mynn_epochs(name, X, y, sizes, batch_size, epochs)
+    result["system"] = "mynn without the subnormal flush"
+    return result
 
 
 def bench_mynn_predict(name, model, X_test, repeats):
@@ -375,7 +391,20 @@ def measure_memory(sizes, X, y, batch_size) -> dict:
 
 
 # ---------------------------------------------------------------------- peers
-def bench_sklearn(name, X, y, sizes, batch_size, floors, epochs_per_run, repeats, lr=0.001):
+def floor_runner(X, sizes, batch_size, epochs_per_run):
+    """A function that times the floor of ``epochs_per_run`` epochs; seconds per epoch."""
+    weights = floor_weights(sizes, X.dtype)
+
+    def floor():
+        return (
+            sum(matmul_floor_epoch(X, weights, batch_size) for _ in range(epochs_per_run))
+            / epochs_per_run
+        )
+
+    return floor
+
+
+def bench_sklearn(name, X, y, sizes, batch_size, epochs_per_run, repeats, lr=0.001):
     try:
         import sklearn
         from sklearn.neural_network import MLPClassifier
@@ -405,8 +434,8 @@ def bench_sklearn(name, X, y, sizes, batch_size, floors, epochs_per_run, repeats
                 clf.partial_fit(X, y, classes=classes)
         return (clock() - started) / epochs_per_run
 
-    fit()
-    seconds = [fit() for _ in range(repeats)]
+    # alternating with floor runs of its own, as mynn's runs do (after one warm-up each)
+    seconds, floors = interleaved(fit, floor_runner(X, sizes, batch_size, epochs_per_run), repeats)
     return row(
         name,
         f"scikit-learn {sklearn.__version__} MLPClassifier (adam)",
@@ -418,7 +447,7 @@ def bench_sklearn(name, X, y, sizes, batch_size, floors, epochs_per_run, repeats
     )
 
 
-def bench_torch(name, X, y, sizes, batch_size, floors, epochs_per_run, repeats, lr=0.001):
+def bench_torch(name, X, y, sizes, batch_size, epochs_per_run, repeats, lr=0.001):
     try:
         import torch
     except ImportError:
@@ -452,8 +481,8 @@ def bench_torch(name, X, y, sizes, batch_size, floors, epochs_per_run, repeats, 
                 optimizer.step()
         return (clock() - started) / epochs_per_run
 
-    fit()
-    seconds = [fit() for _ in range(repeats)]
+    # alternating with floor runs of its own, as mynn's runs do (after one warm-up each)
+    seconds, floors = interleaved(fit, floor_runner(X, sizes, batch_size, epochs_per_run), repeats)
     return row(
         name,
         f"PyTorch {torch.__version__} eager",
@@ -627,12 +656,15 @@ def main(argv=None) -> dict:
     floors, with_first = interleaved(
         lambda: matmul_floor_epoch(X, weights, 128),
         lambda: matmul_floor_epoch(X, weights, 128, True),
-        2,
+        5,
     )
     result["profile"] = {
         "workload": "mnist-float32",
         "floor_seconds": round(statistics.median(floors), 5),
         "floor_with_first_input_gradient_seconds": round(statistics.median(with_first), 5),
+        # the pairs, for the spread of what the skipped product would add
+        "floor_runs": [round(f, 5) for f in floors],
+        "floor_with_first_input_gradient_runs": [round(f, 5) for f in with_first],
         "seconds": {k: round(v, 5) for k, v in profile.items()},
     }
     X_test, _ = mnist_like(10_000, X.dtype, seed=1)
@@ -647,14 +679,21 @@ def main(argv=None) -> dict:
         "seconds": {k: round(v, 5) for k, v in median.items()},
     }
     result["memory"] = measure_memory(MNIST_SIZES, X, y, 128)
+    # the float32 model again, without the flush (not a row: no goal, no peer compares)
+    r = bench_mynn_epochs_without_flush("mnist-float32", X, y, MNIST_SIZES, 128, args.epochs)
+    result["without_flush"] = r
+    print(
+        f"  mnist-float32 without the flush: epochs {r['epoch_ratios']}x, drift "
+        f"{r['drift']:.2f}, subnormal state values {r['subnormal_state']}",
+        file=sys.stderr,
+        flush=True,
+    )
 
     if not args.no_peers:
-        # the peers get no floor runs of their own: each is divided by the median of mynn's
-        # floor runs on the same workload (row() takes it), timed earlier in this run
-        floors = {r["workload"]: r["floor_runs"] for r in rows}
+        # each peer's runs alternate with floor runs of their own (see bench_sklearn)
         for name, (_, X, y) in mnist_models.items():
             for bench in (bench_sklearn, bench_torch):
-                r = bench(name, X, y, MNIST_SIZES, 128, floors[name], 1, max(2, args.repeats - 1))
+                r = bench(name, X, y, MNIST_SIZES, 128, 1, max(2, args.repeats - 1))
                 if r:
                     rows.append(r)
                     print(f"  {name}: {r['system']} {r['ratio']:.2f}x", file=sys.stderr, flush=True)
@@ -665,7 +704,6 @@ def main(argv=None) -> dict:
                 y_s,
                 SPIRAL_SIZES,
                 32,
-                floors["spiral-float64"],
                 2,
                 max(2, args.repeats - 1),
                 lr=0.02,

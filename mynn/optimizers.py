@@ -26,7 +26,7 @@ plain SGD, 12 for Adam, up to 6 more on a flush step) once per step instead of o
 parameter array.
 
 Every ``FLUSH_EVERY`` steps, values of the state smaller in magnitude than
-[flush_threshold][mynn.optimizers.flush_threshold] (a float32 2**-102, a float64 2**-998) are
+[flush_threshold][mynn.optimizers.flush_threshold] (a float32 $2^{-102}$, a float64 $2^{-998}$) are
 set to zero. Without it, the momentum of a unit whose gradient stays zero (a dead ReLU) shrinks
 by $\beta$ at every step until it becomes a *subnormal* number, and stays one (a few steps
 of $2^{-149}$ above zero in float32, 0.9 times it rounds back to the same number), and
