@@ -107,6 +107,16 @@ def on_config(config):
         for name in gather.package_closure(lock, gather.PACKAGES)
         for module in packages[name].get("imports", [])
     }
+    # what loading each package downloads, beyond numpy (loaded with Python): for the status
+    first = set(gather.package_closure(lock, ["numpy"]))
+    _state["package_bytes"] = {
+        name: sum(
+            (runtime / packages[other]["file_name"]).stat().st_size
+            for other in gather.package_closure(lock, [name])
+            if other not in first
+        )
+        for name in gather.package_closure(lock, gather.PACKAGES)
+    }
     archive = _mynn_zip()
     _state["zip"] = archive
     _state["zip_name"] = f"mynn-{hashlib.sha256(archive).hexdigest()[:12]}.zip"
@@ -224,6 +234,7 @@ def on_page_content(content, page, config, files):
         if available else None,
         "mynn": get_relative_url(ASSETS + _state["zip_name"], page.url) if available else None,
         "imports": _state.get("imports", {}),
+        "packageBytes": _state.get("package_bytes", {}),
         "unavailable": _state.get("unavailable"),
         "fixtures": sorted(runner.FIXTURES),
         "blocks": [

@@ -544,7 +544,7 @@ def _wait_done(tab, index: int, timeout: float = 300_000) -> str:
     """Wait until the block's Run has ended; return its status line."""
     status = f'[data-mynn-block="{index}"] + .mynn-run .mynn-run__status'
     tab.wait_for_function(
-        "s => /^(Ran|Failed|Not run|Cannot)/.test(document.querySelector(s).textContent)",
+        "s => /^(Ran|Failed|Not run|Cannot|Stopped)/.test(document.querySelector(s).textContent)",
         arg=status, timeout=timeout,
     )
     return tab.locator(status).text_content()
@@ -680,6 +680,13 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
 
         # 2. a tutorial that draws its data and trains a network, reached by a link
         _navigate(tab, "tutorials/digits")
+        tab.evaluate("""() => { window.__statuses = [];
+            new MutationObserver(changes => changes.forEach(change => {
+                const status = change.target.closest && change.target.closest(".mynn-run__status")
+                    || change.target.parentElement?.closest(".mynn-run__status");
+                if (status) window.__statuses.push(status.textContent); }))
+            .observe(document.querySelector("article"),
+                     {subtree: true, childList: true, characterData: true}); }""")
         manifest = _manifest(site_dir, "tutorials/digits")
         digits = "docs/tutorials/digits.md"
         train_line = _block_line(digits, "history = model.train(")
@@ -696,6 +703,9 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
         assert_same_printout(_stdout(tab, train), cpython_output(digits, train_line)[0])
         svg = tab.locator(f"{_output(figure)} svg").first
         assert svg.bounding_box()["width"] > 200, "the digits figure was not drawn"
+        statuses = tab.evaluate("() => window.__statuses")
+        assert any(re.fullmatch(r"Loading matplotlib \(about \d+ MB, once\)…", text)
+                   for text in statuses), statuses
         figures.append(f"digits tutorial to its training block: {train_seconds:.1f} s, "
                        f"{train_bytes / 1e6:.1f} MB (matplotlib)")
 
@@ -757,6 +767,23 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
         assert _wait_done(tab, block).startswith("Failed"), _stdout(tab, block)
         shown = _error(tab, block)
         assert f'File "docs/index.md", line {rate_line}' in shown and "SyntaxError" in shown, shown
+
+        # 4. a run that takes too long is stopped, and the next Run starts Python again
+        tab.locator(f'[data-mynn-block="{block}"] + .mynn-run .mynn-run__undo').click()
+        _edit(tab, block, "200", "2000000")
+        _click_run(tab, block)
+        stop = tab.locator(f'[data-mynn-block="{block}"] + .mynn-run .mynn-run__stop')
+        stop.wait_for(state="visible")
+        tab.wait_for_timeout(1500)
+        stop.click()
+        assert _wait_done(tab, block).startswith("Stopped"), _stdout(tab, block)
+        assert "Python was ended" in _error(tab, block), _error(tab, block)
+        assert stop.is_hidden()
+        tab.locator(f'[data-mynn-block="{block}"] + .mynn-run .mynn-run__undo').click()
+        _click_run(tab, block)
+        status = _wait_done(tab, block)
+        assert status.startswith("Ran in") and "after starting Python" in status, status
+        assert_same_printout(_stdout(tab, block), cpython_output(home, line)[0])
 
         tab.wait_for_timeout(200)  # late console messages
         assert not problems.items, "\n".join(problems.items)

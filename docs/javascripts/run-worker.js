@@ -13,10 +13,12 @@ let pyodide = null;
 let runBlock = null;
 let findImports = null;
 let served = {}; // import name -> Pyodide package name, for the packages the site serves
+let sizes = {}; // Pyodide package name -> bytes its loading downloads
 const loaded = new Set(["numpy"]);
 
 async function init(message) {
   served = message.imports;
+  sizes = message.packageBytes || {};
   self.postMessage({ type: "status", text: "Starting Python…" });
   importScripts(message.indexURL + "pyodide.js");
   const log = function (text) { self.postMessage({ type: "log", text: text }); };
@@ -52,13 +54,19 @@ async function run(message) {
   if (imports) imports.destroy();
   if (wanted.size) {
     const names = Array.from(wanted);
-    self.postMessage({ type: "status", text: "Loading " + names.join(", ") + "…" });
+    const bytes = names.reduce(function (sum, name) { return sum + (sizes[name] || 0); }, 0);
+    self.postMessage({
+      type: "status", id: message.id,
+      text: "Loading " + names.join(", ") +
+        (bytes ? " (about " + (bytes / 1e6).toFixed(0) + " MB, once)" : "") + "…",
+    });
     await pyodide.loadPackage(names, { messageCallback: function () {} });
     names.forEach(function (name) { loaded.add(name); });
     if (wanted.has("matplotlib")) {
       // its first import builds a font cache and says so: here, not in the block's output
       pyodide.runPython("import matplotlib.font_manager");
     }
+    self.postMessage({ type: "status", id: message.id, text: "Running…" });
   }
   const write = function (stream, text) {
     self.postMessage({ type: "out", id: message.id, stream: stream, text: text });

@@ -25,6 +25,9 @@
   let nextId = 0;
   const pending = new Map(); // message id -> {output, done}
   let queue = Promise.resolve(); // blocks run one at a time
+  let cancelStart = null; // rejects the worker's start, for Stop
+  const STOPPED = "Stopped. Python was ended, and with it every variable the blocks had " +
+    "made; the next Run starts it again (and runs the blocks before that one first).";
   let current = null; // the page being shown: {manifest, blocks, chains}
 
   function seconds(ms) {
@@ -34,6 +37,7 @@
   function startWorker(manifest, status) {
     if (ready) return ready;
     ready = new Promise(function (resolve, reject) {
+      cancelStart = reject;
       worker = new Worker(WORKER_URL);
       worker.onmessage = function (event) {
         const message = event.data;
@@ -43,7 +47,12 @@
           ready = null; // a later click tries again
           reject(new Error(message.error));
         }
-        else if (message.type === "status") status(message.text);
+        else if (message.type === "status") {
+          // a run's own status (a package loading) goes to that run's block
+          const job = message.id !== undefined ? pending.get(message.id) : null;
+          if (job) job.status(message.text);
+          else if (message.id === undefined) status(message.text);
+        }
         else if (message.type === "log") console.log("[Python] " + message.text);
         else if (message.type === "out") {
           pending.get(message.id).output(message.stream, message.text);
@@ -66,15 +75,28 @@
         indexURL: new URL(manifest.runtime, location.href).href,
         mynnURL: new URL(manifest.mynn, location.href).href,
         imports: manifest.imports,
+        packageBytes: manifest.packageBytes,
       });
     });
     return ready;
   }
 
-  function runInWorker(request, output) {
+  // End the worker and whatever it runs; its jobs end with STOPPED.
+  function stopWorker() {
+    if (!worker) return;
+    worker.terminate();
+    worker = null;
+    ready = null;
+    if (cancelStart) cancelStart(new Error(STOPPED));
+    cancelStart = null;
+    pending.forEach(function (job) { job.done(STOPPED); });
+    pending.clear();
+  }
+
+  function runInWorker(request, output, status) {
     return new Promise(function (resolve) {
       const id = ++nextId;
-      pending.set(id, { output: output, done: resolve });
+      pending.set(id, { output: output, done: resolve, status: status });
       worker.postMessage(Object.assign({ type: "run", id: id }, request));
     });
   }
@@ -128,6 +150,16 @@
     button.textContent = "Run";
     button.setAttribute("aria-label", "Run block " + number + ": " + summary(code.textContent));
     button.title = "Run this block in your browser (Ctrl+Enter in the code)";
+    const stop = document.createElement("button");
+    stop.type = "button";
+    stop.className = "mynn-run__stop md-button";
+    stop.textContent = "Stop";
+    stop.title = "End Python and this run (the next Run starts Python again)";
+    stop.hidden = true;
+    stop.addEventListener("click", function () {
+      stopWorker();
+      button.focus(); // the Stop button hides itself: the focus goes back to Run
+    });
     const undo = document.createElement("button");
     undo.type = "button";
     undo.className = "mynn-run__undo md-button";
@@ -136,7 +168,7 @@
     const status = document.createElement("span");
     status.className = "mynn-run__status";
     status.setAttribute("role", "status");
-    bar.append(button, undo, status);
+    bar.append(button, stop, undo, status);
     const output = document.createElement("div");
     output.className = "mynn-run__output";
     output.hidden = true;
@@ -190,6 +222,7 @@
       meta: meta,
       code: function () { return code.textContent; },
       button: button,
+      stop: stop,
       status: status,
       output: output,
       built: built,
@@ -200,7 +233,7 @@
     // a block whose code the page does not show (markdown-exec without source=)
     return {
       meta: meta, code: function () { return meta.code; }, button: null, status: null, output: null,
-      built: null,
+      built: null, stop: null,
     };
   }
 
@@ -292,11 +325,13 @@
       return queue;
     }
     block.button.setAttribute("aria-disabled", "true");
+    block.stop.hidden = false;
     setStatus(block, "Waiting…");
     queue = queue.then(function () { return execute(page, index); }).catch(function (error) {
       console.error(error);
     }).finally(function () {
       block.button.removeAttribute("aria-disabled");
+      block.stop.hidden = true;
     });
     return queue;
   }
@@ -304,14 +339,22 @@
   async function execute(page, index) {
     const clicked = page.blocks[index];
     const starting = !ready;
-    if (starting) setStatus(clicked, "Starting Python (the first run loads about 17 MB)…");
+    const firstRun = " (the first run loads about 17 MB)";
+    if (starting) setStatus(clicked, "Starting Python" + firstRun + "…");
     const startedPython = performance.now();
     try {
-      await startWorker(page.manifest, function (text) { setStatus(clicked, text); });
+      await startWorker(page.manifest, function (text) {
+        setStatus(clicked, text.replace(/…$/, "") + firstRun + "…");
+      });
     } catch (error) {
       clearOutput(clicked);
-      showError(clicked, "Python could not start: " + error.message);
-      setStatus(clicked, "Failed");
+      if (error.message === STOPPED) {
+        showError(clicked, STOPPED);
+        setStatus(clicked, "Stopped");
+      } else {
+        showError(clicked, "Python could not start: " + error.message);
+        setStatus(clicked, "Failed");
+      }
       return;
     }
     if (page !== current) return; // the reader has moved to another page
@@ -355,7 +398,8 @@
           } else {
             pre.append(text);
           }
-        }
+        },
+        function (text) { setStatus(block, text); }
       );
       if (html && block.output) {
         const figure = document.createElement("div");
@@ -364,6 +408,18 @@
         block.output.append(figure);
       }
       if (pre && !pre.childNodes.length) pre.remove();
+      if (error === STOPPED) {
+        page.chains.clear(); // every namespace went with the worker
+        showError(block, STOPPED);
+        setStatus(block, "Stopped after " + seconds(performance.now() - first));
+        if (i !== index) {
+          clearOutput(clicked).remove();
+          showError(clicked, "Not run: stopped while a block above, which this one " +
+            "continues, was running.");
+          setStatus(clicked, "Not run");
+        }
+        return;
+      }
       if (error) {
         page.chains.set(block.meta.chain, null); // half-run: the next Run starts afresh
         showError(block, error);
