@@ -158,7 +158,8 @@ class Tanh(Activation):
     $$
 
     In floating point the output rounds to exactly $\pm 1.0$ from $|z| \approx 19$ in float64
-    (about 10 in float32), where the derivative is exactly 0.
+    and from about 9 in float32 (correctly rounded; numpy builds with a faster float32 tanh reach
+    it only at 10), where the derivative is exactly 0.
 
     Examples:
         >>> import numpy as np
@@ -166,6 +167,9 @@ class Tanh(Activation):
         >>> Tanh().forward(np.array([[0.0]])).tolist()
         [[0.0]]
         >>> (Tanh().forward(np.array([[18.0, 20.0, -20.0]])) == [[1.0, 1.0, -1.0]]).tolist()
+        [[False, True, True]]
+        >>> z32 = np.array([[8.5, 10.5, -10.5]], dtype=np.float32)
+        >>> (Tanh().forward(z32) == [[1.0, 1.0, -1.0]]).tolist()
         [[False, True, True]]
     """
 

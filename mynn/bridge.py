@@ -291,7 +291,8 @@ def from_torch(
             no mynn counterpart (an unknown class, a subclass of a known one, a quantized or
             compiled wrapper), or a Linear's dtype is neither float32 nor float64 (the message
             names the module and its index), or ``output`` is not ``Softmax()``,
-            ``Sigmoid()`` or ``None``.
+            ``Sigmoid()`` or ``None``, or ``rng`` is not a ``np.random.Generator``, an int or
+            ``None`` (a bool or a float included).
         ValueError: If a module's settings have no mynn equivalent: a Linear without bias,
             Linear layers of different dtypes, a Softmax whose ``dim`` is not 1 or -1
             (``nn.Softmax()``, with ``dim=None``, included), a slope or dropout rate outside
@@ -301,7 +302,7 @@ def from_torch(
             or meta-device parameter, or a parameter in the same storage as another parameter
             (see above), or a Dropout is in another mode than the ``Sequential``; or if
             ``output`` would follow a final Softmax or Sigmoid, or is a Softmax of a single
-            output (always 1).
+            output (always 1); or if ``rng`` is a negative int.
 
     Examples:
         >>> import torch

@@ -1475,6 +1475,27 @@ def test_from_torch_takes_no_output_but_softmax_or_sigmoid(output):
 
 
 @pytest.mark.requires("torch")
+@pytest.mark.parametrize(
+    ("rng", "error", "message"),
+    [
+        ("x", TypeError, r"rng must be a numpy\.random\.Generator, an int seed or None"),
+        (1.5, TypeError, r"rng must be a numpy\.random\.Generator, an int seed or None"),
+        (True, TypeError, r"rng must be a numpy\.random\.Generator, an int seed or None"),
+        (np.random.RandomState(0), TypeError, r"rng must be a numpy\.random\.Generator"),
+        (-1, ValueError, r"an int seed must be 0 or more\. Received: rng=-1"),
+    ],
+    ids=["str", "float", "bool", "RandomState", "negative"],
+)
+def test_from_torch_refuses_a_bad_rng_as_documented(rng, error, message):
+    module = _nn().Sequential(_nn().Linear(2, 2), _nn().Dropout(0.5))
+    with pytest.raises(error, match=message):
+        _bridge().from_torch(module, rng=rng)
+    documented = " ".join(_bridge().from_torch.__doc__.split())
+    assert "or ``rng`` is not a ``np.random.Generator``" in documented
+    assert "or if ``rng`` is a negative int" in documented
+
+
+@pytest.mark.requires("torch")
 @FUZZ
 @given(logits=st.one_of(st.integers(), st.text(max_size=4), st.none(), st.floats()))
 def test_to_torch_takes_logits_as_a_bool_only(logits):
