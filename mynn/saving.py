@@ -98,9 +98,9 @@ def save_model(model: Model, path: str | os.PathLike) -> None:
     Only the optimizer state of the model's own parameters is written, so ``load_model``
     reads back every entry of the file (state kept for names the model no longer has, or for
     a parameter whose shape changed, is state the next step would not use). It is the state
-    the next ``train`` would use: a layer moved since the last ``train`` takes its own along,
-    and a layer replaced by a new object has none, as the Model page's rule *optimizer state
-    stays with its layer* says.
+    the next ``train`` would use: a layer moved since the last ``train`` (or since
+    ``load_model`` read the model) takes its own along, and a layer replaced by a new object
+    has none, as the Model page's rule *optimizer state stays with its layer* says.
 
     Args:
         model: A [Model][mynn.model.Model] made of mynn's own layers, loss, metric and
@@ -673,6 +673,9 @@ def _rebuild(meta: dict, archive: Archive):
         model.set_accuracy(accuracy)
     if "optimizer" in meta:
         model.set_optimizer(_rebuild_optimizer(meta["optimizer"], model, archive))
+        # the state read belongs to these layers in these places: a layer replaced or moved
+        # before the next train() is then handled as in a model that trained (Model page)
+        model._laid_out = list(model.layers)
     return model
 
 

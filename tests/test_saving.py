@@ -340,8 +340,11 @@ def test_saved_file_is_a_plain_npz_without_pickles(tmp_path):
     ]
 
 
+@pytest.mark.parametrize("loaded_first", [False, True], ids=["trained", "trained-saved-loaded"])
 @pytest.mark.parametrize("change", ["replaced", "moved", "dropout deleted"])
-def test_a_file_saved_after_a_layer_changes_holds_the_state_the_next_train_uses(tmp_path, change):
+def test_a_file_saved_after_a_layer_changes_holds_the_state_the_next_train_uses(
+    tmp_path, change, loaded_first
+):
     # The Model page's rule, optimizer state stays with its layer, holds for a file saved
     # before the next train(): a moved layer's moments go with it, a new layer has none.
     X, y = spiral_classification(20, 3, rng=0)
@@ -356,20 +359,32 @@ def test_a_file_saved_after_a_layer_changes_holds_the_state_the_next_train_uses(
         model.train(X, y, epochs=2, batch_size=20, verbose=0, rng=0)
         return model
 
+    def change_it(model):
+        if change == "replaced":
+            model.layers[2] = Dense(16, 16, rng=9)
+        elif change == "moved":
+            model.layers[2], model.layers[5] = model.layers[5], model.layers[2]
+        else:
+            del model.layers[4]  # the Dense layer after it moves from place 5 to place 4
+        return model
+
+    # the rule as a model that never left memory follows it (tests/test_model.py checks that)
+    reference = change_it(trained())
     model = trained()
-    if change == "replaced":
-        model.layers[2] = Dense(16, 16, rng=9)
-    elif change == "moved":
-        model.layers[2], model.layers[5] = model.layers[5], model.layers[2]
-    else:
-        del model.layers[4]  # the Dense layer after it moves from place 5 to place 4
+    if loaded_first:  # a checkpoint read back, then changed: the same rule holds
+        save_model(model, tmp_path / "checkpoint.npz")
+        model = load_model(tmp_path / "checkpoint.npz")
+    change_it(model)
     save_model(model, tmp_path / "model.npz")
     loaded = load_model(tmp_path / "model.npz")
-    for each in (model, loaded):
+    for each in (reference, model, loaded):
         each.train(X, y, epochs=1, batch_size=20, verbose=0, rng=1)
-    for (name, a, _), (_, b, _) in zip(model.parameters(), loaded.parameters()):
-        np.testing.assert_array_equal(a, b, err_msg=f"{change}: {name}")
-    # (the model in memory also keeps state under names it no longer has, which no step uses)
-    for name, _, _ in model.parameters():
-        for kind, array in model.optimizer.state[name].items():
-            np.testing.assert_array_equal(array, loaded.optimizer.state[name][kind], err_msg=name)
+    for each in (model, loaded):
+        for (name, a, _), (_, b, _) in zip(reference.parameters(), each.parameters()):
+            np.testing.assert_array_equal(a, b, err_msg=f"{change}: {name}")
+        # (a model also keeps state under names it no longer has, which no step uses)
+        for name, _, _ in reference.parameters():
+            for kind, array in reference.optimizer.state[name].items():
+                np.testing.assert_array_equal(
+                    array, each.optimizer.state[name][kind], err_msg=name
+                )
