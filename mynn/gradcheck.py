@@ -94,13 +94,13 @@ def numerical_gradient(
     Args:
         function: Called with no arguments; returns a real number that depends on ``values``.
         values: A float64 array (changed in place during the call, restored after). A float32
-            array is accepted, but it cannot hold $u \pm h$ exactly for an entry $u$ and the
-            default $h$ (its spacing near 1 is about $1.2 \cdot 10^{-7}$ and doubles at every
+            array is accepted, but it cannot hold an entry plus or minus the default $h$
+            exactly (its spacing near 1 is about $1.2 \cdot 10^{-7}$ and doubles at every
             power of 2), so the step taken is not $h$ and the result is off by an amount that
-            grows with $|u|$: a few percent up to 16 (2 % at 1, about 5 % from just above 1 to
-            16), about 90 % between 16 and 32 (other errors at the powers of 2 themselves), and
-            a gradient of exactly 0 above 32, where
-            $u \pm h$ rounds back to $u$. Cast to float64 first, as
+            grows with the entry's magnitude: a few percent up to 16 (2 % at 1, about 5 % from
+            just above 1 to 16), about 90 % between 16 and 32 (other errors at the powers of 2
+            themselves), and a gradient of exactly 0 above 32, where the entry plus or minus
+            $h$ rounds back to the entry. Cast to float64 first, as
             [gradient_check][mynn.gradcheck.gradient_check] does.
         epsilon: The step $h$, positive (not the clipping constant $\epsilon$ of the losses).
 
@@ -117,13 +117,13 @@ def numerical_gradient(
         >>> np.round(numerical_gradient(lambda: float(np.sum(x ** 2)), x), 6).tolist()
         [2.0, -4.0]
         >>> from mynn.gradcheck import relative_error
-        >>> x32 = x.astype(np.float32)  # u + h and u - h are rounded to float32
+        >>> x32 = x.astype(np.float32)  # each entry +- h is rounded to float32
         >>> g32 = numerical_gradient(lambda: float(np.sum(x32.astype(np.float64) ** 2)), x32)
         >>> relative_error(g32, 2 * x) > 0.01  # off by more than 1 %
         True
-        >>> t32 = np.array([1.0, 20.0, 40.0], dtype=np.float32)  # the error grows with u
+        >>> t32 = np.array([1.0, 20.0, 40.0], dtype=np.float32)  # the error grows with the entry
         >>> g32 = numerical_gradient(lambda: float(np.sum(t32.astype(np.float64) ** 2)), t32)
-        >>> np.round(g32 / (2 * t32.astype(np.float64)), 2).tolist()  # share of the exact 2 u
+        >>> np.round(g32 / (2 * t32.astype(np.float64)), 2).tolist()  # share of the exact 2 x
         [0.98, 1.91, 0.0]
     """
     check_callable("function", function)
