@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from site_browser import REPORT, ROOT, PageProblems
+from site_browser import IN_CI, REPORT, ROOT, PageProblems, axe_script
 
 BUDGET_BYTES = 300_000
 """Most HTML + SVG one page may weigh. The heaviest page before rasterized scatter plots was
@@ -198,6 +198,25 @@ def _pages(site_dir: Path) -> list[str]:
     return pages
 
 
+AXE_RUN = """async () => {
+    const result = await axe.run(document, {
+        runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}});
+    return result.violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => ({rule: v.id, impact: v.impact, nodes: v.nodes.length,
+                      first: v.nodes[0].target.join(" "),
+                      why: (v.nodes[0].failureSummary || "").split("\\n").slice(1, 2).join("")
+                           .trim().slice(0, 200)}));
+}"""
+"""axe-core's serious and critical findings on the page as it is now (WCAG 2.1 A and AA)."""
+
+
+def _accessibility(page, axe) -> list[dict]:
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(axe))
+    return page.evaluate(AXE_RUN)
+
+
 def _measure(page, scheme: str) -> dict:
     found = page.evaluate(MEASURE)
     assert found["scheme"] == ("slate" if scheme == "dark" else "default"), found["scheme"]
@@ -217,6 +236,8 @@ def layout(chromium, site_url, site_dir) -> dict:
     pages = _pages(site_dir)
     assert len(pages) > 30, pages
     results: dict = {"pages": pages, "seconds": 0.0, "problems": {}, "raw_tex": {}}
+    axe, results["axe_missing"] = axe_script()
+    results["axe"] = {}  # (scheme, page) -> findings, at 1280 px
     started = time.monotonic()
     for view, options in VIEWS.items():
         context = chromium.new_context(color_scheme="light", **options)
@@ -237,6 +258,8 @@ def layout(chromium, site_url, site_dir) -> dict:
                     ".forEach((d) => { d.open = true; })"
                 )
                 results[(view, "light", path)] = _measure(page, "light")
+                if axe and view == "1280":
+                    results["axe"][("light", path)] = _accessibility(page, axe)
                 # the header's toggle, as a reader switches to the dark scheme
                 page.evaluate(f"() => document.querySelector({DARK_TOGGLE!r}).click()")
                 page.wait_for_function(
@@ -244,6 +267,8 @@ def layout(chromium, site_url, site_dir) -> dict:
                     " && document.getAnimations().every((a) => a.playState !== 'running')"
                 )  # and Material's colour transitions have ended
                 results[(view, "dark", path)] = _measure(page, "dark")
+                if axe and view == "1280":
+                    results["axe"][("dark", path)] = _accessibility(page, axe)
                 page.wait_for_timeout(50)  # late console messages
                 results["problems"][(view, path)] = list(problems.items)
         finally:
@@ -300,6 +325,17 @@ def _summary(layout) -> list[str]:
                 f"heaviest page {heaviest[0] / 1000:.0f} KB (/{heaviest[1]}), "
                 f"most elements {most[0]} (/{most[1]})"
             )
+    if layout["axe"]:
+        for scheme in SCHEMES:
+            found = [f for (s, _), items in layout["axe"].items() if s == scheme for f in items]
+            lines.append(
+                f"axe-core (WCAG 2.1 A and AA) at 1280 px, {scheme}: "
+                f"{len(found)} serious or critical rule failures, on "
+                f"{sum(1 for (s, _), items in layout['axe'].items() if s == scheme and items)}"
+                f" of {len(layout['pages'])} pages"
+            )
+    else:
+        lines.append(f"axe-core not run: {layout['axe_missing']}")
     raw = {key: n for key, n in layout["raw_tex"].items() if n}
     problems = sum(len(items) for items in layout["problems"].values())
     lines.append(
@@ -471,3 +507,20 @@ def test_long_lines_are_marked_for_a_hanging_indent():
     assert marked.count("long-line") == 1  # not the short lines, not numbered source
     assert marked.replace(f'<span class="long-line" style="--indent:8">{long_line}\n</span>',
                           f"{long_line}\n") == page
+
+
+def test_no_serious_accessibility_failure(layout):
+    """axe-core finds no serious or critical WCAG 2.1 A/AA failure on any page, light or dark."""
+    if not layout["axe"]:
+        message = f"axe-core could not be loaded: {layout['axe_missing']}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    failures = [
+        f"/{page} ({scheme}): {f['rule']} ({f['impact']}) on {f['nodes']} elements, e.g. "
+        f"{f['first']}: {f['why']}"
+        for (scheme, page), items in layout["axe"].items()
+        for f in items
+    ]
+    assert not failures, "\n".join(failures)
+
