@@ -33,11 +33,12 @@ Examples:
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import re
 from typing import Any
 
-__all__ = ["svg"]
+__all__ = ["describe", "svg"]
 
 # How matplotlib writes the colours that svg() replaces.
 _BLACK = "#000000"
@@ -46,7 +47,7 @@ _WHITE = "#ffffff"
 _PAGE_BACKGROUND = "var(--md-default-bg-color, #ffffff)"
 
 
-def svg(fig: Any, *, dpi: float = 200) -> str:
+def svg(fig: Any, *, dpi: float = 200, alt: str | None = None) -> str:
     r"""The figure as an ``<svg>`` element to print into a web page; closes the figure.
 
     - The background is transparent, so the figure lies on the page's own background.
@@ -56,6 +57,10 @@ def svg(fig: Any, *, dpi: float = 200) -> str:
     - Artists drawn with ``rasterized=True`` (a scatter plot of thousands of points, say) are
       embedded as one PNG image at ``dpi`` instead of one SVG element per point; axes and
       text stay vector.
+    - It carries a text alternative for readers who do not see it (``role="img"``, an
+      ``aria-label`` and a ``<title>``): ``alt`` if given, then what the figure holds, read
+      from its own artists (see [describe][mynn.figures.describe]), so it cannot drift from
+      the picture.
     - Every element id starts with a prefix taken from a hash of the figure's content, so
       the same figure gives the same text at every build, and two different figures on one
       page share no id. Without it they would: matplotlib names the glyph of a letter after
@@ -68,6 +73,7 @@ def svg(fig: Any, *, dpi: float = 200) -> str:
         fig: a matplotlib ``Figure``.
         dpi: resolution of the rasterized artists, in dots per inch (200 stays sharp on
             high-density screens).
+        alt: a sentence saying what the figure shows, put before the generated description.
 
     Returns:
         The SVG text, from ``<svg`` to ``</svg>`` (no XML header, which is not allowed
@@ -98,6 +104,9 @@ def svg(fig: Any, *, dpi: float = 200) -> str:
         raise TypeError(f"fig must be a matplotlib Figure. Received: fig={fig!r}")
     if not dpi > 0:
         raise ValueError(f"dpi must be positive. Received: dpi={dpi!r}")
+    if alt is not None and not isinstance(alt, str):
+        raise TypeError(f"alt must be a str or None. Received: alt={alt!r}")
+    label = " ".join(part for part in (alt, describe(fig)) if part)
     import matplotlib
     import matplotlib.pyplot as plt
 
@@ -121,8 +130,92 @@ def svg(fig: Any, *, dpi: float = 200) -> str:
     text = text.replace(_BLACK, "currentColor").replace(_WHITE, _PAGE_BACKGROUND)
     text = _unique_ids(text)
     # matplotlib leaves the fill of black text unset (black is SVG's default): the root's
-    # fill makes it currentColor as well.
-    return text.replace("<svg ", '<svg fill="currentColor" ', 1)
+    # fill makes it currentColor as well. The text alternative: the root's name, and a title.
+    escaped = html.escape(label, quote=True)
+    text = text.replace("<svg ", f'<svg fill="currentColor" role="img" aria-label="{escaped}" ', 1)
+    start = text.index(">", text.index("<svg")) + 1
+    return text[:start] + f"<title>{escaped}</title>" + text[start:]
+
+
+def describe(fig: Any) -> str:
+    """What a matplotlib figure holds, in words: its panels, their titles, axes and contents.
+
+    Read from the figure's artists (titles, axis labels, legend entries, the number of lines,
+    point sets, bars and images), so it says what is drawn, not what was meant to be.
+
+    Examples:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from mynn.figures import describe
+        >>> fig, ax = plt.subplots()
+        >>> _ = ax.plot([0, 1], [0, 1], label="train")
+        >>> _ = ax.plot([0, 1], [1, 0], label="test")
+        >>> _ = ax.set(title="loss", xlabel="epoch")
+        >>> _ = ax.legend()
+        >>> describe(fig)
+        'A figure: loss: 2 lines (train, test), against epoch.'
+        >>> plt.close(fig)
+    """
+    axes = [ax for ax in fig.get_axes() if ax.get_visible()]
+    panels = [_describe_axes(ax) for ax in axes]
+    panels = [panel for panel in panels if panel]
+    title = _plain(fig._suptitle.get_text()) if getattr(fig, "_suptitle", None) else ""
+    head = f"A figure{' titled ' + repr(title) if title else ''}"
+    if not panels:
+        return head + "."
+    images = [panel for panel in panels if panel == "1 image" or panel.endswith(": 1 image")]
+    if len(panels) > 1 and len(images) == len(panels):  # a grid of images
+        titles = ", ".join(panel[: -len(": 1 image")] for panel in images if panel != "1 image")
+        titles = titles if len(titles) <= 200 else titles[:200].rsplit(", ", 1)[0] + ", ..."
+        return f"{head} of {len(panels)} images" + (f", titled {titles}." if titles else ".")
+    if len(panels) == 1:
+        return f"{head}: {panels[0]}."
+    if len(panels) > 6:  # a grid of small images, say: the first ones stand for the rest
+        shown = "; ".join(panels[:3])
+        return f"{head} of {len(panels)} panels: {shown}; and {len(panels) - 3} more."
+    return f"{head} of {len(panels)} panels: " + "; ".join(panels) + "."
+
+
+def _describe_axes(ax: Any) -> str:
+    """One panel in words ("" for an empty one)."""
+    lines = [line for line in ax.get_lines() if line.get_visible()]
+    labels = [text.get_text() for text in (ax.get_legend().get_texts() if ax.get_legend() else [])]
+    contents = []
+    if lines:
+        contents.append(f"{len(lines)} line{'s' if len(lines) != 1 else ''}")
+    from matplotlib.collections import LineCollection, PathCollection
+
+    collections = [c for c in ax.collections if c.get_visible()]
+    points = [c for c in collections if isinstance(c, PathCollection)]
+    if points:
+        contents.append(f"{len(points)} set{'s' if len(points) != 1 else ''} of points")
+    marks = [c for c in collections if isinstance(c, LineCollection)]
+    if marks:
+        contents.append(f"{len(marks)} group{'s' if len(marks) != 1 else ''} of line segments")
+    areas = [c for c in collections if c not in points and c not in marks]
+    if areas:
+        contents.append(f"{len(areas)} shaded area{'s' if len(areas) != 1 else ''}")
+    bars = [p for p in ax.patches if p.get_visible()]
+    if bars:
+        contents.append(f"{len(bars)} bar{'s' if len(bars) != 1 else ''}")
+    if ax.images:
+        contents.append(f"{len(ax.images)} image{'s' if len(ax.images) != 1 else ''}")
+    title = " ".join(
+        _plain(t) for t in (ax.get_title("left"), ax.get_title(), ax.get_title("right")) if t
+    )
+    if not contents and not title:
+        return ""
+    words = f"{title}: " if title else ""
+    words += ", ".join(contents) if contents else "empty"
+    if labels:
+        words += f" ({', '.join(_plain(label) for label in labels)})"
+    xlabel, ylabel = _plain(ax.get_xlabel()), _plain(ax.get_ylabel())
+    if ylabel:
+        words += f", {ylabel}"
+    if xlabel:
+        words += f" against {xlabel}" if ylabel else f", against {xlabel}"
+    return words
 
 
 # An id attribute, and the two ways an SVG refers to one: href="#id" (xlink: or not) and
@@ -137,3 +230,8 @@ def _unique_ids(text: str) -> str:
     ids = {match[2] for match in _ID.finditer(text)}
     text = _ID.sub(lambda m: m[1] + prefix + m[2] + m[3], text)
     return _REFERENCE.sub(lambda m: m[1] + (prefix + m[2] if m[2] in ids else m[2]), text)
+
+
+def _plain(text: str) -> str:
+    """matplotlib's math text as words a screen reader can say: ``$x_2$`` -> ``x_2``."""
+    return text.replace("$", "").replace("\\", "")

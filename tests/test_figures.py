@@ -115,3 +115,37 @@ def _line_plot_with(label):
     ax.set(title="title", xlabel="x")
     ax.legend()
     return fig
+
+
+def test_the_figure_carries_a_text_alternative_read_from_its_artists():
+    fig, (left, right) = plt.subplots(1, 2)
+    left.plot([0, 1], [0, 1], label='say "a"')
+    left.plot([0, 1], [1, 0], label="b")
+    left.legend()
+    left.set(title="loss", xlabel="epoch", ylabel="$C$")
+    right.scatter([0, 1, 2], [1, 2, 3])
+    right.hlines(1.0, 0, 2)
+    right.bar([0, 1], [2, 3])
+    text = svg(fig, alt="Both panels from one run.")
+    expected = (
+        "Both panels from one run. A figure of 2 panels: loss: 2 lines (say &quot;a&quot;, b), "
+        "C against epoch; 1 set of points, 1 group of line segments, 2 bars."
+    )
+    assert text.startswith(f'<svg fill="currentColor" role="img" aria-label="{expected}" '), (
+        text[:300]
+    )
+    assert f"<title>{expected}</title>" in text[:1000]
+
+
+def test_a_grid_of_images_is_described_by_its_titles():
+    from mynn.figures import describe
+
+    fig, axes = plt.subplots(2, 3)
+    for index, ax in enumerate(axes.flat):
+        ax.imshow(np.zeros((8, 8)))
+        ax.set_title(f"{index} as {index + 1}")
+    assert describe(fig) == "A figure of 6 images, titled 0 as 1, 1 as 2, 2 as 3, 3 as 4, " \
+        "4 as 5, 5 as 6."
+    plt.close(fig)
+    with pytest.raises(TypeError, match=r"alt must be a str or None\. Received: alt=3"):
+        svg(_line_plot(), alt=3)

@@ -65,6 +65,21 @@ def documented_path(package, name: str, submodules: list) -> str:
     return f"{package.__name__}.{name}"
 
 
+def test_every_figure_has_a_text_alternative(site_dir):
+    """Each figure drawn by mynn.figures.svg names itself for a screen reader (role, label,
+    title), with words read from the figure: a legend's entries appear in its label."""
+    figures = 0
+    for page in sorted(site_dir.rglob("index.html")):
+        for match in re.finditer(r"<svg fill=\"currentColor\"[^>]*>(<title>[^<]*</title>)?",
+                                 page.read_text(encoding="utf-8")):
+            figures += 1
+            where = page.parent.relative_to(site_dir).as_posix()
+            label = re.search(r'role="img" aria-label="([^"]+)"', match[0])
+            assert label and match[1], f"/{where}: a figure without a text alternative"
+            assert label[1].startswith("A figure"), (where, label[1])
+    assert figures >= 14, figures
+
+
 def test_api_reference_complete(site_dir):
     mynn = importlib.import_module("mynn")
     public = list(getattr(mynn, "__all__", []))

@@ -172,6 +172,10 @@
     const output = document.createElement("div");
     output.className = "mynn-run__output";
     output.hidden = true;
+    // announced to a screen reader as it fills (politely: after what it is reading)
+    output.setAttribute("role", "region");
+    output.setAttribute("aria-live", "polite");
+    output.setAttribute("aria-label", "Output of block " + number);
     element.after(bar, output);
 
     // Keyboard: Tab moves through the page as everywhere else, until the reader chooses to
