@@ -6,7 +6,8 @@ of one epoch alone: per batch and per layer the forward product ``X @ W``, the w
 nobody needs), on the same shapes, dtype and batches. Every result is reported as a ratio to that
 floor measured in the same run: mynn's timed runs alternate with floor runs, so the load of a busy
 shared machine slows both alike. Not entirely: in CPU time too, the floor runs of one run can
-differ by tens of percent (once by 70 %), and so can the paired ratios of one workload. The
+differ by tens of percent, at times by more than half, and so can the paired ratios of one
+workload. The
 scikit-learn and PyTorch runs alternate with floor runs of their own in the same way, and their
 ratio is over those floor runs, never over mynn's. The float32 MNIST model is also trained
 without the optimizers' subnormal flush, to show what the flush saves.

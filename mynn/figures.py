@@ -196,7 +196,8 @@ def _describe_axes(ax: Any) -> str:
     areas = [c for c in collections if c not in points and c not in marks]
     if areas:
         contents.append(f"{len(areas)} shaded area{'s' if len(areas) != 1 else ''}")
-    bars = [p for p in ax.patches if p.get_visible()]
+    # a histogram's empty bins are patches of height 0: not drawn, not counted
+    bars = [p for p in ax.patches if p.get_visible() and getattr(p, "get_height", lambda: 1)()]
     if bars:
         contents.append(f"{len(bars)} bar{'s' if len(bars) != 1 else ''}")
     if ax.images:

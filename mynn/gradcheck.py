@@ -123,7 +123,7 @@ def numerical_gradient(
         True
         >>> t32 = np.array([1.0, 20.0, 40.0], dtype=np.float32)  # the error grows with the entry
         >>> g32 = numerical_gradient(lambda: float(np.sum(t32.astype(np.float64) ** 2)), t32)
-        >>> np.round(g32 / (2 * t32.astype(np.float64)), 2).tolist()  # share of the exact 2 x
+        >>> np.round(g32 / (2 * t32.astype(np.float64)), 2).tolist()  # share of the exact 2 t32
         [0.98, 1.91, 0.0]
     """
     check_callable("function", function)
