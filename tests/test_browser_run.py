@@ -685,7 +685,7 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
                 const status = change.target.closest && change.target.closest(".mynn-run__status")
                     || change.target.parentElement?.closest(".mynn-run__status");
                 if (status) window.__statuses.push(status.textContent); }))
-            .observe(document.querySelector("article"),
+            .observe(document.documentElement,  // not the article: the page swap replaces it
                      {subtree: true, childList: true, characterData: true}); }""")
         manifest = _manifest(site_dir, "tutorials/digits")
         digits = "docs/tutorials/digits.md"
