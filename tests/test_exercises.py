@@ -606,9 +606,157 @@ def test_message_rounding_of_a_python_float():
 
     assert message(MEAN_SQUARE, rounded_through_float32).splitlines()[1:3] == [
         "expected 9.2083333, received 9.208333 (absolute error 3.2e-07, relative error 3.5e-08)",
-        "an error this small is rounding: was the result rounded, or computed in float32 (about "
-        "7 significant digits)? Compute in float64 and return it as it is",
+        "these are float32 numbers (about 7 significant digits), written as float64: was the "
+        "result computed in float32? Compute in float64 and return it as it is",
     ]
+
+
+def test_message_names_rounding_only_when_the_answer_rounded():
+    # issue 23: "was the result rounded, or computed in float32?" came with every small error
+    def rounded(x):
+        return round(float(np.mean(x**2)), 4)
+
+    def rounded_array(x):
+        return np.round(np.maximum(x, 0) * np.pi, 3)
+
+    def epsilon_added(x):
+        return float(np.mean(x**2)) + 1e-7
+
+    def finite_difference(x):  # off by about 1e-8, relative
+        return float(np.mean(x**2)) * (1 + 1e-8)
+
+    def the_minimum(x):  # 3.0 where 3.0000001 is right: no rounding, another mistake
+        return 3.0
+
+    assert message(MEAN_SQUARE, rounded).splitlines()[2] == (
+        "these are the right values rounded to 4 decimal places: return the result as it is, "
+        "unrounded"
+    )
+    relu_pi = fixed(lambda x: np.maximum(x, 0) * np.pi)
+    assert "rounded to 3 decimal places" in message(relu_pi, rounded_array)
+    for answer in (epsilon_added, finite_difference):
+        text = message(MEAN_SQUARE, answer)
+        assert "rounded" not in text and "float32" not in text, text
+    near_three = fixed(lambda x: 3.0000001, "number")
+    text = message(near_three, the_minimum)
+    assert "rounded" not in text and "float32" not in text, text
+    # a float64 array whose entries are float32 numbers: computed in float32, then converted
+    text = message(fixed(lambda x: x / 3), lambda x: (x.astype(np.float32) / 3).astype(float))
+    assert "these are float32 numbers" in text, text
+    # an integer answer where the result has a fraction: integer division, not rounding
+    text = message(fixed(lambda x: 0.75, "number"), lambda x: 3 // 4)
+    assert text.splitlines()[1:3] == [
+        "expected 0.75, received 0 (absolute error 0.75, relative error 1)",
+        "the answer is an integer, 0, and the right result is not: // (integer division) and "
+        "int(...) drop the fraction; divide with /",
+    ]
+
+
+def test_an_integer_division_accuracy_is_not_told_of_another_mistake():
+    # issue 23: it returned 0 like the known mistake that compares the largest VALUE with the
+    # label (always 0), and got that mistake's hint
+    def accuracy(probabilities, labels):
+        return np.sum(np.argmax(probabilities, axis=1) == labels) // len(labels)
+
+    for seed in range(20):
+        with pytest.raises(ExerciseError) as caught:
+            check("accuracy", accuracy, rng=seed)
+        text = str(caught.value)
+        assert "Likely mistake" not in text, text
+        assert "// (integer division)" in text, text
+
+
+def test_a_hint_needs_the_mistake_to_agree_on_the_other_trials_too():
+    # an answer that gives a known mistake's result on one trial only is not told to fix it
+    def mostly_right(x):
+        return np.abs(x) if x.shape == (2, 3) else np.maximum(x, 0)
+
+    def shapes(rng, trial):
+        return {"x": X if trial == 0 else rng.normal(size=(3, 4))}
+
+    exercise = Exercise("shapes", "relu", shapes, relu_reference,
+                        mistakes=((absolute, "negative inputs must become 0"),))
+    with pytest.raises(ExerciseError) as caught:
+        check(exercise, mostly_right, trials=1, rng=0)
+    assert "Likely mistake" not in str(caught.value)
+    with pytest.raises(ExerciseError) as caught:
+        check(exercise, absolute, trials=1, rng=0)
+    assert "Likely mistake: negative inputs must become 0." in str(caught.value)
+
+
+def test_numpy_set_to_raise_does_not_crash_the_checker():
+    # issue 23: under np.seterr(all="raise") the softmax check crashed in mynn's own softmax
+    def softmax(x):
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def softmax_allowing_underflow(x):
+        with np.errstate(under="ignore"):
+            return softmax(x)
+
+    with np.errstate(all="raise"):
+        for name in EXERCISES:  # drawing the inputs and the right results raises nothing
+            check(name, EXERCISES[name].reference, rng=0)
+        assert check("softmax", softmax_allowing_underflow, rng=0).startswith("softmax: correct")
+        with pytest.raises(ExerciseError) as caught:  # the answer runs under the caller's settings
+            check("softmax", softmax, rng=0)
+    lines = str(caught.value).splitlines()
+    assert lines[1].startswith("your function raised FloatingPointError: underflow encountered")
+    assert lines[2] == (
+        "numpy raised it because np.seterr (or np.errstate) is set to raise on this "
+        "floating-point error (numpy's default is a warning, and silence for an underflow); an "
+        "underflow to 0 is expected at the edges the trials reach (exp(-1000) in a softmax of "
+        "far scores): np.seterr(under='ignore') lets it through"
+    )
+    assert check("softmax", softmax, rng=0).startswith("softmax: correct")  # settings restored
+
+
+def test_message_gives_a_number_input_the_digits_that_matter():
+    # a start 3e-7 from the minimum 3 was described as w=3
+    def stops_near_the_minimum(w, learning_rate, steps):
+        for _ in range(steps):
+            if abs(w - 3) < 1e-6:
+                break
+            w = w - learning_rate * 2 * (w - 3)
+        return w
+
+    with pytest.raises(ExerciseError) as caught:
+        check("gradient_descent_steps", stops_near_the_minimum, rng=0)
+    first = str(caught.value).splitlines()[0]
+    w = re.search(r"\(w=([^,]+),", first)[1]
+    assert float(w) != 3 and len(w) > 4, first
+    assert float(w) == pytest.approx(caught.value.inputs["w"], rel=1e-9)
+
+
+def test_message_shows_the_entry_that_differs_however_large_the_array():
+    # issue 23: with the differing entry inside the "..." both lines printed the same
+    x = np.arange(1.0, 61.0).reshape(6, 10)
+    wide = fixed(lambda x: x * 1.0, x=x)
+
+    def one_entry_off(x):
+        y = x * 1.0
+        y[3, 5] += 1e-6
+        return y
+
+    lines = message(wide, one_entry_off).splitlines()
+    assert lines[1] == (
+        "1 of 60 entries differ; the first at index [3, 5]: expected 36, received 36.000001"
+    )
+    assert lines[3:5] == [
+        "expected: [[1 2 3 ... 5 6 7 ... 10] [11 12 13 ... 15 16 17 ... 20] ... "
+        "[31 32 33 ... 35 36 37 ... 40] ... [51 52 53 ... 55 56 57 ... 60]]",
+        "received: [[1 2 3 ... 5 6 7 ... 10] [11 12 13 ... 15 16 17 ... 20] ... "
+        "[31 32 33 ... 35 36.000001 37 ... 40] ... [51 52 53 ... 55 56 57 ... 60]]",
+    ]
+    vector = fixed(lambda x: x * 1.0, x=np.linspace(0.0, 1.0, 50))
+
+    def last_but_one_off(x):
+        y = x * 1.0
+        y[20] = 0.5
+        return y
+
+    expected, received = message(vector, last_but_one_off).splitlines()[3:5]
+    assert expected != received[:len(expected)] and "0.4082" in expected and "0.5" in received
 
 
 @pytest.mark.parametrize(
@@ -1214,19 +1362,43 @@ def draws(name, seeds=range(50), trials=5):
         yield [exercise.make_inputs(rng, trial) for trial in range(trials)]
 
 
+def _sizes(inputs) -> tuple:
+    return tuple(
+        np.shape(v) if isinstance(v, np.ndarray) else v
+        for v in inputs.values()
+        if isinstance(v, (np.ndarray, int))
+    )
+
+
+KEEPS_STATE = {"momentum_step", "adam_step"}  # their fifth trial repeats the fourth's shapes
+
+
 def test_two_trials_in_a_row_never_share_a_shape_or_a_count():
     # (chain_rule and chain_rule_square take numbers only, drawn anew on every trial)
     for name in sorted(set(EXERCISES) - {"chain_rule", "chain_rule_square"}):
-        for trials in draws(name):
-            sizes = [
-                tuple(
-                    np.shape(v) if isinstance(v, np.ndarray) else v
-                    for v in inputs.values()
-                    if isinstance(v, (np.ndarray, int))
-                )
-                for inputs in trials
+        for trials in draws(name, trials=9):
+            sizes = [_sizes(inputs) for inputs in trials]
+            pairs = [
+                (a, b) for trial, (a, b) in enumerate(zip(sizes, sizes[1:]), start=1)
+                if not (name in KEEPS_STATE and trial % 4 == 0)
             ]
-            assert all(a != b for a, b in zip(sizes, sizes[1:])), (name, sizes)
+            assert all(a != b for a, b in pairs), (name, sizes)
+
+
+def test_an_answer_that_could_keep_state_meets_the_same_shapes_twice_in_a_row():
+    for name in sorted(KEEPS_STATE):
+        for trials in draws(name, trials=9):
+            shapes = [inputs["w"].shape for inputs in trials]
+            assert shapes[4] == shapes[3] and shapes[8] == shapes[7], (name, shapes)
+            assert trials[4]["grad"].tobytes() != trials[3]["grad"].tobytes()
+        # the shapes come from the seed alone, however checks run in between
+        first = [inputs["w"].shape for inputs in next(draws(name, seeds=[7]))]
+        rng = np.random.default_rng(7)
+        interleaved = []
+        for trial in range(5):
+            interleaved.append(EXERCISES[name].make_inputs(rng, trial)["w"].shape)
+            EXERCISES[name].make_inputs(np.random.default_rng(trial), 3)  # another check's
+        assert interleaved == first
 
 
 def test_hyper_parameters_change_on_every_trial():
@@ -1264,6 +1436,48 @@ def test_edge_cases_are_drawn():
         np.abs(inputs["x"]).max() for trials in draws("sigmoid_derivative") for inputs in trials
     ]
     assert 10 < max(largest) < 100 and min(largest) < 5  # from small values to a few tens
+    for name, exercise in EXERCISES.items():  # the third trial: every size at its smallest
+        if name in ("chain_rule", "chain_rule_square"):
+            continue
+        smallest = exercise.make_inputs(np.random.default_rng(0), 2)
+        arrays = [v for v in smallest.values() if isinstance(v, np.ndarray)]
+        if name in ("relu", "relu_backward", "sigmoid_derivative"):  # 3 entries, for the kink
+            assert arrays[0].shape == (1, 3), name
+        elif name == "bias_gradient":
+            assert arrays[0].shape == (2, 1)
+        elif arrays:
+            assert 1 in {n for a in arrays for n in a.shape}, (name, smallest)
+    for name in ("neuron_batch", "layer_forward", "two_layer_forward", "weights_gradient"):
+        for trials in draws(name):  # samples, inputs and neurons differ, unless all are 1
+            for inputs in trials:
+                X, W = inputs["X"], inputs.get("W", inputs.get("W1", inputs.get("w")))
+                found = {*X.shape, *W.shape[1:]}  # (k, n) and (n, m), or (n,) for one neuron
+                assert len(found) == X.ndim + W.ndim - 1 or found == {1}, (name, found)
+    for trials in draws("relu"):  # large values on the second trial, tiny ones on the fourth
+        assert 10 <= trials[1]["x"].max() <= 1000
+        assert 1e-9 <= np.abs(trials[3]["x"]).max() <= 1e-7
+    for trials in draws("two_layer_forward"):  # scores near +-1000, rows far apart
+        inputs = trials[1]
+        scores = np.maximum(inputs["X"] @ inputs["W1"] + inputs["b1"], 0) @ inputs["W2"]
+        scores = scores + inputs["b2"]
+        assert np.abs(scores).max() > 750
+        assert np.ptp(scores.max(axis=1)) > 1000
+    for trials in draws("predicted_classes"):  # near-ties below float32's resolution
+        for inputs in (trials[0], trials[1], trials[3]):
+            p = np.sort(inputs["probabilities"], axis=1)
+            gaps = (p[:, -1] - p[:, -2]) / p[:, -1]
+            assert len(p) == 1 or ((gaps > 1e-12) & (gaps < 1e-9)).any()
+    for trials in draws("gradient_descent_steps"):  # both sides, near, past the minimum
+        sides = [np.sign(inputs["w"] - 3) for inputs in trials]
+        assert sides == [1, -1, 1, -1, 1]
+        assert abs(trials[2]["w"] - 3) <= 4e-7 and trials[2]["steps"] >= 2
+        assert trials[1]["learning_rate"] > 0.5
+    for trials in draws("adam_step"):  # t = 1, and a late step where beta_2**t still counts
+        assert trials[2]["t"] == 1
+        assert trials[3]["t"] >= 1000 and trials[3]["beta_2"] ** trials[3]["t"] > 0.005
+    for trials in draws("decayed_learning_rate"):
+        assert trials[2]["iterations"] == 0
+        assert EXERCISES["decayed_learning_rate"].reference(**trials[3]) < 1e-6
     reaches = 0  # epsilon as large as the square root it is added to, on some trials
     for trials in draws("adam_step"):
         for inputs in trials:

@@ -8,11 +8,28 @@ answer makes a known mistake, what to fix.
 
 What the checks draw and decide:
 
-- Every trial draws everything an answer could type in instead of reading it: sizes (two
-  trials in a row never share a batch size, a width or a number of classes), hyper-parameters
-  (learning rates, momentum, Adam's betas and epsilon, anywhere in a sensible part of their
-  valid range) and values, ordinary ones as well as the edge cases of the exercise: scores near
-  +-1000 for the softmax, exact zeros at ReLU's kink, ties for the most probable class.
+- Every trial draws everything an answer could type in instead of reading it: sizes,
+  hyper-parameters (learning rates, momentum, Adam's betas and epsilon, anywhere in a sensible
+  part of their valid range) and values. Two trials in a row never share a batch size, a width
+  or a number of classes (but for momentum and Adam, below), and a dense layer's numbers of
+  samples, inputs and neurons (the two-layer network's first layer's) differ from each other
+  unless all are 1.
+- Among the first five trials (the default number), and again four trials later, each edge
+  where a mistake hides has a trial of its own. The third trial has every size at its
+  smallest, 1 wherever 1 is allowed (where an ``np.squeeze`` shows), Adam's first step
+  (``t = 1``) and a decay at iteration 0. The second trial has large values and the fourth
+  tiny ones: ReLU's inputs up to 10 to 1000, then at most 1e-9 to 1e-7; the sigmoid's out to
+  20 to 40; a decay late and strong enough to bring the learning rate below 1e-6; an Adam step
+  late (``t`` from 1000 to 20,000) while ``beta_2**t`` still counts; the neuron's output below
+  0, then above. For momentum and Adam, whose answer could keep state between calls, the fifth
+  trial has the shapes of the fourth again, with new values.
+- Every other trial (the second, the fourth, ...) has scores near +-1000, in rows far apart,
+  for the softmax and the two-layer network. Gradient descent starts above its minimum on the
+  first, third, ... trials and below it on the others, within 4e-7 of it on the third, and
+  with a learning rate above 0.5, which steps past it, on the second.
+- Every trial has exact zeros at ReLU's kink, and ties for the most probable class and, with
+  two rows or more, near-ties: probabilities a relative 1e-11 to 1e-9 apart, closer than
+  float32 (about 1e-7) or rounding can resolve.
 - By default each call draws new inputs, so an answer cannot be fitted to the numbers an earlier
   message showed; a failure's message gives the random seed that runs the same trials again.
 - Results are float64, as the inputs are: an answer computed in float32 is rejected with a

@@ -7,7 +7,11 @@ tuple), the shape, the dtype, NaN or infinity, then the values. Values are right
 float64 computations that are written differently (a loop, ``einsum``, a closed form).
 
 An answer computed in float32 is wrong, whatever its values: mynn keeps the dtype of the data,
-and the inputs are float64. The message says so and how far off float32 made it.
+and the inputs are float64. The message says so and how far off float32 made it. An answer that
+rounded the right result (to a number of decimals or of significant digits), or computed it in
+float32 and returned it as float64, is told which; a small error of any other kind (an epsilon
+added, a finite difference) is not called rounding. The look at an array in a message always
+shows the first entry that differs, with the digits that tell the two apart.
 """
 
 from __future__ import annotations
@@ -85,8 +89,8 @@ def _dtype_problem(value, kind: str) -> str | None:
         if np.issubdtype(dtype, np.integer):
             return None
         return f"expected integer class indices, received an array of {dtype}"
-    if kind == "count":
-        return None
+    if kind == "count" or (kind == "number" and np.issubdtype(dtype, np.integer)):
+        return None  # an integer is a number: its value decides
     if dtype == np.float64:
         return None
     if np.issubdtype(dtype, np.floating):
@@ -106,35 +110,60 @@ def _index(flat: int, shape: tuple) -> str:
     return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
 
 
-def _pair(expected: float, received: float) -> tuple[str, str]:
-    """Both numbers with as many digits as it takes to tell them apart (4 at least)."""
+def _pair(expected: float, received: float) -> tuple[str, str, int]:
+    """Both numbers with as many digits as it takes to tell them apart (4 at least), and how
+    many that is."""
     for digits in range(4, 18):
         e, r = f"{expected:.{digits}g}", f"{received:.{digits}g}"
         if e != r:
             break
-    return e, r
+    return e, r, digits
 
 
-def _short(array: np.ndarray) -> str:
-    """A one-line look at an array: at most 3 rows of at most 4 entries, 4 digits each."""
-    def row(values: np.ndarray) -> str:
-        entries = [f"{v:.4g}" for v in values[:3]]
-        if len(values) > 4:
-            entries.append("...")
-        if len(values) > 3:
-            entries.append(f"{values[-1]:.4g}")
-        return "[" + " ".join(entries) + "]"
+def _kept(length: int, focus: int | None, first: int, last: bool, around: int) -> list[int]:
+    """The indices a one-line look shows: the first ``first``, the last (if ``last``), and
+    ``focus`` with ``around`` neighbours on each side, in order."""
+    kept = set(range(min(first, length)))
+    if last:
+        kept.add(length - 1)
+    if focus is not None:
+        kept |= set(range(max(focus - around, 0), min(focus + around + 1, length)))
+    return sorted(kept)
 
+
+def _with_gaps(parts: list[str], kept: list[int]) -> list[str]:
+    """``parts`` (one per kept index) with ``...`` where indices were skipped."""
+    out, previous = [], -1
+    for index, part in zip(kept, parts):
+        if index > previous + 1:
+            out.append("...")
+        out.append(part)
+        previous = index
+    return out
+
+
+def _short(array: np.ndarray, focus: tuple[int, ...] | None = None, digits: int = 4) -> str:
+    """A one-line look at an array: its first rows and entries, its last, and the entry at
+    ``focus`` (an index) with its neighbours in its row, ``digits`` significant digits each,
+    ``...`` where entries are left out; so that the entry that differs is always in sight."""
     if array.ndim == 0:
-        return f"{array:.4g}"
+        return f"{array:.{digits}g}"
+    rows = array.reshape(len(array), -1) if array.ndim > 1 else array.reshape(1, -1)
+    if focus is not None:
+        flat = int(np.ravel_multi_index(focus, array.shape))
+        row_focus, column_focus = divmod(flat, rows.shape[1])
+    else:
+        row_focus = column_focus = None
+
+    def row(values: np.ndarray) -> str:
+        kept = _kept(len(values), column_focus, 3, len(values) > 3, 1)
+        entries = [f"{values[i]:.{digits}g}" for i in kept]
+        return "[" + " ".join(_with_gaps(entries, kept)) + "]"
+
     if array.ndim == 1:
-        return row(array)
-    rows = [row(r) for r in array.reshape(len(array), -1)[:2]]
-    if len(array) > 3:
-        rows.append("...")
-    if len(array) > 2:
-        rows.append(row(array.reshape(len(array), -1)[-1]))
-    return "[" + " ".join(rows) + "]"
+        return row(rows[0])
+    kept = _kept(len(rows), row_focus, 2, len(rows) > 2, 0)
+    return "[" + " ".join(_with_gaps([row(rows[i]) for i in kept], kept)) + "]"
 
 
 def _nonfinite(received: np.ndarray, expected: np.ndarray) -> list[str]:
@@ -169,28 +198,81 @@ def _wrong(received: np.ndarray, expected: np.ndarray, exact: bool = False) -> n
     return ~(close | (received == expected) | (np.isnan(received) & np.isnan(expected)))
 
 
+def _shortest(value: float) -> tuple[int, int]:
+    """How many decimals, and how many significant digits, it takes to write ``value``
+    exactly (``0.125``: 3 and 3; ``1200.0``: 0 and 2; ``0.1 + 0.2``: 17 and 17)."""
+    mantissa, _, exponent = repr(float(abs(value))).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    fraction = fraction.rstrip("0")
+    decimals = max(0, len(fraction) - int(exponent or 0))
+    digits = (whole + fraction).lstrip("0").rstrip("0")
+    return decimals, max(1, len(digits))
+
+
+def _rounding(received: np.ndarray, expected: np.ndarray, wrong: np.ndarray) -> str | None:
+    """What the answer did to the right result, if it rounded it (to a number of decimals or
+    of significant digits) or computed it in float32; None for any other error.
+
+    Rounding is recognised when every entry of the answer is the right result rounded the
+    same way (a coincidence on one entry says nothing), with at least 1 decimal or 2
+    significant digits (3.0 for 3.0000001 is no sign of rounding); float32 when every entry is
+    a float32 number written in float64, one of those that differ needs more than 8 digits (as
+    float32 numbers do, in float64: 0.1 in float32 is 0.10000000149011612), and the error is
+    below float32's 1e-5.
+    """
+    if not (wrong & (received != 0)).any() or not np.isfinite(expected).all():
+        return None
+    shortest = [_shortest(r) for r in received.flat]
+    decimals = max(d for d, _ in shortest)
+    digits = max(s for _, s in shortest)
+    if 1 <= decimals <= 12:
+        rounded = np.array([round(float(e), decimals) for e in expected.flat])
+        if np.allclose(received.ravel(), rounded, rtol=1e-15, atol=0):
+            places = f"{decimals} decimal place{'s' * (decimals != 1)}"
+            return (
+                f"these are the right values rounded to {places}: return the result as it "
+                "is, unrounded"
+            )
+    if 2 <= digits <= 12:
+        rounded = np.array([float(f"{e:.{digits}g}") for e in expected.flat])
+        if np.allclose(received.ravel(), rounded, rtol=1e-15, atol=0):
+            return (
+                f"these are the right values rounded to {digits} significant digits: return "
+                "the result as it is, unrounded"
+            )
+    as_float32 = received.astype(np.float32).astype(np.float64)
+    relative = np.abs(received - expected)[wrong] / np.maximum(np.abs(expected[wrong]), ATOL)
+    if (
+        np.array_equal(as_float32, received)
+        and max(shortest[i][1] for i in np.flatnonzero(wrong.ravel())) > 8
+        and relative.max() < 1e-5
+    ):
+        return (
+            "these are float32 numbers (about 7 significant digits), written as float64: was "
+            "the result computed in float32? Compute in float64 and return it as it is"
+        )
+    return None
+
+
 def _value_lines(received: np.ndarray, expected: np.ndarray, kind: str) -> list[str]:
     wrong = _wrong(received, expected, exact=kind in ("count", "indices"))
     if not wrong.any():
         return []
     error = np.abs(received - expected).astype(np.float64)
     if received.ndim == 0:
-        e, r = _pair(float(expected), float(received))
+        e, r, _ = _pair(float(expected), float(received))
         lines = [f"expected {e}, received {r}"]
         if kind == "number":
             relative = error / abs(expected) if expected else np.inf
             lines[0] += f" (absolute error {error:.2g}, relative error {relative:.2g})"
-            rounding = relative < 1e-5
-        else:
-            rounding = False
     else:
         first = int(np.flatnonzero(wrong)[0])
-        e, r = _pair(float(expected.flat[first]), float(received.flat[first]))
+        e, r, digits = _pair(float(expected.flat[first]), float(received.flat[first]))
+        index = np.unravel_index(first, wrong.shape)
         lines = [
             f"{int(wrong.sum())} of {wrong.size} entries differ; the first at index "
             f"{_index(first, wrong.shape)}: expected {e}, received {r}"
         ]
-        rounding = False
         if kind == "array":
             worst = int(np.argmax(np.where(wrong, error, -1.0)))
             text = f"largest absolute error {error.flat[worst]:.2g} at {_index(worst, wrong.shape)}"
@@ -202,14 +284,15 @@ def _value_lines(received: np.ndarray, expected: np.ndarray, kind: str) -> list[
                     f"; largest relative error {relative.flat[worst]:.2g} at "
                     f"{_index(worst, wrong.shape)}"
                 )
-                rounding = relative.max() < 1e-5
             lines.append(text)
-        lines += [f"expected: {_short(expected)}", f"received: {_short(received)}"]
-    if rounding:
-        lines.append(
-            "an error this small is rounding: was the result rounded, or computed in float32 "
-            "(about 7 significant digits)? Compute in float64 and return it as it is"
-        )
+        lines += [
+            f"expected: {_short(expected, index, digits)}",
+            f"received: {_short(received, index, digits)}",
+        ]
+    if kind in ("number", "array"):
+        rounding = _rounding(received, expected, wrong)
+        if rounding:
+            lines.append(rounding)
     return lines
 
 
@@ -243,9 +326,16 @@ def _single(received, expected, kind: str) -> list[str]:
             if worst > 0:
                 lines.append(f"{received.dtype} put it off by up to {worst:.2g} relative")
         return lines
+    integer = isinstance(received, numbers.Integral)
     received = np.asarray(received, dtype=np.float64 if kind != "indices" else None)
     lines = _nonfinite(received.astype(np.float64), expected.astype(np.float64))
-    return lines or _value_lines(received, expected, kind)
+    lines = lines or _value_lines(received, expected, kind)
+    if lines and kind == "number" and integer and expected != np.floor(expected):
+        lines.append(
+            f"the answer is an integer, {int(received)}, and the right result is not: // "
+            "(integer division) and int(...) drop the fraction; divide with /"
+        )
+    return lines
 
 
 def _and(words: list[str]) -> str:

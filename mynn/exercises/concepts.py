@@ -16,12 +16,19 @@ from ..loss import CategoricalCrossentropy, MeanSquaredError
 from .engine import Exercise
 from .helpers import (
     FIRST_OF_TIES,
+    LARGE,
+    SMALLEST,
+    TINY,
     classification,
+    large_or_tiny,
     log_uniform,
     mynn_sigmoid,
     mynn_softmax,
+    phase,
     probabilities_with_ties,
+    scaled_to,
     size,
+    sizes,
     with_zeros,
 )
 
@@ -49,7 +56,12 @@ SAMPLES_ARE_ROWS = "{}: each row of X is a sample, so X comes first and is not t
 def neuron() -> Exercise:
     def inputs(rng, trial):
         n = size(rng, trial, 1, 8)
-        return {"x": rng.normal(size=n), "w": rng.normal(size=n), "b": float(rng.normal() * 2)}
+        x, w, b = rng.normal(size=n), rng.normal(size=n), float(rng.normal() * 2)
+        if phase(trial) in (LARGE, TINY):  # the output below 0 on the second trial, above
+            wanted = -1.0 if phase(trial) == LARGE else 1.0  # 0 on the fourth
+            if np.sign(x @ w + b) != wanted:
+                w, b = -w, -b
+        return {"x": x, "w": w, "b": b}
 
     def reference(x, w, b):
         return float(x @ w + b)
@@ -83,7 +95,7 @@ def neuron() -> Exercise:
 
 def neuron_batch() -> Exercise:
     def inputs(rng, trial):
-        k, n = size(rng, trial, 1, 8), size(rng, trial, 1, 8)
+        k, n = sizes(rng, trial, 2, 1, 8)
         return {"X": rng.normal(size=(k, n)), "w": rng.normal(size=n), "b": float(rng.normal())}
 
     def reference(X, w, b):
@@ -159,7 +171,7 @@ def count_parameters() -> Exercise:
 
 def layer_forward() -> Exercise:
     def inputs(rng, trial):
-        k, n, m = (size(rng, trial, 1, 8) for _ in range(3))
+        k, n, m = sizes(rng, trial, 3, 1, 8)
         return {"X": rng.normal(size=(k, n)), "W": rng.normal(size=(n, m)), "b": rng.normal(size=m)}
 
     def reference(X, W, b):
@@ -199,7 +211,10 @@ def layer_forward() -> Exercise:
 def relu() -> Exercise:
     def inputs(rng, trial):
         shape = (size(rng, trial, 1, 8), size(rng, trial, 3, 8))
-        return {"x": with_zeros(rng, rng.normal(size=shape))}
+        x = with_zeros(rng, rng.normal(size=shape))
+        if phase(trial) == SMALLEST:  # one row, in increasing order: from a negative entry
+            x = np.sort(x, axis=1)
+        return {"x": large_or_tiny(rng, trial, x)}
 
     def reference(x):
         return np.maximum(x, 0)
@@ -245,7 +260,10 @@ def relu() -> Exercise:
 def sigmoid_derivative() -> Exercise:
     def inputs(rng, trial):
         shape = (size(rng, trial, 1, 8), size(rng, trial, 3, 8))
-        return {"x": with_zeros(rng, rng.normal(size=shape) * log_uniform(rng, 0.5, 10))}
+        x = with_zeros(rng, rng.normal(size=shape) * log_uniform(rng, 0.5, 10))
+        if phase(trial) == LARGE:  # out to where s(x) rounds to 1 and s'(x) is below 1e-8
+            x = scaled_to(x, rng.uniform(20, 40))
+        return {"x": x}
 
     def reference(x):
         s = mynn_sigmoid(x)
@@ -294,13 +312,7 @@ def softmax() -> Exercise:
         k, c = size(rng, trial, 1, 8), size(rng, trial, 2, 7)
         if trial % 2 == 0:  # ordinary scores
             return {"x": rng.normal(size=(k, c)) * log_uniform(rng, 0.1, 5)}
-        # rows from -1000 to +1000, so exp overflows and one maximum for all rows is not enough,
-        # and one row spread over 1600, so shifting by its minimum or its mean overflows too
-        offsets = rng.permutation(np.linspace(-1000, 1000, k)) + rng.uniform(-20, 20, size=k)
-        x = offsets[:, None] + rng.normal(size=(k, c)) * rng.uniform(1, 10)
-        row = rng.integers(k)
-        x[row] = offsets[row] + rng.permutation(np.linspace(-800, 800, c)) + rng.normal(size=c)
-        return {"x": x}
+        return {"x": far_scores(rng, trial, k, c)}
 
     def reference(x):
         return mynn_softmax(x)
@@ -380,15 +392,22 @@ def softmax() -> Exercise:
 
 def two_layer_forward() -> Exercise:
     def inputs(rng, trial):
-        k, n, h = (size(rng, trial, 1, 8) for _ in range(3))
+        k, n, h = sizes(rng, trial, 3, 1, 8)
         c = size(rng, trial, 2, 6)
-        return {
-            "X": rng.normal(size=(k, n)),
-            "W1": rng.normal(size=(n, h)),
-            "b1": rng.normal(size=h),
-            "W2": rng.normal(size=(h, c)),
-            "b2": rng.normal(size=c),
-        }
+        X, W1, b1 = rng.normal(size=(k, n)), rng.normal(size=(n, h)), rng.normal(size=h)
+        W2, b2 = rng.normal(size=(h, c)), rng.normal(size=c)
+        if trial % 2 == 1:  # scores near +-1000 and rows far apart, as the softmax's trials
+            hidden = np.maximum(X @ W1 + b1, 0)
+            low, high = hidden.min(axis=0), hidden.max(axis=0)
+            unit = int(np.argmax(high - low))  # the hidden unit that differs most between rows
+            if high[unit] - low[unit] > 1e-3:
+                # the same amount added to every score of a row (the softmax does not change),
+                # 1600 to 2000 more for one row than for another
+                scale = rng.choice([-1, 1]) * rng.uniform(1600, 2000) / (high[unit] - low[unit])
+                W2[unit] += scale
+                b2 -= scale * (high[unit] + low[unit]) / 2
+            b2 += rng.choice([-1, 1]) * rng.uniform(800, 1000)
+        return {"X": X, "W1": W1, "b1": b1, "W2": W2, "b2": b2}
 
     def reference(X, W1, b1, W2, b2):
         return mynn_softmax(np.maximum(X @ W1 + b1, 0) @ W2 + b2)
@@ -590,10 +609,22 @@ def accuracy() -> Exercise:
         k, c = probabilities.shape
         predicted = np.argmax(probabilities, axis=1)
         labels = np.where(rng.random(k) < 0.5, predicted, rng.integers(0, c, k))
-        rows = rng.permutation(k)
-        labels[rows[0]] = np.argmax(probabilities[rows[0]])  # at least one right answer
-        if k > 1:  # and one wrong
-            labels[rows[1]] = (np.argmax(probabilities[rows[1]]) + rng.integers(1, c)) % c
+        top = probabilities.max(axis=1, keepdims=True)
+        # Rows whose two largest classes are (nearly) tied are labelled so that an answer that
+        # takes the wrong one of the two is wrong on every such row (two errors that cancel
+        # would give the right share): a near-tie with its largest class, an exact tie with
+        # its second, which argmax (the first) gets wrong.
+        tied = (probabilities == top).sum(axis=1) > 1
+        near = (probabilities >= top * (1 - 1e-3)).sum(axis=1) > 1
+        for row in np.flatnonzero(near & ~tied):
+            labels[row] = predicted[row]
+        for row in np.flatnonzero(tied):
+            labels[row] = np.flatnonzero(probabilities[row] == top[row])[-1]
+        if k == 1:  # one sample, answered right: an accuracy of 1
+            labels[0] = predicted[0]
+        else:  # and at least one right answer besides
+            right = int(rng.choice(np.flatnonzero(~tied)))
+            labels[right] = predicted[right]
         return {"probabilities": probabilities, "labels": labels}
 
     def reference(probabilities, labels):
@@ -628,3 +659,18 @@ def accuracy() -> Exercise:
             (last_of_ties, FIRST_OF_TIES),
         ),
     )
+
+
+def far_scores(rng: np.random.Generator, trial: int, k: int, c: int) -> np.ndarray:
+    """Scores (k, c) centred anywhere from -1000 to +1000 by row, so that exp overflows and one
+    maximum for all rows is not enough, and one row spread over 1600 (shifting it by its
+    minimum, its mean or its first score overflows too): in random order on trial 1, 5, ...,
+    from the lowest score to the highest on trial 3, 7, ..."""
+    offsets = rng.permutation(np.linspace(-1000, 1000, k)) + rng.uniform(-20, 20, size=k)
+    x = offsets[:, None] + rng.normal(size=(k, c)) * rng.uniform(1, 10)
+    row = rng.integers(k)
+    spread = np.linspace(-800, 800, c)
+    if phase(trial) == LARGE:
+        spread = rng.permutation(spread)
+    x[row] = offsets[row] + spread + rng.normal(size=c)
+    return x

@@ -7,7 +7,15 @@ stops at the first trial where the answer raises, runs out of time, changes its 
 something [differences][mynn.exercises.compare.differences] finds wrong.
 [run][mynn.exercises.engine.run] turns that into the message: the trial and its inputs, what
 differs and, when the answer gives the same result as one of the exercise's known mistakes, what
-to fix."""
+to fix. A known mistake's hint shows only if the mistake also agrees with the answer on the
+trials before the failing one and on ``CONFIRMING`` trials after it (drawn next from the same
+random numbers, the answer's printed output and warnings set aside): an answer that returns 0
+where a mistake always does, for another reason, is not told to fix that mistake once one of
+those trials tells the two apart.
+
+The checker's own arithmetic (drawing the inputs, the right result, the known mistakes) runs
+with numpy's floating-point errors ignored, whatever ``np.seterr`` says: a softmax of scores
+near -1000 underflows to 0 by design. The answer runs under the caller's settings."""
 
 from __future__ import annotations
 
@@ -21,7 +29,11 @@ import numpy as np
 from .compare import KINDS, differences, same
 from .running import Outcome, Printed, Runner
 
-__all__ = ["Exercise", "ExerciseError", "Failure", "first_failure", "run"]
+__all__ = ["CONFIRMING", "Exercise", "ExerciseError", "Failure", "first_failure", "run"]
+
+CONFIRMING = 3
+"""Trials after the failing one on which a known mistake must agree with the answer too,
+before its hint is shown."""
 
 
 class ExerciseError(AssertionError):
@@ -53,7 +65,8 @@ class Exercise:
             element is.
         parts: For an answer that returns a tuple, the name of each element.
         mistakes: ``(wrong function, hint)`` pairs: when an answer gives the same result as a
-            wrong function (or raises the same error), the message shows its hint.
+            wrong function (or raises the same error) on the trial it fails, and agrees with it
+            on the other trials tried, the message shows its hint.
 
     A failure's message ends with the call that runs the same trials again: for an exercise of
     [EXERCISES][mynn.exercises.EXERCISES] by its ``name``, for one of your own by the Exercise
@@ -105,13 +118,23 @@ def _copy(inputs: dict) -> dict:
     return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
 
 
+def _number(value: float) -> str:
+    """4 significant digits, or up to 10 where 4 would make it look rounder than it is
+    (``3.0000003``, not ``3``, for a start near the minimum 3)."""
+    text = f"{value:.4g}"
+    shown = text.split("e")[0].lstrip("-").replace(".", "").strip("0")
+    if float(text) != value and len(shown) < 4:
+        text = f"{value:.10g}"
+    return text
+
+
 def _describe(inputs: dict) -> str:
     parts = []
     for key, value in inputs.items():
         if isinstance(value, np.ndarray):
             parts.append(f"{key} of shape {value.shape}")
         elif isinstance(value, float):
-            parts.append(f"{key}={value:.4g}")
+            parts.append(f"{key}={_number(value)}")
         else:
             parts.append(f"{key}={value!r}")
     return ", ".join(parts)
@@ -121,12 +144,12 @@ def _raised(error: BaseException) -> tuple[type, str]:
     return type(error), str(error)
 
 
-def _hints(exercise: Exercise, outcome: Outcome, inputs: dict, expected) -> list[str]:
-    """The hints of the known mistakes that give the answer's result (or raise its error).
+def _matching(exercise: Exercise, outcome: Outcome, inputs: dict, expected) -> list[tuple]:
+    """The known mistakes that give the answer's result (or raise its error) on this trial.
 
     A mistake that gives the right result on these inputs says nothing about the answer.
     """
-    hints = []
+    found = []
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for wrong, hint in exercise.mistakes:
@@ -134,14 +157,56 @@ def _hints(exercise: Exercise, outcome: Outcome, inputs: dict, expected) -> list
                 result = wrong(**_copy(inputs))
             except Exception as error:  # matches an answer that raises the same error
                 if outcome.status == "raised" and _raised(error) == _raised(outcome.error):
-                    hints.append(hint)
+                    found.append((wrong, hint))
                 continue
             if (
                 outcome.status == "returned"
                 and same(outcome.value, result)
                 and not same(result, expected)
             ):
-                hints.append(hint)
+                found.append((wrong, hint))
+    return found
+
+
+def _agrees(wrong: Callable, inputs: dict, outcome: Outcome) -> bool:
+    """Whether a mistake behaves as the answer did on another trial: the same result, or an
+    error where the answer raised one too (not necessarily the same: two ways of writing one
+    mistake can fail with different messages on a shape that does not fit)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            result = wrong(**_copy(inputs))
+        except Exception:
+            return outcome.status == "raised"
+    return outcome.status == "returned" and same(outcome.value, result)
+
+
+def _hints(
+    exercise: Exercise,
+    function: Callable,
+    failure: Failure,
+    generator: np.random.Generator,
+    time_limit: float,
+) -> list[str]:
+    """The hints of the known mistakes that explain the failing trial and agree with the
+    answer on the trials before it and on ``CONFIRMING`` trials after it."""
+    found = _matching(exercise, failure.outcome, failure.inputs, failure.expected)
+    if not found:
+        return []
+    others = list(failure.earlier)
+    with Runner(function, time_limit, Printed()) as runner:  # what it prints is set aside
+        for trial in range(failure.trial + 1, failure.trial + 1 + CONFIRMING):
+            with np.errstate(all="ignore"):
+                inputs = exercise.make_inputs(generator, trial)
+            outcome = runner.call(_copy(inputs))
+            if outcome.status == "timed out":
+                return []  # nothing to compare with
+            others.append((inputs, outcome))
+    hints = [
+        hint
+        for wrong, hint in found
+        if all(_agrees(wrong, inputs, outcome) for inputs, outcome in others)
+    ]
     return list(dict.fromkeys(hints))
 
 
@@ -205,6 +270,19 @@ def _timed_out(outcome: Outcome, time_limit: float) -> list[str]:
     return lines
 
 
+def _floating_point(error: FloatingPointError) -> str:
+    text = (
+        "numpy raised it because np.seterr (or np.errstate) is set to raise on this "
+        "floating-point error (numpy's default is a warning, and silence for an underflow)"
+    )
+    if "underflow" in str(error):
+        text += (
+            "; an underflow to 0 is expected at the edges the trials reach (exp(-1000) in a "
+            "softmax of far scores): np.seterr(under='ignore') lets it through"
+        )
+    return text
+
+
 def _changed_input(name: str) -> list[str]:
     return [
         f"your function changed its input {name!r} in place; leave the inputs alone and return "
@@ -241,6 +319,7 @@ class Failure:
         outcome: What the call gave.
         lines: What went wrong, in words.
         hintable: Whether a known mistake may explain it (not for a timeout or a changed input).
+        earlier: The trials before it, which the answer got right: ``(inputs, outcome)``.
     """
 
     trial: int
@@ -249,6 +328,7 @@ class Failure:
     outcome: Outcome
     lines: list[str]
     hintable: bool
+    earlier: list[tuple[dict, Outcome]] = field(default_factory=list)
 
 
 def _judge(exercise, function, outcome, time_limit, trial, inputs, originals, expected):
@@ -262,11 +342,14 @@ def _judge(exercise, function, outcome, time_limit, trial, inputs, originals, ex
             f"your function raised {type(error).__name__}: {str(error).strip()}"
             f"{_where_it_raised(error, function)}"
         ]
+        if isinstance(error, FloatingPointError):
+            lines.append(_floating_point(error))
         hintable = True
     elif changed := _changed(inputs, originals):
         lines = _changed_input(changed)
     else:
-        lines = differences(outcome.value, expected, exercise.returns, exercise.parts)
+        with np.errstate(all="ignore"):
+            lines = differences(outcome.value, expected, exercise.returns, exercise.parts)
         hintable = True
     if not lines:
         return None
@@ -299,17 +382,21 @@ def first_failure(
         >>> failure.trial, failure.lines[0]
         (0, '7 of 16 entries differ; the first at index [0, 0]: expected 0, received 0.1321')
     """
+    earlier = []
     with Runner(function, time_limit, printed) as runner:
         for trial in range(trials):
-            inputs = exercise.make_inputs(generator, trial)
-            originals = _copy(inputs)
-            expected = exercise.reference(**_copy(inputs))
+            with np.errstate(all="ignore"):  # the checker's arithmetic, not the answer's
+                inputs = exercise.make_inputs(generator, trial)
+                originals = _copy(inputs)
+                expected = exercise.reference(**_copy(inputs))
             outcome = runner.call(inputs)
             failure = _judge(
                 exercise, function, outcome, time_limit, trial, inputs, originals, expected
             )
             if failure:
+                failure.earlier = earlier
                 return failure
+            earlier.append((originals, outcome))
     return None
 
 
@@ -351,7 +438,7 @@ def run(
     ]
     hints = []
     if failure.hintable:
-        hints = _hints(exercise, failure.outcome, failure.inputs, failure.expected)
+        hints = _hints(exercise, function, failure, generator, time_limit)
     if len(hints) == 1:
         message.append(f"Likely mistake: {hints[0]}.")
     elif hints:

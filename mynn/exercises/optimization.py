@@ -11,7 +11,20 @@ from __future__ import annotations
 import numpy as np
 
 from .engine import Exercise
-from .helpers import log_uniform, mynn_sigmoid, size, vector_or_matrix, with_zeros
+from .helpers import (
+    LARGE,
+    SMALLEST,
+    TINY,
+    large_or_tiny,
+    log_uniform,
+    mynn_sigmoid,
+    phase,
+    same_shape_as_before,
+    size,
+    sizes,
+    vector_or_matrix,
+    with_zeros,
+)
 
 __all__ = [
     "gradient_descent_step",
@@ -69,11 +82,18 @@ def gradient_descent_step() -> Exercise:
 
 def gradient_descent_steps() -> Exercise:
     def inputs(rng, trial):
-        return {
-            "w": float(3 + rng.choice([-1, 1]) * rng.uniform(0.5, 10)),
-            "learning_rate": float(rng.uniform(0.01, 0.3)),
-            "steps": size(rng, trial, 1, 12),
-        }
+        side = 1 if trial % 2 == 0 else -1  # above the minimum 3 on even trials, below on odd
+        if phase(trial) == SMALLEST:
+            # within 4e-7 of the minimum, where a loop that stops at a tolerance stops, with
+            # steps enough for it to matter
+            distance = log_uniform(rng, 1e-7, 4e-7)
+            rate, steps = rng.uniform(0.05, 0.45), int(rng.integers(2, 7))
+        else:
+            distance = rng.uniform(0.5, 10)
+            # above 0.5, each step goes past the minimum, to its other side
+            rate = rng.uniform(0.55, 0.95) if phase(trial) == LARGE else rng.uniform(0.01, 0.3)
+            steps = size(rng, trial, 1, 12)
+        return {"w": float(3 + side * distance), "learning_rate": float(rate), "steps": steps}
 
     def reference(w, learning_rate, steps):
         return 3 + (w - 3) * (1 - 2 * learning_rate) ** steps
@@ -216,7 +236,7 @@ def chain_rule() -> Exercise:
 
 
 def _dense_gradient_inputs(rng, trial):
-    k, n, m = (size(rng, trial, 1, 8) for _ in range(3))
+    k, n, m = sizes(rng, trial, 3, 1, 8)
     return {
         "X": rng.normal(size=(k, n)),
         "W": rng.normal(size=(n, m)),
@@ -339,7 +359,8 @@ def relu_backward() -> Exercise:
     def inputs(rng, trial):
         shape = (size(rng, trial, 1, 8), size(rng, trial, 3, 8))
         inputs = with_zeros(rng, rng.normal(size=shape))
-        return {"dvalues": rng.normal(size=shape), "inputs": inputs}
+        dvalues = rng.normal(size=shape)
+        return {"dvalues": dvalues, "inputs": large_or_tiny(rng, trial, inputs)}
 
     def reference(dvalues, inputs):
         return dvalues * (inputs > 0)
@@ -384,11 +405,17 @@ AS_IT_IS = "iterations counts the steps already taken: use it as it is, neither 
 
 def decayed_learning_rate() -> Exercise:
     def inputs(rng, trial):
+        if phase(trial) == TINY:  # late and strongly decayed: a rate of 1e-10 to 1e-6
+            return {
+                "learning_rate": log_uniform(rng, 1e-4, 1e-2),
+                "decay": log_uniform(rng, 0.1, 1),
+                "iterations": int(rng.integers(100_000, 1_000_001)),
+            }
         low, high = (0, 20) if trial % 2 == 0 else (21, 10_000)
         return {
             "learning_rate": log_uniform(rng, 1e-4, 1),
             "decay": log_uniform(rng, 1e-4, 1),
-            "iterations": int(rng.integers(low, high + 1)),
+            "iterations": 0 if phase(trial) == SMALLEST else int(rng.integers(low, high + 1)),
         }
 
     def reference(learning_rate, decay, iterations):
@@ -428,7 +455,7 @@ def decayed_learning_rate() -> Exercise:
 
 def momentum_step() -> Exercise:
     def inputs(rng, trial):
-        shape = vector_or_matrix(rng, trial)
+        shape = same_shape_as_before(rng, trial, vector_or_matrix)
         return {
             "w": rng.normal(size=shape),
             "grad": rng.normal(size=shape),
@@ -489,18 +516,31 @@ def momentum_step() -> Exercise:
 
 def adam_step() -> Exercise:
     def inputs(rng, trial):
-        shape = vector_or_matrix(rng, trial)
+        shape = same_shape_as_before(rng, trial, vector_or_matrix)
         grad = rng.normal(size=shape) * 10.0 ** rng.uniform(-4, 0, size=shape)
         low, high = (1, 5) if trial % 2 == 0 else (6, 100)
+        w, m = rng.normal(size=shape), grad * rng.uniform(-1, 2, size=shape)
+        v = (grad * rng.uniform(0.1, 2, size=shape)) ** 2
+        if phase(trial) == SMALLEST:
+            t = 1
+        elif phase(trial) == TINY:  # a late step, when beta_2**t is still far from 0
+            t = int(log_uniform(rng, 1000, 20_000))
+        else:
+            t = int(rng.integers(low, high + 1))
+        learning_rate, beta_1 = log_uniform(rng, 1e-4, 0.1), float(rng.uniform(0.5, 0.95))
+        if phase(trial) == TINY:  # beta_2**t from 0.007 to 0.9: its correction still counts
+            beta_2 = 1 - log_uniform(rng, 1e-4, 5 / t)
+        else:
+            beta_2 = float(rng.uniform(0.9, 0.9999))
         return {
-            "w": rng.normal(size=shape),
+            "w": w,
             "grad": grad,
-            "m": grad * rng.uniform(-1, 2, size=shape),
-            "v": (grad * rng.uniform(0.1, 2, size=shape)) ** 2,
-            "t": int(rng.integers(low, high + 1)),
-            "learning_rate": log_uniform(rng, 1e-4, 0.1),
-            "beta_1": float(rng.uniform(0.5, 0.95)),
-            "beta_2": float(rng.uniform(0.9, 0.9999)),
+            "m": m,
+            "v": v,
+            "t": t,
+            "learning_rate": learning_rate,
+            "beta_1": beta_1,
+            "beta_2": beta_2,
             "epsilon": log_uniform(rng, 1e-8, 1e-3),
         }
 
