@@ -412,26 +412,19 @@
         block.output.append(figure);
       }
       if (pre && !pre.childNodes.length) pre.remove();
-      if (error === STOPPED) {
-        page.chains.clear(); // every namespace went with the worker
-        showError(block, STOPPED);
-        setStatus(block, "Stopped after " + seconds(performance.now() - first));
-        if (i !== index) {
-          clearOutput(clicked).remove();
-          showError(clicked, "Not run: stopped while a block above, which this one " +
-            "continues, was running.");
-          setStatus(clicked, "Not run");
-        }
-        return;
-      }
       if (error) {
-        page.chains.set(block.meta.chain, null); // half-run: the next Run starts afresh
+        const stopped = error === STOPPED;
+        if (stopped) page.chains.clear(); // every namespace went with the worker
+        else page.chains.set(block.meta.chain, null); // half-run: the next Run starts afresh
         showError(block, error);
-        setStatus(block, "Failed after " + seconds(performance.now() - first));
+        setStatus(block, (stopped ? "Stopped" : "Failed") + " after " +
+          seconds(performance.now() - first));
         if (i !== index) {
           clearOutput(clicked).remove();
-          showError(clicked, "Not run: a block above, which this one continues, failed " +
-            "(its message is under it).");
+          showError(clicked, stopped
+            ? "Not run: stopped while a block above, which this one continues, was running."
+            : "Not run: a block above, which this one continues, failed (its message is " +
+              "under it).");
           setStatus(clicked, "Not run");
         }
         return;
