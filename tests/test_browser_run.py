@@ -737,6 +737,37 @@ def test_run_edit_and_run_again_in_the_browser(browser_context, site_url, site_d
         assert not refs, f"after a Run the page's figures draw {len(refs)} glyphs or markers " \
             f"of the figure drawn in the browser, e.g. {refs[:3]}"
 
+        # 2c. an exercise's answer cell: not answered yet, then a wrong answer (the checker
+        # says what differs), then a right one, each shown as such
+        relu_cell = _block_line("docs/concepts/activation-functions.md",
+                                "def relu(x):\n    raise NotImplementedError")
+        cell = _index(manifest, relu_cell)
+        _click_run(tab, cell)
+        assert _wait_done(tab, cell).startswith("Ran in"), _error(tab, cell)
+        assert _stdout(tab, cell).startswith("relu: not answered yet"), _stdout(tab, cell)
+        answers = {"wrong": "    return np.abs(x)", "right": "    return np.maximum(x, 0)"}
+        for kind, answer in answers.items():
+            tab.evaluate(
+                """([i, answer]) => {
+                     const code = document.querySelector(`[data-mynn-block="${i}"] code`);
+                     code.textContent = code.textContent.replace(
+                         /^ *raise NotImplementedError.*$|^ *return .*$/m, answer);
+                     code.dispatchEvent(new Event("input")); }""",
+                [cell, answer],
+            )
+            _click_run(tab, cell)
+            status = _wait_done(tab, cell)
+            if kind == "wrong":
+                assert status.startswith("Failed"), (status, _stdout(tab, cell))
+                shown = _error(tab, cell)
+                assert "ExerciseError: relu, trial" in shown and "differ" in shown, shown
+                assert tab.locator(f"{_output(cell)}.mynn-run__output--failed").count() == 1
+            else:
+                assert status.startswith("Ran in"), (status, _error(tab, cell))
+                assert _stdout(tab, cell) == "relu: correct on 5 random inputs\n", \
+                    _stdout(tab, cell)
+                assert tab.locator(f"{_output(cell)}.mynn-run__output--failed").count() == 0
+
         # 3. the home page: run, edit a number and run again, then an edit that fails
         _navigate(tab, "")
         manifest = _manifest(site_dir, "")

@@ -1526,3 +1526,23 @@ def test_workers_are_reused_from_one_check_to_the_next_and_a_stopped_one_is_not(
     assert all(worker is not first for worker in mynn.exercises.running._IDLE)
     first.thread.join(5)
     assert not first.thread.is_alive()
+
+
+def test_an_answer_not_written_yet_is_said_to_be_so_not_wrong():
+    def relu(x):
+        raise NotImplementedError
+
+    assert check("relu", relu, rng=0) == (
+        "relu: not answered yet (it raises NotImplementedError); write it and run again"
+    )
+
+    calls = []
+
+    def counts(x):  # right on the first trial, unfinished after it: a failure, not "not yet"
+        calls.append(x.shape)
+        if len(calls) > 1:
+            raise NotImplementedError
+        return np.maximum(x, 0)
+
+    with pytest.raises(ExerciseError, match="raised NotImplementedError"):
+        check("relu", counts, rng=0)

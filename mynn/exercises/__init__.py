@@ -118,7 +118,9 @@ def check(
             told to stop is out of time too, whatever it returns.
 
     Returns:
-        A one-line confirmation.
+        A one-line confirmation; or, for an answer that raises ``NotImplementedError`` on the
+        first trial (the starting point the exercises' answer cells give), a line saying that
+        it is not answered yet, so that an unwritten answer is not reported as a wrong one.
 
     Raises:
         KeyError: If there is no exercise ``name``.
@@ -135,6 +137,10 @@ def check(
         ...     return e / e.sum(axis=1, keepdims=True)
         >>> check("softmax", softmax, trials=20)
         'softmax: correct on 20 random inputs'
+        >>> def relu(x):
+        ...     raise NotImplementedError  # your answer here
+        >>> check("relu", relu)
+        'relu: not answered yet (it raises NotImplementedError); write it and run again'
     """
     exercise = _exercise(name)
     if not callable(function):

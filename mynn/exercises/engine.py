@@ -432,6 +432,15 @@ def run(
     if failure is None:
         verdict = f"{exercise.name}: correct on {trials} random input{'s' * (trials != 1)}"
         return f"{verdict}; {note}" if shown else verdict
+    if (
+        failure.trial == 0
+        and failure.outcome.status == "raised"
+        and type(failure.outcome.error) is NotImplementedError
+    ):  # the starting point of an answer cell: nothing is written yet
+        return (
+            f"{exercise.name}: not answered yet (it raises NotImplementedError); "
+            "write it and run again"
+        )
     message = [
         f"{exercise.name}, trial {failure.trial + 1} of {trials} ({_describe(failure.inputs)}):",
         *failure.lines,
