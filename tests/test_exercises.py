@@ -410,8 +410,9 @@ ANOTHER_WAY = {
 }
 
 
-def _worked_solutions() -> dict[str, list]:
-    """The answers the chapters' ``??? success`` blocks define, by exercise name."""
+def _worked_solutions(solutions: bool = True) -> dict[str, list]:
+    """The answers the chapters' ``??? success`` blocks define, by exercise name; or, with
+    ``solutions=False``, the starting points of their answer cells (top-level blocks)."""
     found: dict[str, list] = {}
     calls = []
 
@@ -423,6 +424,8 @@ def _worked_solutions() -> dict[str, list]:
     for page in sorted(DOCS.rglob("*.md")):
         for match in fence.finditer(page.read_text(encoding="utf-8")):
             code = textwrap.dedent(match.group(2))
+            if bool(match.group(1)) != solutions:  # a Solution is indented in its admonition
+                continue
             if "from mynn.exercises import check" in code:
                 calls.clear()
                 original = mynn.exercises.check
@@ -437,6 +440,7 @@ def _worked_solutions() -> dict[str, list]:
 
 
 WORKED = _worked_solutions()
+ANSWER_CELLS = _worked_solutions(solutions=False)
 
 
 @pytest.mark.skipif(
@@ -445,6 +449,23 @@ WORKED = _worked_solutions()
 def test_the_chapters_ask_for_every_exercise_but_accuracy():
     assert sorted(WORKED) == sorted(set(EXERCISES) - {"accuracy"})
     assert all(len(functions) == 1 for functions in WORKED.values())
+
+
+@pytest.mark.skipif(
+    not DOCS.is_dir(), reason="the chapters (docs/) are in the repository, not in the package"
+)
+def test_each_exercise_has_one_answer_cell_not_answered_yet():
+    # the neuron page's worked example of a message (rng=1) is a top-level check too
+    cells = {name: functions for name, functions in ANSWER_CELLS.items()}
+    assert sorted(cells) == sorted(WORKED), sorted(cells)
+    for name, functions in cells.items():
+        starts = [f for f in functions if f.__code__.co_names == ("NotImplementedError",)]
+        assert len(starts) == 1, (name, functions)
+        assert check(name, starts[0], rng=0).startswith(f"{name}: not answered yet"), name
+        solution = WORKED[name][0]
+        assert list(inspect.signature(starts[0]).parameters) == list(
+            inspect.signature(solution).parameters
+        ), name
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
@@ -1546,3 +1567,12 @@ def test_an_answer_not_written_yet_is_said_to_be_so_not_wrong():
 
     with pytest.raises(ExerciseError, match="raised NotImplementedError"):
         check("relu", counts, rng=0)
+
+
+@pytest.mark.parametrize("name", ["momentum_step", "adam_step"])
+def test_trials_drawn_out_of_order_do_not_hang(name):
+    # the smallest sizes allow one shape only: drawn twice in a row, no other can be found
+    rng = np.random.default_rng(0)
+    for trial in (2, 2, 6, 2, 4):
+        inputs = EXERCISES[name].make_inputs(rng, trial)
+        assert inputs["w"].size >= 1

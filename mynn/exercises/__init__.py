@@ -11,9 +11,10 @@ What the checks draw and decide:
 - Every trial draws everything an answer could type in instead of reading it: sizes,
   hyper-parameters (learning rates, momentum, Adam's betas and epsilon, anywhere in a sensible
   part of their valid range) and values. Two trials in a row never share a batch size, a width
-  or a number of classes (but for momentum and Adam, below), and a dense layer's numbers of
-  samples, inputs and neurons (the two-layer network's first layer's) differ from each other
-  unless all are 1.
+  or a number of classes (but for momentum and Adam, below), and where sizes meet in a
+  product (the batch of a neuron, a dense layer's forward pass and its weights' and inputs'
+  gradients, the two-layer network's first layer) the numbers of samples, inputs and neurons
+  differ from each other unless all are 1.
 - Among the first five trials (the default number), and again four trials later, each edge
   where a mistake hides has a trial of its own. The third trial has every size at its
   smallest, 1 wherever 1 is allowed (where an ``np.squeeze`` shows), Adam's first step
@@ -29,7 +30,7 @@ What the checks draw and decide:
   with a learning rate above 0.5, which steps past it, on the second.
 - Every trial has exact zeros at ReLU's kink, and ties for the most probable class and, with
   two rows or more, near-ties: probabilities a relative 1e-11 to 1e-9 apart, closer than
-  float32 (about 1e-7) or rounding can resolve.
+  float32 (about 1e-7) or rounding to a few decimals can resolve.
 - By default each call draws new inputs, so an answer cannot be fitted to the numbers an earlier
   message showed; a failure's message gives the random seed that runs the same trials again.
 - Results are float64, as the inputs are: an answer computed in float32 is rejected with a

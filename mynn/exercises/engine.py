@@ -8,9 +8,9 @@ something [differences][mynn.exercises.compare.differences] finds wrong.
 [run][mynn.exercises.engine.run] turns that into the message: the trial and its inputs, what
 differs and, when the answer gives the same result as one of the exercise's known mistakes, what
 to fix. A known mistake's hint shows only if the mistake also agrees with the answer on the
-trials before the failing one and on ``CONFIRMING`` trials after it (drawn next from the same
-random numbers, the answer's printed output and warnings set aside): an answer that returns 0
-where a mistake always does, for another reason, is not told to fix that mistake once one of
+trials before the failing one and on the ``CONFIRMING`` (3) trials after it (drawn next from the
+same random numbers, the answer's printed output and warnings set aside): an answer that returns
+0 where a mistake always does, for another reason, is not told to fix that mistake once one of
 those trials tells the two apart.
 
 The checker's own arithmetic (drawing the inputs, the right result, the known mistakes) runs
@@ -58,7 +58,9 @@ class Exercise:
         name: Key in [EXERCISES][mynn.exercises.EXERCISES], passed to ``check``.
         task: What the function must compute, with its signature and conventions.
         make_inputs: ``make_inputs(rng, trial)`` draws the keyword arguments of trial number
-            ``trial`` (from 0) with the Generator ``rng``.
+            ``trial`` (from 0) with the Generator ``rng``. For ``momentum_step`` and
+            ``adam_step``, trials 4, 8, ... take the shapes that the same Generator drew for
+            the trial before: draw the trials in order with one Generator, as ``check`` does.
         reference: The right answer.
         returns: What the answer returns, one of ``"number"``, ``"count"`` (an integer),
             ``"array"`` (float64) and ``"indices"`` (an integer array); for a tuple, what each

@@ -158,7 +158,11 @@ def same_shape_as_before(rng: np.random.Generator, trial: int, draw) -> tuple[in
         shape = before
     else:
         shape = draw(rng, trial)
-        while shape == before:  # after a repeat, the next trial has shapes of its own again
+        # after a repeat, the next trial has shapes of its own again; a few tries only, since
+        # a trial drawn out of order (the smallest sizes twice, say) may allow no other shape
+        for _ in range(20):
+            if shape != before:
+                break
             shape = draw(rng, trial)
     with _LAST_SHAPE_LOCK:
         _LAST_SHAPE[id(rng)] = (rng, shape)
@@ -181,8 +185,8 @@ def mynn_sigmoid(z):
 def probabilities_with_ties(rng: np.random.Generator, trial: int) -> np.ndarray:
     """Rows of probabilities: at least one row with two classes tied for the largest and, with
     two rows or more, at least one near-tie: the largest probability a relative 1e-11 to 1e-9
-    above an earlier class's, so close that rounding (to any number of decimals, or to float32)
-    makes them a tie. Other rows are ties, near-ties (up to 1e-4 apart) or ordinary."""
+    above an earlier class's, so close that float32, or rounding to a few decimals, makes
+    them a tie. Other rows are ties, near-ties (up to 1e-4 apart) or ordinary."""
     k, c = size(rng, trial, 1, 8), size(rng, trial, 2, 7)
     logits = rng.normal(size=(k, c)) * 2
     kinds = rng.integers(0, 3, size=k)  # 0: ordinary, 1: a tie, 2: a near-tie
