@@ -120,8 +120,9 @@ def check(
 
     Returns:
         A one-line confirmation; or, for an answer that raises ``NotImplementedError`` on the
-        first trial (the starting point the exercises' answer cells give), a line saying that
-        it is not answered yet, so that an unwritten answer is not reported as a wrong one.
+        first trial (the starting point the exercises' answer cells give, or code of its own
+        or called by it that raises that error), a line saying that it is not answered yet, so
+        that an unwritten answer is not reported as a wrong one.
 
     Raises:
         KeyError: If there is no exercise ``name``.

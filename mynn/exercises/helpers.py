@@ -185,8 +185,8 @@ def mynn_sigmoid(z):
 def probabilities_with_ties(rng: np.random.Generator, trial: int) -> np.ndarray:
     """Rows of probabilities: at least one row with two classes tied for the largest and, with
     two rows or more, at least one near-tie: the largest probability a relative 1e-11 to 1e-9
-    above an earlier class's, so close that float32, or rounding to a few decimals, makes
-    them a tie. Other rows are ties, near-ties (up to 1e-4 apart) or ordinary."""
+    above an earlier class's, so close that float32 (almost always), or rounding to a few
+    decimals, makes them a tie. Other rows are ties, near-ties (up to 1e-4 apart) or ordinary."""
     k, c = size(rng, trial, 1, 8), size(rng, trial, 2, 7)
     logits = rng.normal(size=(k, c)) * 2
     kinds = rng.integers(0, 3, size=k)  # 0: ordinary, 1: a tie, 2: a near-tie
