@@ -57,6 +57,8 @@ def svg(fig: Any, *, dpi: float = 200, alt: str | None = None) -> str:
     - Artists drawn with ``rasterized=True`` (a scatter plot of thousands of points, say) are
       embedded as one PNG image at ``dpi`` instead of one SVG element per point; axes and
       text stay vector.
+    - The root names the smallest font size of its text (``data-smallest-font-pt``), for a
+      page's tests to measure how small that text is drawn.
     - It carries a text alternative for readers who do not see it (``role="img"``, an
       ``aria-label`` and a ``<title>``): ``alt`` if given, then what the figure holds, read
       from its own artists (see [describe][mynn.figures.describe]), so it cannot drift from
@@ -107,6 +109,7 @@ def svg(fig: Any, *, dpi: float = 200, alt: str | None = None) -> str:
     if alt is not None and not isinstance(alt, str):
         raise TypeError(f"alt must be a str or None. Received: alt={alt!r}")
     label = " ".join(part for part in (alt, describe(fig)) if part)
+    smallest = _smallest_font(fig)
     import matplotlib
     import matplotlib.pyplot as plt
 
@@ -132,7 +135,10 @@ def svg(fig: Any, *, dpi: float = 200, alt: str | None = None) -> str:
     # matplotlib leaves the fill of black text unset (black is SVG's default): the root's
     # fill makes it currentColor as well. The text alternative: the root's name, and a title.
     escaped = html.escape(label, quote=True)
-    text = text.replace("<svg ", f'<svg fill="currentColor" role="img" aria-label="{escaped}" ', 1)
+    font = f' data-smallest-font-pt="{smallest:g}"' if smallest else ""
+    text = text.replace(
+        "<svg ", f'<svg fill="currentColor" role="img" aria-label="{escaped}"{font} ', 1
+    )
     start = text.index(">", text.index("<svg")) + 1
     return text[:start] + f"<title>{escaped}</title>" + text[start:]
 
@@ -231,6 +237,21 @@ def _unique_ids(text: str) -> str:
     ids = {match[2] for match in _ID.finditer(text)}
     text = _ID.sub(lambda m: m[1] + prefix + m[2] + m[3], text)
     return _REFERENCE.sub(lambda m: m[1] + (prefix + m[2] if m[2] in ids else m[2]), text)
+
+
+def _smallest_font(fig: Any) -> float | None:
+    """The smallest font size, in points, of the figure's visible text (None without text).
+
+    The page's tests turn it into pixels at each screen width: a figure shrunk to fit a phone
+    shrinks its text too."""
+    from matplotlib.text import Text
+
+    sizes = [
+        float(text.get_fontsize())
+        for text in fig.findobj(Text)
+        if text.get_visible() and text.get_text().strip()
+    ]
+    return min(sizes) if sizes else None
 
 
 def _plain(text: str) -> str:

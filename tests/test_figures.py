@@ -149,3 +149,14 @@ def test_a_grid_of_images_is_described_by_its_titles():
     plt.close(fig)
     with pytest.raises(TypeError, match=r"alt must be a str or None\. Received: alt=3"):
         svg(_line_plot(), alt=3)
+
+
+def test_the_smallest_font_size_is_recorded_for_the_page_tests():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], label="a")
+    ax.legend(fontsize=6.5)
+    ax.set_title("title", fontsize=12)
+    assert ' data-smallest-font-pt="6.5" ' in svg(fig)[:400]
+    fig, ax = plt.subplots()
+    ax.set_axis_off()  # no text at all: nothing recorded
+    assert "data-smallest-font-pt" not in svg(fig)[:400]

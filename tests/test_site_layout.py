@@ -217,6 +217,16 @@ def _accessibility(page, axe) -> list[dict]:
     return page.evaluate(AXE_RUN)
 
 
+def _smallest_text_px(handle, box) -> float | None:
+    """How tall, in CSS pixels, the figure's smallest text is drawn (mynn.figures.svg records
+    its size in points; the viewBox is in points)."""
+    points = handle.get_attribute("data-smallest-font-pt")
+    view_box = handle.get_attribute("viewBox")
+    if not points or not view_box:
+        return None
+    return float(points) * box["width"] / float(view_box.split()[2])
+
+
 def _measure(page, scheme: str) -> dict:
     found = page.evaluate(MEASURE)
     assert found["scheme"] == ("slate" if scheme == "dark" else "default"), found["scheme"]
@@ -225,7 +235,8 @@ def _measure(page, scheme: str) -> dict:
     for index, handle in enumerate(page.query_selector_all(FIGURES)):
         box = handle.bounding_box()
         if box and box["width"] >= 100 and box["height"] >= 40:  # not an icon
-            figures.append({"index": index, **_figure_colours(handle, background)})
+            figures.append({"index": index, **_figure_colours(handle, background),
+                            "smallest_text_px": _smallest_text_px(handle, box)})
     found["figures"] = figures
     return found
 
@@ -321,7 +332,8 @@ def _summary(layout) -> list[str]:
                 f"pages scrolling sideways {sum(f['sideways'] for f in loads)}; "
                 f"figures {len(figures)}, background off the page's "
                 f"{sum(f['difference'] > BACKGROUND_TOLERANCE for f in figures)}, "
-                f"brightest {max((f['bright'] for f in figures), default=0):.0%} near white; "
+                f"brightest {max((f['bright'] for f in figures), default=0):.0%} near white, "
+                f"smallest text {_smallest(figures)}; "
                 f"heaviest page {heaviest[0] / 1000:.0f} KB (/{heaviest[1]}), "
                 f"most elements {most[0]} (/{most[1]})"
             )
@@ -345,6 +357,11 @@ def _summary(layout) -> list[str]:
     lines += [f"accepted: {check} on /{where}* ({what}): {why}"
               for (check, where, what), why in EXCEPTIONS.items()]
     return lines
+
+
+def _smallest(figures) -> str:
+    sizes = [f["smallest_text_px"] for f in figures if f.get("smallest_text_px")]
+    return f"{min(sizes):.1f} px" if sizes else "not known"
 
 
 # --- the checks ---------------------------------------------------------------------------
