@@ -115,8 +115,9 @@ def svg(fig: Any, *, dpi: float = 200, alt: str | None = None) -> str:
 
     buffer = io.StringIO()
     try:
-        # hashsalt: ids (clip paths, glyphs, markers) from a hash of the content alone. Two
-        # figures on one page then share an id only where they share its content.
+        # hashsalt: matplotlib's ids (clip paths, markers) from a hash of the content alone,
+        # so a rebuild writes the same text; _unique_ids then prefixes every id with a hash
+        # of the whole figure, so that no two figures on a page share one.
         with matplotlib.rc_context({"svg.hashsalt": "mynn.figures"}):
             fig.savefig(
                 buffer,
