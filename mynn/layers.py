@@ -139,11 +139,12 @@ class Dense(Layer):
     the samples. The backward pass computes
 
     $$
-    \frac{\partial C}{\partial W} = X^\top G + \lambda_1 \operatorname{sign}(W) + 2\lambda_2 W,
-    \qquad
-    \frac{\partial C}{\partial b} = \sum_{i} G_{i,:} + \lambda_1^b \operatorname{sign}(b)
-    + 2\lambda_2^b b,\qquad
-    \frac{\partial C}{\partial X} = G W^\top
+    \begin{aligned}
+    \frac{\partial C}{\partial W} &= X^\top G + \lambda_1 \operatorname{sign}(W) + 2\lambda_2 W, \\
+    \frac{\partial C}{\partial b} &= \sum_{i} G_{i,:} + \lambda_1^b \operatorname{sign}(b)
+    + 2\lambda_2^b b, \\
+    \frac{\partial C}{\partial X} &= G W^\top
+    \end{aligned}
     $$
 
     where ``G`` (``dvalues``) is the gradient of the loss $C$ with respect to the output, and

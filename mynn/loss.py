@@ -187,8 +187,10 @@ class MeanSquaredError(Loss):
     For $k$ samples with $m$ outputs each, the mean runs over samples *and* outputs:
 
     $$
-    C = \frac{1}{k}\sum_{i=1}^{k}\frac{1}{m}\sum_{j=1}^{m}(y_{ij} - \hat y_{ij})^2,\qquad
-    \frac{\partial C}{\partial \hat y_{ij}} = -\frac{2}{km}(y_{ij} - \hat y_{ij})
+    \begin{aligned}
+    C &= \frac{1}{k}\sum_{i=1}^{k}\frac{1}{m}\sum_{j=1}^{m}(y_{ij} - \hat y_{ij})^2, \\
+    \frac{\partial C}{\partial \hat y_{ij}} &= -\frac{2}{km}(y_{ij} - \hat y_{ij})
+    \end{aligned}
     $$
 
     Examples:
@@ -212,8 +214,10 @@ class MeanAbsoluteError(Loss):
     r"""Mean absolute error, for regression; less swayed by outliers than MSE.
 
     $$
-    C = \frac{1}{k}\sum_{i}\frac{1}{m}\sum_{j}|y_{ij} - \hat y_{ij}|,\qquad
-    \frac{\partial C}{\partial \hat y_{ij}} = \frac{\operatorname{sign}(\hat y_{ij} - y_{ij})}{km}
+    \begin{aligned}
+    C &= \frac{1}{k}\sum_{i}\frac{1}{m}\sum_{j}|y_{ij} - \hat y_{ij}|, \\
+    \frac{\partial C}{\partial \hat y_{ij}} &= \frac{\operatorname{sign}(\hat y_{ij} - y_{ij})}{km}
+    \end{aligned}
     $$
 
     Examples:
@@ -255,10 +259,12 @@ class BinaryCrossentropy(Loss):
     ``EPSILON``), for $k$ samples with $m$ outputs each and $\log$ the natural logarithm:
 
     $$
-    C = -\frac{1}{k}\sum_i\frac{1}{m}\sum_j\big(y_{ij}\log p_{ij} + (1-y_{ij})\log(1-p_{ij})\big),
-    \qquad
-    \frac{\partial C}{\partial p_{ij}} = -\frac{1}{km}\Big(\frac{y_{ij}}{p_{ij}}
+    \begin{aligned}
+    C &= -\frac{1}{k}\sum_i\frac{1}{m}\sum_j\big(y_{ij}\log p_{ij} \\
+    &\qquad + (1-y_{ij})\log(1-p_{ij})\big), \\
+    \frac{\partial C}{\partial p_{ij}} &= -\frac{1}{km}\Big(\frac{y_{ij}}{p_{ij}}
         - \frac{1-y_{ij}}{1-p_{ij}}\Big)
+    \end{aligned}
     $$
 
     Targets are 0/1 values of shape ``(n_samples, n_outputs)`` (or ``(n_samples,)`` for one

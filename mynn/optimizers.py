@@ -514,8 +514,10 @@ class Adagrad(Optimizer):
     r"""Adagrad: each parameter's step shrinks with the sum of its squared gradients.
 
     $$
-    \text{cache} \leftarrow \text{cache} + g^2,\qquad
-    \theta \leftarrow \theta - \eta_t\,\frac{g}{\sqrt{\text{cache}} + \epsilon}
+    \begin{aligned}
+    \text{cache} &\leftarrow \text{cache} + g^2, \\
+    \theta &\leftarrow \theta - \eta_t\,\frac{g}{\sqrt{\text{cache}} + \epsilon}
+    \end{aligned}
     $$
 
     Args:
@@ -562,8 +564,10 @@ class RMSProp(Adagrad):
     r"""RMSProp: like Adagrad, but the cache is a moving average, so steps do not vanish.
 
     $$
-    \text{cache} \leftarrow \rho\,\text{cache} + (1-\rho) g^2,\qquad
-    \theta \leftarrow \theta - \eta_t\,\frac{g}{\sqrt{\text{cache}} + \epsilon}
+    \begin{aligned}
+    \text{cache} &\leftarrow \rho\,\text{cache} + (1-\rho) g^2, \\
+    \theta &\leftarrow \theta - \eta_t\,\frac{g}{\sqrt{\text{cache}} + \epsilon}
+    \end{aligned}
     $$
 
     Args:
@@ -612,8 +616,10 @@ class Adam(Optimizer):
     them $m$ and $v$; ``state[name]["momentum"]`` and ``state[name]["cache"]``):
 
     $$
-    \bar g \leftarrow \beta_1 \bar g + (1-\beta_1) g,\qquad
-    \overline{g^2} \leftarrow \beta_2 \overline{g^2} + (1-\beta_2) g^2
+    \begin{aligned}
+    \bar g &\leftarrow \beta_1 \bar g + (1-\beta_1) g, \\
+    \overline{g^2} &\leftarrow \beta_2 \overline{g^2} + (1-\beta_2) g^2
+    \end{aligned}
     $$
 
     $$
