@@ -526,6 +526,44 @@ def test_long_lines_are_marked_for_a_hanging_indent():
                           f"{long_line}\n") == page
 
 
+FORMULAS_SCROLLING_AT_390 = 0
+"""Display formulas that may scroll sideways in a 390 px phone column (issue 23's goal: at most
+a few, each with a reason). Long equations are broken into aligned lines instead; there is
+none left that needs to scroll."""
+
+SMALLEST_FIGURE_TEXT_PX = 10.0
+"""The smallest a figure's text may be drawn at 390 px, in CSS pixels. Figures are drawn at
+most about 5 inches wide with text of at least 10 points, so that shrinking them into a
+phone's column keeps their labels readable."""
+
+
+def test_formulas_fit_a_phone_column(layout):
+    """At 1280 px no display formula scrolls; at 390 px at most FORMULAS_SCROLLING_AT_390."""
+    for view, allowed in (("1280", 0), ("390", FORMULAS_SCROLLING_AT_390)):
+        wide = sorted({
+            (path, f["over"], f["text"])
+            for (v, _, path), found in _loads(layout) if v == view
+            for f in found["formulas"] if f["cut"]
+        })
+        assert len(wide) <= allowed, f"display formulas wider than the column at {view} px:\n" + (
+            "\n".join(f"/{path}: {over} px too wide: {text!r}" for path, over, text in wide))
+
+
+def test_figure_text_readable_on_a_phone(layout):
+    """At 390 px every figure's smallest text is drawn at least SMALLEST_FIGURE_TEXT_PX tall."""
+    small = sorted({
+        (path, f["index"], round(f["smallest_text_px"], 1))
+        for (view, _, path), found in _loads(layout) if view == "390"
+        for f in found["figures"]
+        if f.get("smallest_text_px") and f["smallest_text_px"] < SMALLEST_FIGURE_TEXT_PX
+    })
+    measured = sum(1 for (view, _, _), found in _loads(layout) if view == "390"
+                   for f in found["figures"] if f.get("smallest_text_px"))
+    assert measured >= 14, f"only {measured} figures measured at 390 px"
+    assert not small, "figure text smaller than 10 px at 390 px:\n" + "\n".join(
+        f"/{path} figure {index}: {px} px" for path, index, px in small)
+
+
 def test_no_serious_accessibility_failure(layout):
     """axe-core finds no serious or critical WCAG 2.1 A/AA failure on any page, light or dark."""
     if not layout["axe"]:
