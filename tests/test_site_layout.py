@@ -12,7 +12,9 @@ the dark one with the header's toggle (as a reader does) and measured again. Mea
   page;
 - page weight (the HTML and any SVG files it loads) and its number of elements;
 - console errors, failed requests, and formulas shown as raw TeX in any frame before KaTeX
-  typeset them.
+  typeset them;
+- axe-core's WCAG 2.1 A/AA check, in every view;
+- display formulas wider than the column, and how small figure text is drawn at 390 px.
 
 The measurements run once (the ``layout`` fixture); each check is its own test, and pytest's
 terminal summary prints the numbers, passed or not (section "site layout"). What a check
@@ -248,7 +250,7 @@ def layout(chromium, site_url, site_dir) -> dict:
     assert len(pages) > 30, pages
     results: dict = {"pages": pages, "seconds": 0.0, "problems": {}, "raw_tex": {}}
     axe, results["axe_missing"] = axe_script()
-    results["axe"] = {}  # (scheme, page) -> findings, at 1280 px
+    results["axe"] = {}  # (view, scheme, page) -> findings
     started = time.monotonic()
     for view, options in VIEWS.items():
         context = chromium.new_context(color_scheme="light", **options)
@@ -269,8 +271,8 @@ def layout(chromium, site_url, site_dir) -> dict:
                     ".forEach((d) => { d.open = true; })"
                 )
                 results[(view, "light", path)] = _measure(page, "light")
-                if axe and view == "1280":
-                    results["axe"][("light", path)] = _accessibility(page, axe)
+                if axe:
+                    results["axe"][(view, "light", path)] = _accessibility(page, axe)
                 # the header's toggle, as a reader switches to the dark scheme
                 page.evaluate(f"() => document.querySelector({DARK_TOGGLE!r}).click()")
                 page.wait_for_function(
@@ -278,8 +280,8 @@ def layout(chromium, site_url, site_dir) -> dict:
                     " && document.getAnimations().every((a) => a.playState !== 'running')"
                 )  # and Material's colour transitions have ended
                 results[(view, "dark", path)] = _measure(page, "dark")
-                if axe and view == "1280":
-                    results["axe"][("dark", path)] = _accessibility(page, axe)
+                if axe:
+                    results["axe"][(view, "dark", path)] = _accessibility(page, axe)
                 page.wait_for_timeout(50)  # late console messages
                 results["problems"][(view, path)] = list(problems.items)
         finally:
@@ -338,14 +340,15 @@ def _summary(layout) -> list[str]:
                 f"most elements {most[0]} (/{most[1]})"
             )
     if layout["axe"]:
-        for scheme in SCHEMES:
-            found = [f for (s, _), items in layout["axe"].items() if s == scheme for f in items]
-            lines.append(
-                f"axe-core (WCAG 2.1 A and AA) at 1280 px, {scheme}: "
-                f"{len(found)} serious or critical rule failures, on "
-                f"{sum(1 for (s, _), items in layout['axe'].items() if s == scheme and items)}"
-                f" of {len(layout['pages'])} pages"
-            )
+        for view in VIEWS:
+            for scheme in SCHEMES:
+                loads = [items for (v, s, _), items in layout["axe"].items()
+                         if (v, s) == (view, scheme)]
+                lines.append(
+                    f"axe-core (WCAG 2.1 A and AA) at {view} px, {scheme}: "
+                    f"{sum(len(items) for items in loads)} serious or critical rule failures, "
+                    f"on {sum(1 for items in loads if items)} of {len(layout['pages'])} pages"
+                )
     else:
         lines.append(f"axe-core not run: {layout['axe_missing']}")
     raw = {key: n for key, n in layout["raw_tex"].items() if n}
@@ -565,16 +568,17 @@ def test_figure_text_readable_on_a_phone(layout):
 
 
 def test_no_serious_accessibility_failure(layout):
-    """axe-core finds no serious or critical WCAG 2.1 A/AA failure on any page, light or dark."""
+    """axe-core finds no serious or critical WCAG 2.1 A/AA failure on any page, at 1280 px and
+    390 px, light and dark."""
     if not layout["axe"]:
         message = f"axe-core could not be loaded: {layout['axe_missing']}"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
     failures = [
-        f"/{page} ({scheme}): {f['rule']} ({f['impact']}) on {f['nodes']} elements, e.g. "
-        f"{f['first']}: {f['why']}"
-        for (scheme, page), items in layout["axe"].items()
+        f"/{page} ({view} px, {scheme}): {f['rule']} ({f['impact']}) on {f['nodes']} "
+        f"elements, e.g. {f['first']}: {f['why']}"
+        for (view, scheme, page), items in layout["axe"].items()
         for f in items
     ]
     assert not failures, "\n".join(failures)

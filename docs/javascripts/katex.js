@@ -24,32 +24,3 @@ document$.subscribe(function ({ body }) {
     });
   });
 });
-
-// A display formula wider than its column scrolls sideways: it can take the keyboard's focus
-// then (tabindex), so that a reader without a mouse can scroll it with the arrow keys, and it
-// is named for a screen reader. Checked again when the column's width changes.
-function focusableWhenScrolling(element) {
-  const scrolls = element.scrollWidth > element.clientWidth + 1;
-  if (scrolls && !element.hasAttribute("tabindex")) {
-    element.setAttribute("tabindex", "0");
-    element.setAttribute("role", "group");
-    element.setAttribute("aria-label", "formula, scrolls sideways");
-  } else if (!scrolls && element.getAttribute("tabindex") === "0") {
-    element.removeAttribute("tabindex");
-    element.removeAttribute("role");
-    element.removeAttribute("aria-label");
-  }
-}
-
-const formulaWidths = new ResizeObserver(function (entries) {
-  entries.forEach(function (entry) { focusableWhenScrolling(entry.target); });
-});
-
-document$.subscribe(function ({ body }) {
-  formulaWidths.disconnect();
-  body.querySelectorAll("div.arithmatex").forEach(function (element) {
-    focusableWhenScrolling(element);
-    formulaWidths.observe(element);
-  });
-});
-
