@@ -115,3 +115,10 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("site layout")
         for line in REPORT:
             terminalreporter.write_line(line)
+    # test_notebooks.py's numbers: notebooks, cells compared, seconds of execution
+    notebooks = sys.modules.get("test_notebooks")
+    lines = notebooks.summary_lines() if notebooks else []
+    if lines:
+        terminalreporter.section("notebooks")
+        for line in lines:
+            terminalreporter.write_line(line)
