@@ -28,9 +28,13 @@ def site_build(tmp_path_factory):
     port = free_port()
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1", MYNN_SITE_URL=f"http://127.0.0.1:{port}/")
     started = time.monotonic()
+    # built from another folder than the repository: paths in mkdocs.yml (snippets, hooks,
+    # mkdocstrings) must resolve from the repository whatever the working directory
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", "mkdocs.yml", "-d", str(site)],
-        cwd=ROOT,
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"),
+         "-d", str(site)],
+        cwd=elsewhere,
         env=env,
         capture_output=True,
         text=True,
