@@ -143,3 +143,107 @@ def test_notebook_runs_and_prints_what_the_page_printed(page, site_dir):
                         f"pytest printed\n{wanted_text!r}"[:4000], pytrace=False)
         # the same matplotlib draws both: the figures are the same text
         assert figures == wanted_figures, f"docs/{page}:{line}: the figures differ"
+
+
+def test_every_page_with_a_notebook_links_it_and_no_other_page_has_one(site_dir):
+    linked = {}
+    for path in sorted(site_dir.rglob("index.html")):
+        page = path.read_text(encoding="utf-8")
+        match = re.search(rf'<p class="{notebooks.LINK_CLASS}"><a href="([^"]+)" download>', page)
+        if match:
+            target = (path.parent / match.group(1)).resolve()
+            assert target.is_file(), (path, match.group(1))
+            linked[target.relative_to(site_dir.resolve()).as_posix()] = path
+    assert sorted(linked) == sorted(notebooks.notebook_path(page) for page in PAGES)
+    on_site = sorted(p.relative_to(site_dir).as_posix()
+                     for p in (site_dir / notebooks.NOTEBOOKS).rglob("*.ipynb"))
+    assert on_site == sorted(linked), on_site
+
+
+PAGE = '''---
+requires: [torch]
+---
+# A page
+
+Text with [Dense][mynn.layers.Dense], [`Model`][mynn.model.Model], [a page](other.md#part),
+[here](#below) and [outside](https://example.org/x.md).
+
+```python
+import matplotlib
+x = {"a": {"b": 1}}["a"]["b"]  # [not][a link]
+```
+
+??? success "Solution"
+    In the box, [again](other.md).
+
+    ```{.python continuation}
+    print(svg(fig))
+    ```
+
+
+    Still in the box after two blank lines.
+
+After the box.
+
+```python
+--8<-- "mynn/__init__.py:1:3"
+```
+
+```text
+[Dense][mynn.layers.Dense] in printed output is left alone
+```
+'''
+
+
+def test_a_page_becomes_cells_with_boxes_snippets_figures_and_links_rewritten():
+    urls = {"dir/other.md": "dir/other/", "dir/page.md": "dir/page/"}
+    inventory = {"mynn.layers.Dense": "api/layers/#mynn.layers.Dense",
+                 "mynn.model.Model": "api/model/#mynn.model.Model"}
+    links = notebooks.Links("https://example.net/site/", "dir/page/", "dir/page.md", urls,
+                            inventory)
+    snippets = notebooks.snippet_expander(_ConfigForSnippets())
+    book = notebooks.make_notebook(PAGE, {"requires": ["torch"]}, _RULES, links, snippets,
+                                   "https://example.net/site/dir/page/")
+    cells = [(cell.cell_type, cell.source) for cell in book.cells]
+    kinds = [kind for kind, _ in cells]
+    assert kinds == ["markdown", "markdown", "code", "markdown", "markdown", "code",
+                     "markdown", "markdown"], cells
+    first, text = cells[0][1], cells[1][1]
+    assert "Its code needs these packages: mynn-numpy, matplotlib, torch." in first, first
+    site = "https://example.net/site/"
+    assert f"[Dense]({site}api/layers/#mynn.layers.Dense)" in text, text
+    assert f"[`Model`]({site}api/model/#mynn.model.Model)" in text, text
+    assert f"[a page]({site}dir/other/#part)" in text and f"[here]({site}dir/page/#below)" in text
+    assert "[outside](https://example.org/x.md)" in text, text
+    assert cells[2][1].endswith('["a"]["b"]  # [not][a link]'), cells[2]
+    assert cells[3][1] == "**Solution** (a box on the page, collapsed until opened)", cells[3]
+    assert cells[4][1] == f"In the box, [again]({site}dir/other/).", cells[4]
+    assert cells[5][1] == ("from IPython.display import SVG, display\n"
+                           "display(SVG(svg(fig)))"), cells[5]
+    assert cells[6][1] == "Still in the box after two blank lines.", cells[6]
+    after, snippet = cells[7][1], (ROOT / "mynn/__init__.py").read_text().splitlines()[:3]
+    assert after.startswith("After the box.\n\n```python\n" + "\n".join(snippet)), after
+    assert "```text\n[Dense][mynn.layers.Dense] in printed" in after, after
+    assert book.metadata["kernelspec"]["name"] == "python3"
+    assert [cell.metadata.get("mynn_line") for cell in book.cells if cell.cell_type == "code"] \
+        == [9, 17]
+
+
+class _ConfigForSnippets(dict):
+    """What snippet_expander reads of mkdocs' config: the site's snippets settings."""
+
+    config_file_path = str(ROOT / "mkdocs.yml")
+
+    def __init__(self):
+        import yaml
+
+        class Loader(yaml.SafeLoader):
+            pass
+
+        Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+        config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
+        extensions = {}
+        for entry in config["markdown_extensions"]:
+            if isinstance(entry, dict):
+                extensions.update(entry)
+        super().__init__(mdx_configs={"pymdownx.snippets": extensions["pymdownx.snippets"]})
