@@ -69,7 +69,7 @@ def _outputs_of(page: str) -> dict[int, str]:
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / "outputs.json"
         env = dict(os.environ, **{pytest_pages.OUTPUTS_ENV: str(target)})
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", path],
+        subprocess.run([sys.executable, "-m", "pytest", "-q", path],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
         rows = json.loads(target.read_text(encoding="utf-8")) if target.exists() else []
     return {row["line"]: row["stdout"] for row in rows if row["page"] == path}
