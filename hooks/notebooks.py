@@ -26,7 +26,6 @@ with what pytest's run of the page printed.
 from __future__ import annotations
 
 import html
-import json
 import posixpath
 import re
 import sys
@@ -301,6 +300,11 @@ def on_config(config):
     return config
 
 
+def on_files(files, config):
+    _state["urls"] = {file.src_uri: file.url for file in files}
+    return files
+
+
 def on_page_content(content, page, config, files):
     source = page.file.abs_src_path
     if not source or not source.endswith(".md"):
@@ -326,8 +330,7 @@ def on_post_build(config):
     site = Path(config["site_dir"])
     site_url = config.site_url or "/"
     inventory = read_inventory(site / "objects.inv")
-    urls = {uri: url for uri, (_, _, url) in _state["pages"].items()}
-    urls.update(_state.get("all_urls", {}))
+    urls = _state["urls"]  # src_uri -> url of every page
     snippets = snippet_expander(config)
     import nbformat
 
@@ -339,17 +342,3 @@ def on_post_build(config):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(nbformat.writes(notebook), encoding="utf-8")
 
-
-def on_files(files, config):
-    _state["all_urls"] = {file.src_uri: file.url for file in files}
-    return files
-
-
-def summary(site: Path) -> dict:
-    """How many notebooks the built site holds, and how many cells of each kind."""
-    counts = {"notebooks": 0, "code": 0, "markdown": 0}
-    for path in sorted((site / NOTEBOOKS).rglob("*.ipynb")):
-        counts["notebooks"] += 1
-        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-            counts[cell["cell_type"]] = counts.get(cell["cell_type"], 0) + 1
-    return counts
