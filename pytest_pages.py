@@ -48,6 +48,7 @@ import dataclasses
 import functools
 import importlib.util
 import io
+import json
 import os
 import re
 from pathlib import Path
@@ -257,11 +258,42 @@ class _BlockRunner:
                 result = self._runner.runtest(to_run, namespace, **kwargs)
         finally:
             self._sink.extend([("stdout", out.getvalue()), ("stderr", err.getvalue())])
+            record_output(test.source_path, test.start_line, out.getvalue())
         self._chain.last_passed = (test.source_path, test.source, namespace)
         return result
 
     def repr_failure(self, test, excinfo, style=None):
         return self._runner.repr_failure(test, excinfo, style)
+
+
+# --- what each block printed, for the notebooks' test ----------------------------------
+
+# (page relative to the repository, line of the opening fence) -> what the block printed,
+# for every block of a page that ran in this session, pass or fail.
+BLOCK_OUTPUTS: dict[tuple[str, int], str] = {}
+# With this variable set to a file name, the outputs are written there as JSON at the end.
+OUTPUTS_ENV = "MYNN_BLOCK_OUTPUTS"
+# Tests marked so run after every block of the pages (tests/test_notebooks.py compares
+# the notebooks with what the blocks printed in the same session).
+AFTER_PAGES = "after_pages"
+
+
+def record_output(source_path, line: int, printed: str) -> None:
+    path = Path(source_path).resolve()
+    if path.suffix == ".md" and path.is_relative_to(ROOT):
+        BLOCK_OUTPUTS[(path.relative_to(ROOT).as_posix(), line)] = printed
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker(AFTER_PAGES) is not None)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    target = os.environ.get(OUTPUTS_ENV)
+    if target:
+        rows = [{"page": page, "line": line, "stdout": printed}
+                for (page, line), printed in sorted(BLOCK_OUTPUTS.items())]
+        Path(target).write_text(json.dumps(rows), encoding="utf-8")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -331,6 +363,11 @@ INSTALL_HINTS = {
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{AFTER_PAGES}: run the test after every code block of the pages (the order is "
+        "otherwise kept)",
+    )
     config.addinivalue_line(
         "markers",
         "requires(*packages): the test needs these optional packages; it is skipped without "

@@ -70,8 +70,11 @@ class GatherError(Exception):
 
 
 def default_cache_dir() -> Path:
-    """``.cache/browser-run`` in the repository (git-ignored), or ``$MYNN_BROWSER_RUN_CACHE``."""
-    return Path(os.environ.get(CACHE_ENV) or ROOT / ".cache" / "browser-run")
+    """``.browser-run-cache`` in the repository (git-ignored), or ``$MYNN_BROWSER_RUN_CACHE``.
+
+    Not under ``.cache/``: ``zensical build --clean`` deletes that whole folder.
+    """
+    return Path(os.environ.get(CACHE_ENV) or ROOT / ".browser-run-cache")
 
 
 def runtime_dir(cache: Path | None = None) -> Path:

@@ -28,9 +28,13 @@ def site_build(tmp_path_factory):
     port = free_port()
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1", MYNN_SITE_URL=f"http://127.0.0.1:{port}/")
     started = time.monotonic()
+    # built from another folder than the repository: paths in mkdocs.yml (snippets, hooks,
+    # mkdocstrings) must resolve from the repository whatever the working directory
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", "mkdocs.yml", "-d", str(site)],
-        cwd=ROOT,
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"),
+         "-d", str(site)],
+        cwd=elsewhere,
         env=env,
         capture_output=True,
         text=True,
@@ -114,4 +118,11 @@ def pytest_terminal_summary(terminalreporter):
     if REPORT:
         terminalreporter.section("site layout")
         for line in REPORT:
+            terminalreporter.write_line(line)
+    # test_notebooks.py's numbers: notebooks, cells compared, seconds of execution
+    notebooks = sys.modules.get("test_notebooks")
+    lines = notebooks.summary_lines() if notebooks else []
+    if lines:
+        terminalreporter.section("notebooks")
+        for line in lines:
             terminalreporter.write_line(line)
