@@ -126,15 +126,20 @@ class Session:
         self.history["test_loss"].append(self.test[0])
         self.history["test_accuracy"].append(self.test[1])
 
-    def advance(self, budget_ms: float = 60.0, max_epochs: int = 10**9) -> dict:
-        """Train whole epochs for about ``budget_ms`` (at least one), then return a frame."""
+    def advance(self, budget_ms: float = 70.0, max_epochs: int = 10**9) -> dict:
+        """Train whole epochs for at most about ``budget_ms`` (at least one), then a frame.
+
+        Another epoch starts only if it should end within the budget, judged by the time the
+        epochs so far took, so the pictures come at a steady rate.
+        """
         started = time.perf_counter()
         done = 0
         try:
             while done < max_epochs:
                 self.train_epoch()
                 done += 1
-                if (time.perf_counter() - started) * 1000 >= budget_ms:
+                elapsed = (time.perf_counter() - started) * 1000
+                if elapsed + elapsed / done > budget_ms:
                     break
         except FloatingPointError as error:
             self.error = str(error)

@@ -13,7 +13,7 @@ let Session = null;
 let session = null;
 let playing = false;
 let generation = 0; // a new setup ends the loop of the old one
-const BUDGET_MS = 60; // training between two pictures
+const BUDGET_MS = 70; // at most this much training between two pictures (about)
 
 async function init(message) {
   self.postMessage({ type: "status", text: "Starting Python…" });

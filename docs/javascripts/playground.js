@@ -99,27 +99,32 @@
   }
 
   function toQuery(s) {
-    const p = new URLSearchParams();
-    p.set("data", s.data);
-    p.set("noise", String(s.noise));
-    p.set("n", String(s.n));
-    p.set("test", String(s.test));
-    p.set("seed", String(s.seed));
-    p.set("layers", s.layers.map(function (l) {
+    const p = [];
+    const set = function (key, value) {
+      // , : and ; are left as they are: legal in a query, and the link stays readable
+      p.push(key + "=" + encodeURIComponent(value).replace(/%2C/g, ",").replace(/%3A/g, ":")
+        .replace(/%3B/g, ";"));
+    };
+    set("data", s.data);
+    set("noise", String(s.noise));
+    set("n", String(s.n));
+    set("test", String(s.test));
+    set("seed", String(s.seed));
+    set("layers", s.layers.map(function (l) {
       return l.units + "-" + l.act + (l.dropout ? "-" + l.dropout : "");
     }).join(","));
-    p.set("f", s.features.join(","));
-    p.set("opt", s.opt);
-    p.set("lr", String(s.lr));
-    if (s.opt === "sgd") p.set("momentum", String(s.momentum));
-    p.set("batch", String(s.batch));
-    if (s.dtype !== "float64") p.set("dtype", s.dtype);
-    if (s.l1) p.set("l1", String(s.l1));
-    if (s.l2) p.set("l2", String(s.l2));
+    set("f", s.features.join(","));
+    set("opt", s.opt);
+    set("lr", String(s.lr));
+    if (s.opt === "sgd") set("momentum", String(s.momentum));
+    set("batch", String(s.batch));
+    if (s.dtype !== "float64") set("dtype", s.dtype);
+    if (s.l1) set("l1", String(s.l1));
+    if (s.l2) set("l2", String(s.l2));
     if (s.points.length) {
-      p.set("pts", s.points.map(function (v) { return v.join(":"); }).join(";"));
+      set("pts", s.points.map(function (v) { return v.join(":"); }).join(";"));
     }
-    return "?" + p.toString();
+    return "?" + p.join("&");
   }
 
   // ---------------------------------------------------------------- the program
@@ -392,11 +397,11 @@
       field("Batch size (or all)", batch, "pg-batch"),
     ]);
     // --- the run's buttons and numbers
-    const play = element("button", { type: "button", class: "md-button md-button--primary",
+    const play = element("button", { type: "button", id: "pg-play", class: "md-button md-button--primary",
                                      text: "Play", disabled: "" });
-    const step = element("button", { type: "button", class: "md-button", text: "One epoch",
+    const step = element("button", { type: "button", id: "pg-step", class: "md-button", text: "One epoch",
                                      disabled: "" });
-    const reset = element("button", { type: "button", class: "md-button", text: "Reset",
+    const reset = element("button", { type: "button", id: "pg-reset", class: "md-button", text: "Reset",
                                       disabled: "" });
     const numbers = element("p", { class: "mynn-pg__numbers", "aria-live": "off" });
     const region = element("canvas", { width: "360", height: "360", class: "mynn-pg__plot",
@@ -419,7 +424,7 @@
     const diagnosisList = element("ul", { class: "mynn-pg__diagnosis" });
     const code = element("code", { class: "language-python" });
     const codeBlock = element("pre", { class: "mynn-pg__code", tabindex: "0" }, [code]);
-    const copyButton = element("button", { type: "button", class: "md-button",
+    const copyButton = element("button", { type: "button", id: "pg-copy", class: "md-button",
                                            text: "Copy the program" });
     const picture = element("div", { class: "mynn-pg__picture" }, [
       element("div", { class: "mynn-pg__row" }, [play, step, reset]),
@@ -885,6 +890,7 @@
     state = st;
     // for the tests: the run's numbers as the page has them
     root.playground = st;
+    st.query = function () { return toQuery(st.settings); };
     if (!root.dataset.runtime) {
       status.textContent = "Python cannot run on this build of the site: " +
         (root.dataset.unavailable || "its Pyodide files are missing") + ".";
