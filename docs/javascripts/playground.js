@@ -397,7 +397,8 @@
       field("Batch size (or all)", batch, "pg-batch"),
     ]);
     // --- the run's buttons and numbers
-    const play = element("button", { type: "button", id: "pg-play", class: "md-button md-button--primary",
+    const play = element("button", { type: "button", id: "pg-play",
+                                     class: "md-button mynn-pg__play",
                                      text: "Play", disabled: "" });
     const step = element("button", { type: "button", id: "pg-step", class: "md-button", text: "One epoch",
                                      disabled: "" });
@@ -422,8 +423,10 @@
     const clearPoints = element("button", { type: "button", class: "md-button",
                                             text: "Remove added points" });
     const diagnosisList = element("ul", { class: "mynn-pg__diagnosis" });
-    const code = element("code", { class: "language-python" });
-    const codeBlock = element("pre", { class: "mynn-pg__code", tabindex: "0" }, [code]);
+    // the code scrolls (Material's pre > code), so it takes the focus, for the keyboard
+    const code = element("code", { class: "language-python", tabindex: "0",
+                                   "aria-label": "The program" });
+    const codeBlock = element("pre", { class: "mynn-pg__code" }, [code]);
     const copyButton = element("button", { type: "button", id: "pg-copy", class: "md-button",
                                            text: "Copy the program" });
     const picture = element("div", { class: "mynn-pg__picture" }, [
