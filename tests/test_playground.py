@@ -244,6 +244,18 @@ def test_a_saved_url_brings_the_settings_back(tab, site_url):
     assert state == [73, 49], state
 
 
+def test_a_chapters_link_opens_the_playground_with_its_settings(tab, site_url):
+    # through Material's instant navigation, as a reader follows it
+    tab.goto(site_url + "concepts/activation-functions/", wait_until="load")
+    tab.click("a[href*='playground/?data=circles&layers=8-Linear,8-Linear']")
+    tab.wait_for_function(READY, timeout=LOAD_TIMEOUT)
+    values = tab.evaluate(
+        "() => ['pg-data', 'pg-act-0', 'pg-act-1'].map((id) => document.getElementById(id).value)"
+    )
+    assert values == ["circles", "Linear", "Linear"], values
+    assert "EPOCHS" in tab.inner_text(".mynn-pg__code")
+
+
 def _compare_with_cpython(tab, site_url, query: str, epochs: int) -> float:
     _open(tab, site_url, query)
     state = _play_until(tab, f"h.loss.length >= {epochs}", 90_000)
