@@ -417,6 +417,10 @@
                                           class: "mynn-pg__curve",
                                           "aria-label": "Accuracy per epoch" });
     const units = element("div", { class: "mynn-pg__units" });
+    const lossCaption = element("p", { class: "mynn-pg__hint" });
+    const accCaption = element("p", { class: "mynn-pg__hint",
+      text: "Accuracy per epoch, from 0 at the bottom to 1 at the top: training (solid), " +
+            "test (dashed)." });
     const csv = element("textarea", { id: "pg-csv", rows: "3",
                                       placeholder: "0.5, -0.2, 1" });
     const addCsv = element("button", { type: "button", class: "md-button", text: "Add these" });
@@ -442,8 +446,13 @@
         element("div", { class: "mynn-pg__row" }, [addCsv, clearPoints]),
       ]),
       element("h2", { id: "pg-curves", text: "Loss and accuracy" }),
-      lossCanvas, accCanvas,
-      element("h2", { id: "pg-units", text: "What each hidden unit computes" }), units,
+      lossCanvas, lossCaption, accCanvas, accCaption,
+      element("h2", { id: "pg-units", text: "What each hidden unit computes" }),
+      element("p", { class: "mynn-pg__hint",
+                     text: "Each unit's output over the plane: orange where it is positive, " +
+                           "blue where negative, clear where 0; each map is scaled to its " +
+                           "own largest size." }),
+      units,
       element("h2", { id: "pg-health", text: "What is going wrong?" }),
       element("p", { class: "mynn-pg__hint",
                      text: "mynn's diagnose on up to 256 training points, every second while " +
@@ -697,11 +706,13 @@
       const ctx = canvas.getContext("2d");
       const W = canvas.width, H = canvas.height, pad = 4;
       ctx.clearRect(0, 0, W, H);
+      canvas.dataset.top = "";
       const values = train.concat(testValues).filter(Number.isFinite);
       ctx.strokeStyle = colour("--md-default-fg-color--lighter");
       ctx.strokeRect(0.5, 0.5, W - 1, H - 1);
       if (!values.length) return;
       const high = top || Math.max.apply(null, values) * 1.05 || 1;
+      canvas.dataset.top = String(high);
       const count = Math.max(train.length, 2);
       [[train, COLOURS[0], []], [testValues, COLOURS[1], [6, 4]]].forEach(function (item) {
         const series = item[0];
@@ -826,8 +837,13 @@
       drawRegions();
       const h = st.history;
       drawCurves(lossCanvas, h.loss, h.test_loss, 0);
+      lossCaption.textContent = "Loss per epoch, from 0 at the bottom to " +
+        (lossCanvas.dataset.top ? Number(lossCanvas.dataset.top).toPrecision(3) : "–") +
+        " at the top: training (solid), test (dashed)." +
+        (st.settings.l1 || st.settings.l2 ? " The training loss includes the L1/L2 penalty; " +
+         "the test loss does not." : "");
       if (!st.data.regression) drawCurves(accCanvas, h.accuracy, h.test_accuracy, 1);
-      accCanvas.hidden = st.data.regression;
+      accCanvas.hidden = accCaption.hidden = st.data.regression;
       drawUnits();
       showNumbers();
     }
