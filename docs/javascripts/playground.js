@@ -821,7 +821,7 @@
       }
       problems.forEach(function (s2) {
         const item = element("li", {}, [
-          element("strong", { text: s2.name + (s2.layer === null ? "" : " (layer " +
+          element("strong", { text: s2.name + (s2.layer == null ? "" : " (layer " +
                                                s2.layer + ")") + ": " }),
           document.createTextNode(s2.message + " "),
         ]);
