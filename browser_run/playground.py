@@ -18,6 +18,7 @@ goes on between them.
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import numpy as np
@@ -142,7 +143,8 @@ class Session:
                 if elapsed + elapsed / done > budget_ms:
                     break
         except FloatingPointError as error:
-            self.error = str(error)
+            # each train call is epoch 1 of its own: the message names the run's epoch
+            self.error = re.sub(r"\bepoch 1\b", f"epoch {self.epoch + 1}", str(error))
         seconds = time.perf_counter() - started
         frame = self.frame(since=self.epoch - done)
         frame["train_seconds"] = seconds

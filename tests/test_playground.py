@@ -119,6 +119,32 @@ def test_diagnose_links_each_signal_to_a_section_of_the_guide():
     assert all(s["section"] in headings for s in signals), signals
 
 
+def test_a_diverging_run_stops_and_names_the_runs_epoch():
+    program = (
+        "import numpy as np\n"
+        "from mynn import SGD, Dense, Linear, MeanSquaredError, Model\n"
+        "from mynn.datasets import curve, train_test_split\n"
+        "BATCH_SIZE = 10\n"
+        "X, y = curve(50, rng=0)\n"
+        "X_train, X_test, y_train, y_test = train_test_split(X, y, rng=0)\n"
+        "def features(X):\n"
+        "    return X[:, :1]\n"
+        "F_train, F_test = features(X_train), features(X_test)\n"
+        "model = Model([Dense(1, 8, rng=1), Linear(), Dense(8, 1, rng=2), Linear()])\n"
+        "model.set_loss(MeanSquaredError())\n"
+        "model.set_optimizer(SGD(learning_rate=10.0, momentum=0.9))\n"
+        "order = np.random.default_rng(0)\n"
+        "for epoch in range(1, 3):\n"
+        "    pass\n"
+    )
+    session = playground.Session(program)
+    for _ in range(5):
+        frame = session.advance(budget_ms=0, max_epochs=1)
+        if frame["error"]:
+            break
+    assert frame["error"] and f"epoch {session.epoch + 1}" in frame["error"], frame["error"]
+
+
 def test_a_program_without_a_training_loop_is_refused():
     with pytest.raises(ValueError, match="no line starting with 'for epoch in range\\('"):
         playground.setup_code("x = 1\n")
@@ -242,6 +268,43 @@ def test_a_saved_url_brings_the_settings_back(tab, site_url):
         " return [d.y_train.length, d.y_test.length]; }"
     )
     assert state == [73, 49], state
+
+
+def test_points_added_by_a_click_and_by_csv_join_the_data_and_the_program(tab, site_url):
+    _open(tab, site_url, "?data=circles&n=20")
+    tab.select_option("#pg-class", "1")
+    tab.click(".mynn-pg__plot", position={"x": 20, "y": 20})  # near the top left corner
+    tab.wait_for_function("() => location.search.includes('pts=')")
+    tab.wait_for_function(READY)
+    tab.click("text=Add points as CSV")
+    tab.fill("#pg-csv", "0.25, -0.5, 0\n0.5; 0.5; 1\nnot a point")
+    tab.click("text=Add these")
+    tab.wait_for_function(
+        "() => document.getElementById('mynn-playground').playground.data &&"
+        " document.getElementById('mynn-playground').playground.settings.points.length === 3"
+    )
+    points = tab.evaluate(
+        "() => document.getElementById('mynn-playground').playground.settings.points"
+    )
+    x, y, label = points[0]
+    assert x < -0.8 and y > 0.8 and label == 1, points  # the click, in the plot's units
+    assert points[1:] == [[0.25, -0.5, 0], [0.5, 0.5, 1]], points
+    program = tab.inner_text(".mynn-pg__code")
+    assert "    [0.25, -0.5]," in program and "y = np.concatenate([y, [1, 0, 1]])" in program
+    tab.wait_for_function(
+        "() => { const d = document.getElementById('mynn-playground').playground.data;"
+        " return d && d.y_train.length + d.y_test.length === 43; }"
+    )
+
+
+def test_a_diverging_run_stops_with_a_link_to_the_guide(tab, site_url):
+    _open(tab, site_url, "?data=curve&opt=sgd&lr=10&momentum=0.9&layers=8-Linear")
+    tab.click("#pg-play")
+    tab.wait_for_function("() => document.getElementById('pg-play').textContent === 'Play'")
+    text = tab.inner_text(".mynn-pg__diagnosis")
+    assert text.startswith("Training stopped: the loss became"), text
+    link = tab.get_attribute(".mynn-pg__diagnosis a", "href")
+    assert link == "../guides/training-goes-wrong/#1-the-learning-rate-is-too-high", link
 
 
 def test_a_chapters_link_opens_the_playground_with_its_settings(tab, site_url):

@@ -791,7 +791,8 @@
     }
 
     function fmt(value, digits) {
-      return Number.isFinite(value) ? value.toFixed(digits) : "–";
+      if (!Number.isFinite(value)) return "–";
+      return Math.abs(value) >= 1e4 ? value.toExponential(2) : value.toFixed(digits);
     }
 
     function showNumbers() {
