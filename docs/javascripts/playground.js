@@ -35,9 +35,10 @@
   };
   const DEFAULTS = {
     data: "circles", noise: 0.1, n: 100, test: 0.5, seed: 1,
-    layers: [{ units: 8, act: "Tanh", dropout: 0 }, { units: 8, act: "Tanh", dropout: 0 }],
+    layers: [{ units: 8, act: "Tanh", dropout: 0, l1: 0, l2: 0 },
+             { units: 8, act: "Tanh", dropout: 0, l1: 0, l2: 0 }],
     features: ["x1", "x2"], opt: "adam", lr: 0.03, momentum: 0.9, batch: 10,
-    dtype: "float64", l1: 0, l2: 0, points: [],
+    dtype: "float64", points: [],
   };
   // class colours, readable on the light and the dark page
   const COLOURS = [[33, 119, 200], [230, 120, 20], [40, 160, 80], [190, 60, 170], [150, 150, 40]];
@@ -73,6 +74,8 @@
           units: number(parts[0], 8, 1, 64, true),
           act: ACTIVATIONS.indexOf(parts[1]) >= 0 ? parts[1] : "ReLU",
           dropout: number(parts[2], 0, 0, 0.9, false),
+          l1: number(parts[3], 0, 0, 1, false),
+          l2: number(parts[4], 0, 0, 1, false),
         };
       });
     }
@@ -85,8 +88,6 @@
     s.momentum = number(p.get("momentum"), s.momentum, 0, 0.99, false);
     s.batch = p.get("batch") === "all" ? "all" : number(p.get("batch"), s.batch, 1, 1000, true);
     if (p.get("dtype") === "float32") s.dtype = "float32";
-    s.l1 = number(p.get("l1"), 0, 0, 1, false);
-    s.l2 = number(p.get("l2"), 0, 0, 1, false);
     if (p.get("pts")) {
       s.points = p.get("pts").split(";").slice(0, 500).map(function (item) {
         const v = item.split(":").map(Number);
@@ -110,8 +111,11 @@
     set("n", String(s.n));
     set("test", String(s.test));
     set("seed", String(s.seed));
+    // units-activation[-dropout[-L1[-L2]]], trailing zeros left out
     set("layers", s.layers.map(function (l) {
-      return l.units + "-" + l.act + (l.dropout ? "-" + l.dropout : "");
+      const parts = [l.units, l.act, l.dropout, l.l1, l.l2];
+      while (parts.length > 2 && !parts[parts.length - 1]) parts.pop();
+      return parts.join("-");
     }).join(","));
     set("f", s.features.join(","));
     set("opt", s.opt);
@@ -119,8 +123,6 @@
     if (s.opt === "sgd") set("momentum", String(s.momentum));
     set("batch", String(s.batch));
     if (s.dtype !== "float64") set("dtype", s.dtype);
-    if (s.l1) set("l1", String(s.l1));
-    if (s.l2) set("l2", String(s.l2));
     if (s.points.length) {
       set("pts", s.points.map(function (v) { return v.join(":"); }).join(";"));
     }
@@ -223,13 +225,15 @@
     lines.push("");
     lines.push("");
     lines.push("F_train, F_test = features(X_train), features(X_test)");
-    const penalty = (s.l1 ? ", weight_regularizer_l1=" + pyNumber(s.l1) : "") +
-                    (s.l2 ? ", weight_regularizer_l2=" + pyNumber(s.l2) : "");
+    const penalty = function (l) {
+      return (l.l1 ? ", weight_regularizer_l1=" + pyNumber(l.l1) : "") +
+             (l.l2 ? ", weight_regularizer_l2=" + pyNumber(l.l2) : "");
+    };
     const layers = [];
     let width = features.length;
     s.layers.forEach(function (l, i) {
       layers.push("    Dense(" + width + ", " + l.units + ", rng=SEED + " + (i + 1) +
-                  ", dtype=DTYPE" + penalty + "),");
+                  ", dtype=DTYPE" + penalty(l) + "),");
       layers.push("    " + l.act + "(),");
       if (l.dropout > 0) {
         layers.push("    Dropout(" + pyNumber(l.dropout) + ", rng=SEED + " + (i + 101) + "),");
@@ -238,7 +242,7 @@
     });
     const outputs = reg ? 1 : classes;
     layers.push("    Dense(" + width + ", " + outputs + ", rng=SEED + " + (s.layers.length + 1) +
-                ", dtype=DTYPE" + penalty + "),");
+                ", dtype=DTYPE),");
     layers.push("    " + (reg ? "Linear" : "Softmax") + "(),");
     lines.push("model = Model([");
     layers.forEach(function (line) { lines.push(line); });
@@ -378,15 +382,11 @@
     const batch = element("input", { type: "text", value: String(s.batch), inputmode: "numeric",
                                      size: "5" });
     const dtypeSelect = select({ float64: "float64", float32: "float32" }, s.dtype);
-    const l1 = numberInput(s.l1, 0, 1, 0.001);
-    const l2 = numberInput(s.l2, 0, 1, 0.001);
     const netBox = element("fieldset", { class: "mynn-pg__box" }, [
       element("legend", { text: "Network" }),
       element("p", { class: "mynn-pg__hint", text: "Input features:" }), featureList,
       layerList,
       element("div", { class: "mynn-pg__row" }, [addLayer, removeLayer]),
-      field("L1 on every layer's weights", l1, "pg-l1"),
-      field("L2 on every layer's weights", l2, "pg-l2"),
       field("dtype", dtypeSelect, "pg-dtype"),
     ]);
     const optBox = element("fieldset", { class: "mynn-pg__box" }, [
@@ -476,6 +476,14 @@
         const act = select(labels(ACTIVATIONS.reduce(function (o, a) { o[a] = a; return o; },
                                                      {})), layer.act);
         const drop = numberInput(layer.dropout, 0, 0.9, 0.1);
+        const l1 = numberInput(layer.l1, 0, 1, 0.001);
+        const l2 = numberInput(layer.l2, 0, 1, 0.001);
+        l1.addEventListener("change", function () {
+          layer.l1 = number(l1.value, 0, 0, 1, false); changed();
+        });
+        l2.addEventListener("change", function () {
+          layer.l2 = number(l2.value, 0, 0, 1, false); changed();
+        });
         units.addEventListener("change", function () {
           layer.units = number(units.value, 8, 1, 64, true); changed();
         });
@@ -488,6 +496,8 @@
           field("Units", units, "pg-units-" + i),
           field("Activation", act, "pg-act-" + i),
           field("Dropout", drop, "pg-drop-" + i),
+          field("L1 on its weights", l1, "pg-l1-" + i),
+          field("L2 on its weights", l2, "pg-l2-" + i),
         ]));
       });
       addLayer.disabled = st.settings.layers.length >= 6;
@@ -518,8 +528,6 @@
       s2.momentum = number(momentum.value, 0.9, 0, 0.99, false);
       s2.batch = batch.value.trim() === "all" ? "all" : number(batch.value, 10, 1, 1000, true);
       s2.dtype = dtypeSelect.value;
-      s2.l1 = number(l1.value, 0, 0, 1, false);
-      s2.l2 = number(l2.value, 0, 0, 1, false);
     }
 
     function showProgram() {
@@ -552,14 +560,14 @@
       if (worker && st.ready) worker.postMessage({ type: "setup", program: code.textContent });
     }
 
-    [dataSelect, noise, n, test, seed, optSelect, lr, momentum, batch, dtypeSelect, l1, l2]
+    [dataSelect, noise, n, test, seed, optSelect, lr, momentum, batch, dtypeSelect]
       .forEach(function (control) { control.addEventListener("change", changed); });
     Object.keys(featureBoxes).forEach(function (k) {
       featureBoxes[k].addEventListener("change", changed);
     });
     addLayer.addEventListener("click", function () {
       if (st.settings.layers.length < 6) {
-        st.settings.layers.push({ units: 8, act: "ReLU", dropout: 0 });
+        st.settings.layers.push({ units: 8, act: "ReLU", dropout: 0, l1: 0, l2: 0 });
         layerRows(); changed();
       }
     });
@@ -841,7 +849,7 @@
       lossCaption.textContent = "Loss per epoch, from 0 at the bottom to " +
         (lossCanvas.dataset.top ? Number(lossCanvas.dataset.top).toPrecision(3) : "–") +
         " at the top: training (solid), test (dashed)." +
-        (st.settings.l1 || st.settings.l2 ? " The training loss includes the L1/L2 penalty; " +
+        (st.settings.layers.some(function (l) { return l.l1 || l.l2; }) ? " The training loss includes the L1/L2 penalty; " +
          "the test loss does not." : "");
       if (!st.data.regression) drawCurves(accCanvas, h.accuracy, h.test_accuracy, 1);
       accCanvas.hidden = accCaption.hidden = st.data.regression;
