@@ -346,7 +346,7 @@
     };
     root.textContent = "";
     const status = element("p", { class: "mynn-pg__status", role: "status",
-                                  text: "Starting Python (about 17 MB, once)…" });
+                                  text: "Starting Python (about 17 MB to load)…" });
     // --- controls
     const dataSelect = select(labels(DATASETS), s.data);
     const noise = numberInput(s.noise, 0, 1, 0.05);
@@ -455,8 +455,9 @@
       units,
       element("h2", { id: "pg-health", text: "What is going wrong?" }),
       element("p", { class: "mynn-pg__hint",
-                     text: "mynn's diagnose on up to 256 training points, every second while " +
-                           "it trains; each reading links to the guide's section." }),
+                     text: "mynn's diagnose on up to 256 training points, about once a " +
+                           "second while it trains; each problem links to the guide's " +
+                           "section on it." }),
       diagnosisList,
     ]);
     root.appendChild(status);
