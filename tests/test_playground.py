@@ -152,7 +152,10 @@ def test_a_program_without_a_training_loop_is_refused():
 
 # --- the page in Chromium ------------------------------------------------------------------
 
-READY = "() => { const b = document.getElementById('pg-play'); return b && !b.disabled; }"
+READY = (
+    "() => { const r = document.getElementById('mynn-playground');"
+    " return r && r.playground && r.playground.epoch >= 1; }"
+)
 STATE = """() => { const s = document.getElementById('mynn-playground').playground;
   return {epoch: s.epoch, history: s.history, frames: s.frames.slice(),
           program: document.querySelector('.mynn-pg__code code').textContent,
@@ -176,8 +179,18 @@ def tab(browser_context, site_url, site_dir):
 
 
 def _open(tab, site_url: str, query: str) -> None:
+    """Load the playground with ``query``, start Python with One epoch and wait for it."""
     tab.goto(site_url + "playground/" + query, wait_until="load")
+    tab.click("#pg-step")
     tab.wait_for_function(READY, timeout=LOAD_TIMEOUT)
+
+
+def test_nothing_heavy_loads_before_play_or_one_epoch(tab, site_url):
+    before = len(tab.requests)
+    tab.goto(site_url + "playground/?data=circles", wait_until="networkidle")
+    heavy = [url for url in tab.requests[before:] if "/assets/pyodide/" in url]
+    assert not heavy, heavy
+    assert "Play or One epoch starts Python" in tab.inner_text(".mynn-pg__status")
 
 
 def _play_until(tab, condition: str, timeout: float) -> dict:
@@ -283,7 +296,7 @@ def test_points_added_by_a_click_and_by_csv_join_the_data_and_the_program(tab, s
     tab.select_option("#pg-class", "1")
     tab.click(".mynn-pg__plot", position={"x": 20, "y": 20})  # near the top left corner
     tab.wait_for_function("() => location.search.includes('pts=')")
-    tab.wait_for_function(READY)
+    tab.wait_for_function("() => document.getElementById('mynn-playground').playground.data")
     tab.click("text=Add points as CSV")
     tab.fill("#pg-csv", "0.25, -0.5, 0\n0.5; 0.5; 1\nnot a point")
     tab.click("text=Add these")
@@ -319,7 +332,7 @@ def test_a_chapters_link_opens_the_playground_with_its_settings(tab, site_url):
     # through Material's instant navigation, as a reader follows it
     tab.goto(site_url + "concepts/activation-functions/", wait_until="load")
     tab.click("a[href*='playground/?data=circles&layers=8-Linear,8-Linear']")
-    tab.wait_for_function(READY, timeout=LOAD_TIMEOUT)
+    tab.wait_for_function("() => document.getElementById('pg-act-1')", timeout=LOAD_TIMEOUT)
     values = tab.evaluate(
         "() => ['pg-data', 'pg-act-0', 'pg-act-1'].map((id) => document.getElementById(id).value)"
     )

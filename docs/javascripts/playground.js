@@ -278,7 +278,7 @@
       worker.onmessage = function (event) {
         const message = event.data;
         if (message.type === "ready") resolve();
-        else if (message.type === "failed") { reject(new Error(message.error)); }
+        else if (message.type === "failed") { ready = null; reject(new Error(message.error)); }
         else if (message.type === "status") status(message.text);
         else if (message.type === "log") console.log("[Python] " + message.text);
         else if (state) state.receive(message);
@@ -399,11 +399,11 @@
     // --- the run's buttons and numbers
     const play = element("button", { type: "button", id: "pg-play",
                                      class: "md-button mynn-pg__play",
-                                     text: "Play", disabled: "" });
-    const step = element("button", { type: "button", id: "pg-step", class: "md-button", text: "One epoch",
-                                     disabled: "" });
-    const reset = element("button", { type: "button", id: "pg-reset", class: "md-button", text: "Reset",
-                                      disabled: "" });
+                                     text: "Play" });
+    const step = element("button", { type: "button", id: "pg-step", class: "md-button",
+                                     text: "One epoch" });
+    const reset = element("button", { type: "button", id: "pg-reset", class: "md-button",
+                                      text: "Reset" });
     const numbers = element("p", { class: "mynn-pg__numbers", "aria-live": "off" });
     const region = element("canvas", { width: "360", height: "360", class: "mynn-pg__plot",
                                        role: "img", tabindex: "-1",
@@ -575,14 +575,20 @@
     removeLayer.addEventListener("click", function () {
       st.settings.layers.pop(); layerRows(); changed();
     });
+    // Python starts on the first Play or One epoch (nothing heavy loads with the page);
+    // the action waits for the data
+    function waitForData(action) {
+      st.pending = action;
+      start();
+    }
     play.addEventListener("click", function () {
-      if (!st.data) return;
+      if (!st.data) { waitForData("play"); return; }
       st.playing = !st.playing;
       play.textContent = st.playing ? "Pause" : "Play";
       worker.postMessage({ type: st.playing ? "play" : "pause" });
     });
     step.addEventListener("click", function () {
-      if (!st.data) return;
+      if (!st.data) { waitForData("step"); return; }
       st.playing = false;
       play.textContent = "Play";
       worker.postMessage({ type: "step" });
@@ -871,10 +877,13 @@
           "Filled: training points, rings: test points, line: the network's prediction." :
           "Filled: training points, rings: test points; the colour of the plane: the class " +
           "the network predicts there (stronger where it is surer).";
-        play.disabled = step.disabled = reset.disabled = false;
         status.textContent = "Ready: " + (d.y_train.length) + " training and " +
           d.y_test.length + " test points.";
         draw();
+        const pending = st.pending;
+        st.pending = null;
+        if (pending === "play") play.click();
+        else if (pending === "step") step.click();
       } else if (message.type === "frame") {
         const f = message.frame;
         Object.keys(st.history).forEach(function (key) {
@@ -925,12 +934,20 @@
         (root.dataset.unavailable || "its Pyodide files are missing") + ".";
       return;
     }
-    startWorker(root, function (text) { status.textContent = text; }).then(function () {
-      st.ready = true;
-      if (state === st) restart();
-    }, function (error) {
-      status.textContent = "Python could not start: " + error.message;
-    });
+    function start() {
+      startWorker(root, function (text) { status.textContent = text; }).then(function () {
+        if (st.ready) return;
+        st.ready = true;
+        if (state === st) restart();
+      }, function (error) {
+        status.textContent = "Python could not start: " + error.message;
+      });
+    }
+    if (ready) start(); // Python runs already (started on an earlier visit of the page)
+    else {
+      status.textContent = "Play or One epoch starts Python in this page (about 17 MB to " +
+        "load); until then the page has loaded nothing heavy.";
+    }
   }
 
   function attach() {
