@@ -68,7 +68,7 @@ def _mynn_zip() -> bytes:
         for path in (ROOT / "mynn").rglob("*")
         if path.suffix in (".py", ".npz") and "__pycache__" not in path.parts
     )
-    paths += [ROOT / "browser_run" / "__init__.py", ROOT / "browser_run" / "runner.py"]
+    paths += [ROOT / "browser_run" / name for name in ("__init__.py", "runner.py", "playground.py")]
     # repository files that pages read (they search upwards from mynn's folder)
     paths += [ROOT / name for name in REPOSITORY_FILES if (ROOT / name).is_file()]
     buffer = io.BytesIO()
@@ -202,10 +202,31 @@ def mark_blocks(content: str, blocks: list[dict], page: str) -> str:
     return content
 
 
+PLAYGROUND = '<div id="mynn-playground"'
+
+
+def playground_attributes(content: str, page_url: str) -> str:
+    """Give the playground's element (docs/playground.md) the addresses of Pyodide and mynn.
+
+    docs/javascripts/playground.js starts its own worker with them; without the gathered
+    files, the element says why instead (``data-unavailable``).
+    """
+    if PLAYGROUND not in content:
+        return content
+    if "runtime" in _state:
+        runtime = get_relative_url(f"{ASSETS}{gather.PYODIDE_VERSION}/", page_url)
+        mynn = get_relative_url(ASSETS + _state["zip_name"], page_url)
+        extra = f' data-runtime="{html.escape(runtime)}" data-mynn="{html.escape(mynn)}"'
+    else:
+        extra = f' data-unavailable="{html.escape(_state.get("unavailable") or "")}"'
+    return content.replace(PLAYGROUND, PLAYGROUND + extra, 1)
+
+
 def on_page_content(content, page, config, files):
     source = page.file.abs_src_path
     if not source or not source.endswith(".md"):
         return content
+    content = playground_attributes(content, page.url)
     rules = _state["rules"]
     path = f"{_state['docs_prefix']}/{page.file.src_uri}"
     try:

@@ -34,6 +34,10 @@ from ._validation import (
 __all__ = [
     "spiral_classification",
     "vertical",
+    "circles",
+    "xor",
+    "blobs",
+    "curve",
     "sine",
     "linear",
     "train_test_split",
@@ -202,6 +206,227 @@ def vertical(
         f"spread={spread!r}",
     )
     return _shuffled(X, arm, generator)
+
+
+def _check_points(caller: str, samples: int, classes: int) -> None:
+    """Refuse ``samples * classes`` labelled points of the plane that would pass MAX_BYTES."""
+    _check_size(
+        caller,
+        samples * classes * 3 * 8,  # X: 2 float64 per point, y: 1 int64
+        f"samples={samples}" + (f", classes={classes}" if caller == "blobs" else ""),
+    )
+
+
+def _noisy(caller: str, X: np.ndarray, noise: float, generator: np.random.Generator) -> np.ndarray:
+    """``X`` plus normal noise of standard deviation ``noise``, refused by name if it overflows."""
+    if noise:
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below, by name
+            X = X + noise * generator.standard_normal(X.shape)
+    return _check_finite(
+        X, f"noise is so large that the points of {caller} overflow float64", f"noise={noise!r}"
+    )
+
+
+def circles(
+    samples: int, *, noise: float = 0.0, rng: np.random.Generator | int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Two classes in the plane: a disc (class 0) inside a ring (class 1).
+
+    Class 0 has ``samples`` points at radii drawn uniformly from $[0, 0.5]$, class 1 as many
+    at radii from $[0.7, 1]$, each at an angle drawn uniformly from $[0, 2\pi)$; then normal
+    noise of standard deviation ``noise`` is added to each coordinate. Without noise a circle
+    of radius 0.6 separates the classes, which no straight line does. The rows come in random
+    order (drawn from ``rng``).
+
+    Args:
+        samples: Points per class.
+        noise: Standard deviation of the normal noise added to each coordinate.
+        rng: Generator, int random seed or ``None``.
+
+    Returns:
+        ``X`` of shape ``(2 * samples, 2)`` (float64) and ``y`` of shape ``(2 * samples,)``
+        (int64 labels 0 and 1, ``samples`` of each), rows shuffled.
+
+    Raises:
+        ValueError: If ``samples`` is not a positive integer, the arrays would take more than
+            [MAX_BYTES][mynn.datasets.MAX_BYTES] bytes, ``noise`` is negative or so large
+            that the points overflow, or ``rng`` is a negative seed.
+        TypeError: If ``noise`` is not a real number or ``rng`` not a Generator, int or None.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.datasets import circles
+        >>> X, y = circles(100, rng=0)
+        >>> X.shape, y.shape, np.unique(y, return_counts=True)[1].tolist()
+        ((200, 2), (200,), [100, 100])
+        >>> radius = np.hypot(X[:, 0], X[:, 1])
+        >>> bool((radius[y == 0] <= 0.5).all() and (radius[y == 1] >= 0.7).all())
+        True
+    """
+    samples = check_positive_int("samples", samples)
+    noise = check_number("noise", noise, low=0.0)
+    _check_points("circles", samples, 2)
+    generator = as_generator(rng)
+    labels = np.repeat(np.arange(2), samples)
+    radius = np.concatenate(
+        [generator.uniform(0.0, 0.5, samples), generator.uniform(0.7, 1.0, samples)]
+    )
+    angle = generator.uniform(0.0, 2 * np.pi, 2 * samples)
+    X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    return _shuffled(_noisy("circles", X, noise, generator), labels, generator)
+
+
+def xor(
+    samples: int, *, noise: float = 0.0, rng: np.random.Generator | int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Two classes in the four quadrants of the square $[-1, 1]^2$, labelled like XOR.
+
+    A point is of class 1 when its two coordinates have opposite signs (the second and fourth
+    quadrants) and of class 0 when they have the same sign: the label is the exclusive or of
+    "$x_1 < 0$" and "$x_2 < 0$". Each coordinate's size is drawn uniformly from
+    $[0.05, 1]$, so every point keeps a margin of 0.05 from both axes; each class has
+    ``samples`` points, each in one of its class's two quadrants drawn with equal chances.
+    Then normal noise of standard deviation ``noise`` is added to
+    each coordinate (the labels stay those of the points before the noise). The rows come in
+    random order (drawn from ``rng``).
+
+    Args:
+        samples: Points per class.
+        noise: Standard deviation of the normal noise added to each coordinate.
+        rng: Generator, int random seed or ``None``.
+
+    Returns:
+        ``X`` of shape ``(2 * samples, 2)`` (float64) and ``y`` of shape ``(2 * samples,)``
+        (int64 labels 0 and 1, ``samples`` of each), rows shuffled.
+
+    Raises:
+        ValueError: If ``samples`` is not a positive integer, the arrays would take more than
+            [MAX_BYTES][mynn.datasets.MAX_BYTES] bytes, ``noise`` is negative or so large
+            that the points overflow, or ``rng`` is a negative seed.
+        TypeError: If ``noise`` is not a real number or ``rng`` not a Generator, int or None.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.datasets import xor
+        >>> X, y = xor(50, rng=0)
+        >>> X.shape, np.unique(y, return_counts=True)[1].tolist()
+        ((100, 2), [50, 50])
+        >>> bool(((X[:, 0] * X[:, 1] < 0) == (y == 1)).all())
+        True
+    """
+    samples = check_positive_int("samples", samples)
+    noise = check_number("noise", noise, low=0.0)
+    _check_points("xor", samples, 2)
+    generator = as_generator(rng)
+    labels = np.repeat(np.arange(2), samples)
+    size = generator.uniform(0.05, 1.0, (2 * samples, 2))
+    first_sign = generator.choice(np.array([-1.0, 1.0]), 2 * samples)
+    second_sign = np.where(labels == 1, -first_sign, first_sign)
+    X = size * np.column_stack([first_sign, second_sign])
+    return _shuffled(_noisy("xor", X, noise, generator), labels, generator)
+
+
+def blobs(
+    samples: int,
+    classes: int,
+    *,
+    spread: float = 0.15,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Gaussian clusters, one per class, with centres evenly spaced on a circle of radius 0.6.
+
+    Class $c$ of $K$ (``classes``) is centred at $0.6\,(\cos 2\pi c/K,\ \sin 2\pi c/K)$ (the
+    centre of a single class is $(0.6, 0)$), with normal noise of standard deviation
+    ``spread`` on each coordinate. Neighbouring centres are $1.2 \sin(\pi/K)$ apart: 1.04 for
+    3 classes, about 7 standard deviations at the default spread of 0.15. The rows come in random
+    order (drawn from ``rng``).
+
+    Args:
+        samples: Points per class.
+        classes: Number of classes (clusters).
+        spread: Standard deviation of each cluster along each coordinate.
+        rng: Generator, int random seed or ``None``.
+
+    Returns:
+        ``X`` of shape ``(samples * classes, 2)`` (float64) and ``y`` of shape
+        ``(samples * classes,)`` (int64 class indices, ``samples`` of each), rows shuffled.
+
+    Raises:
+        ValueError: If ``samples`` or ``classes`` is not a positive integer, the arrays would
+            take more than [MAX_BYTES][mynn.datasets.MAX_BYTES] bytes, ``spread`` is negative
+            or so large that the points overflow, or ``rng`` is a negative seed.
+        TypeError: If ``spread`` is not a real number or ``rng`` not a Generator, int or None.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.datasets import blobs
+        >>> X, y = blobs(200, 3, spread=0.1, rng=0)
+        >>> X.shape, np.unique(y, return_counts=True)[1].tolist()
+        ((600, 2), [200, 200, 200])
+        >>> np.round(X[y == 0].mean(axis=0), 1).tolist()  # near (0.6, 0)
+        [0.6, 0.0]
+    """
+    samples = check_positive_int("samples", samples)
+    classes = check_positive_int("classes", classes)
+    spread = check_number("spread", spread, low=0.0)
+    _check_points("blobs", samples, classes)
+    generator = as_generator(rng)
+    labels = np.repeat(np.arange(classes), samples)
+    angle = 2 * np.pi * labels / classes
+    centres = 0.6 * np.column_stack([np.cos(angle), np.sin(angle)])
+    with np.errstate(over="ignore", invalid="ignore"):  # refused below, by name
+        X = centres + spread * generator.standard_normal((samples * classes, 2))
+    _check_finite(
+        X, "spread is so large that the points overflow float64 (inf values)", f"spread={spread!r}"
+    )
+    return _shuffled(X, labels, generator)
+
+
+def curve(
+    samples: int, *, noise: float = 0.0, rng: np.random.Generator | int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""A regression task with one input: $y = \sin(\pi x)$ plus normal noise, $x$ in $[-1, 1]$.
+
+    The inputs $x$ are drawn uniformly from $[-1, 1]$ (in random order); each target is
+    $\sin(\pi x)$ plus normal noise of standard deviation ``noise``. Unlike
+    [sine][mynn.datasets.sine] (evenly spaced points of $[0, 1]$, no noise), the points are
+    random, so a part of them split off for testing lies between the training points.
+
+    Args:
+        samples: Number of points.
+        noise: Standard deviation of the normal noise added to the targets.
+        rng: Generator, int random seed or ``None``.
+
+    Returns:
+        ``X`` and ``y``, both of shape ``(samples, 1)`` (float64).
+
+    Raises:
+        ValueError: If ``samples`` is not a positive integer, the arrays would take more than
+            [MAX_BYTES][mynn.datasets.MAX_BYTES] bytes, ``noise`` is negative or so large
+            that the targets overflow, or ``rng`` is a negative seed.
+        TypeError: If ``noise`` is not a real number or ``rng`` not a Generator, int or None.
+
+    Examples:
+        >>> import numpy as np
+        >>> from mynn.datasets import curve
+        >>> X, y = curve(100, rng=0)
+        >>> X.shape, y.shape
+        ((100, 1), (100, 1))
+        >>> bool(np.allclose(y, np.sin(np.pi * X)))  # no noise: on the curve
+        True
+    """
+    samples = check_positive_int("samples", samples)
+    noise = check_number("noise", noise, low=0.0)
+    _check_size("curve", samples * 2 * 8, f"samples={samples}")
+    generator = as_generator(rng)
+    X = generator.uniform(-1.0, 1.0, (samples, 1))
+    y = np.sin(np.pi * X)
+    if noise:
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below, by name
+            y = y + noise * generator.standard_normal(y.shape)
+    return X, _check_finite(
+        y, "noise is so large that the targets overflow float64 (inf values)", f"noise={noise!r}"
+    )
 
 
 def sine(samples: int = 1000, *, periods: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 
 import mynn.datasets
 from mynn.datasets import (
+    blobs,
+    circles,
+    curve,
     linear,
     one_hot,
     sine,
@@ -19,6 +22,7 @@ from mynn.datasets import (
     standardize,
     train_test_split,
     vertical,
+    xor,
 )
 
 
@@ -410,3 +414,125 @@ def test_train_test_split_needs_two_samples_and_a_share_not_a_count():
 def test_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# --- the playground's data sets: circles, xor, blobs, curve ---------------------------------
+
+PLANE_SETS = [
+    lambda seed, **kw: circles(60, rng=seed, **kw),
+    lambda seed, **kw: xor(60, rng=seed, **kw),
+    lambda seed, **kw: blobs(60, 2, rng=seed, **kw),
+]
+
+
+@pytest.mark.parametrize("make", PLANE_SETS)
+def test_plane_sets_shapes_balance_seeds_and_order(make):
+    X, y = make(0)
+    assert X.shape == (120, 2) and y.shape == (120,)
+    assert X.dtype == np.float64 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == [60, 60]
+    X2, y2 = make(0)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    X3, _ = make(np.random.default_rng(0))  # a Generator and its seed agree
+    np.testing.assert_array_equal(X, X3)
+    assert not np.array_equal(X, make(1)[0])
+    # rows shuffled, not grouped by class: both halves hold both classes in about their share
+    assert 20 <= np.bincount(y[:60], minlength=2).min(), np.bincount(y[:60])
+
+
+def test_circles_radii_and_angles():
+    X, y = circles(2000, rng=0)
+    radius = np.hypot(X[:, 0], X[:, 1])
+    inner, outer = radius[y == 0], radius[y == 1]
+    assert inner.min() >= 0 and inner.max() <= 0.5 and inner.max() > 0.49
+    assert outer.min() >= 0.7 and outer.max() <= 1.0 and outer.min() < 0.71
+    # angles uniform: each quarter of the circle holds about a quarter of each class
+    quarter = (np.arctan2(X[:, 1], X[:, 0]) // (np.pi / 2)).astype(int)
+    counts = np.array([[np.sum((quarter == q) & (y == c)) for q in range(-2, 2)] for c in (0, 1)])
+    assert counts.min() > 400 and counts.max() < 600, counts
+    # noise moves points off their rings: some of the disc's beyond 0.5, the ring's inside 0.7
+    X_noisy, y_noisy = circles(2000, noise=0.1, rng=0)
+    radius = np.hypot(X_noisy[:, 0], X_noisy[:, 1])
+    assert (radius[y_noisy == 0] > 0.5).mean() > 0.05
+    assert (radius[y_noisy == 1] < 0.7).mean() > 0.05
+
+
+def test_xor_labels_follow_the_quadrants_signs():
+    X, y = xor(1000, rng=0)
+    same_sign = (X[:, 0] > 0) == (X[:, 1] > 0)
+    np.testing.assert_array_equal(y, np.where(same_sign, 0, 1))
+    assert np.abs(X).min() >= 0.05 and np.abs(X).max() <= 1.0
+    for c, quadrants in ((0, [(1, 1), (-1, -1)]), (1, [(1, -1), (-1, 1)])):
+        for sx, sy in quadrants:  # each of a class's two quadrants gets about half of it
+            share = np.mean((np.sign(X[y == c, 0]) == sx) & (np.sign(X[y == c, 1]) == sy))
+            assert 0.45 < share < 0.55, (c, sx, sy, share)
+    X_noisy, y_noisy = xor(1000, noise=0.3, rng=0)
+    # the labels are those of the points before the noise, which moves some across an axis
+    wrong_side = (X_noisy[:, 0] * X_noisy[:, 1] < 0) != (y_noisy == 1)
+    assert 0.01 < wrong_side.mean() < 0.5, wrong_side.mean()
+    assert np.bincount(y_noisy).tolist() == [1000, 1000]
+
+
+@pytest.mark.parametrize("classes", [1, 3, 5])
+def test_blobs_centres_and_spread(classes):
+    X, y = blobs(3000, classes, spread=0.1, rng=0)
+    assert np.bincount(y).tolist() == [3000] * classes
+    for c in range(classes):
+        angle = 2 * np.pi * c / classes
+        centre = [0.6 * np.cos(angle), 0.6 * np.sin(angle)]
+        np.testing.assert_allclose(X[y == c].mean(axis=0), centre, atol=0.01)
+        np.testing.assert_allclose(X[y == c].std(axis=0), [0.1, 0.1], rtol=0.05)
+    # the docstring's distance between neighbouring centres for 3 classes
+    assert round(1.2 * np.sin(np.pi / 3), 2) == 1.04
+
+
+def test_curve_is_the_sine_of_pi_x_plus_noise():
+    X, y = curve(500, rng=0)
+    assert X.shape == y.shape == (500, 1) and X.dtype == y.dtype == np.float64
+    assert X.min() >= -1 and X.max() <= 1 and X.min() < -0.98 and X.max() > 0.98
+    np.testing.assert_allclose(y, np.sin(np.pi * X), atol=1e-15)
+    assert not (np.diff(X[:, 0]) > 0).all()  # random order, not sorted
+    X_noisy, y_noisy = curve(500, noise=0.2, rng=0)
+    np.testing.assert_array_equal(X_noisy, X)
+    assert 0.18 < (y_noisy - np.sin(np.pi * X_noisy)).std() < 0.22
+    np.testing.assert_array_equal(curve(500, noise=0.2, rng=0)[1], y_noisy)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: circles(0),
+            ValueError,
+            r"samples must be a positive integer\. Received: samples=0",
+        ),
+        (lambda: circles(10, noise=-0.1), ValueError, r"Received: noise=-0\.1"),
+        (lambda: xor(10, noise="a"), TypeError, r"noise must be a real number"),
+        (lambda: xor(2.5), ValueError, r"Received: samples=2\.5"),
+        (lambda: blobs(10, 0), ValueError, r"Received: classes=0"),
+        (lambda: blobs(10, 2, spread=-1), ValueError, r"Received: spread=-1"),
+        (lambda: curve(10, rng=-1), ValueError, r"an int seed must be 0 or more"),
+        (lambda: curve(10, rng=1.5), TypeError, r"rng must be a numpy\.random\.Generator"),
+        (
+            lambda: circles(50, noise=1e308, rng=0),
+            ValueError,
+            r"noise is so large that the points of circles overflow.*Received: noise=1e\+308",
+        ),
+        (lambda: xor(50, noise=1e308, rng=0), ValueError, r"Received: noise=1e\+308"),
+        (lambda: blobs(50, 2, spread=1e308, rng=0), ValueError, r"Received: spread=1e\+308"),
+        (lambda: curve(50, noise=1e308, rng=0), ValueError, r"Received: noise=1e\+308"),
+        (
+            lambda: blobs(10**8, 3),
+            ValueError,
+            r"blobs would return arrays of 7,200,000,000 bytes.*Received: samples=100000000, "
+            r"classes=3",
+        ),
+        (lambda: circles(10**8), ValueError, r"circles would return arrays of 4,800,000,000"),
+        (lambda: curve(10**9), ValueError, r"curve would return arrays of 16,000,000,000"),
+    ],
+)
+def test_playground_sets_refuse_bad_arguments_by_name(call, error, message):
+    with np.errstate(all="raise"):  # overflow is refused by name, not left to numpy
+        with pytest.raises(error, match=message):
+            call()
