@@ -51,6 +51,9 @@ from mynn import (
     Signal,
     Softmax,
     Tanh,
+    blobs,
+    circles,
+    curve,
     diagnose,
     expected_initial_loss,
     gradient_check,
@@ -70,6 +73,7 @@ from mynn import (
     standardize,
     train_test_split,
     vertical,
+    xor,
 )
 
 FUZZ = settings(
@@ -1151,6 +1155,15 @@ CASES = [
     ("vertical", lambda: vertical(10, -1), ValueError, r"Received: classes=-1"),
     ("sine", lambda: sine(0), ValueError, r"Received: samples=0"),
     ("sine", lambda: sine(10, periods=0), ValueError, r"Received: periods=0\.0"),
+    ("circles", lambda: circles(0), ValueError, r"Received: samples=0"),
+    ("circles", lambda: circles(10, noise=-1), ValueError, r"Received: noise=-1\.0"),
+    ("circles", lambda: circles(10, rng="x"), TypeError, r"Received: rng='x'"),
+    ("xor", lambda: xor(-2), ValueError, r"Received: samples=-2"),
+    ("xor", lambda: xor(10, noise=math.nan), ValueError, r"Received: noise=nan"),
+    ("blobs", lambda: blobs(10, 0), ValueError, r"Received: classes=0"),
+    ("blobs", lambda: blobs(10, 3, spread=-0.1), ValueError, r"Received: spread=-0\.1"),
+    ("curve", lambda: curve(0), ValueError, r"Received: samples=0"),
+    ("curve", lambda: curve(10, noise="a"), TypeError, r"noise must be a real number"),
     ("linear", lambda: linear(0, 10), ValueError, r"Received: nfeatures=0"),
     (
         "linear",
@@ -1259,6 +1272,29 @@ CASES = [
         r"Received: spread=1e\+308",
     ),
     ("sine", lambda: sine(10**9), ValueError, r"16,000,000,000 bytes.*Received: samples=10+$"),
+    ("circles", lambda: circles(10**9), ValueError, r"48,000,000,000 bytes.*samples=10+$"),
+    (
+        "circles",
+        lambda: circles(50, noise=1e308, rng=0),
+        ValueError,
+        r"points of circles overflow float64.*Received: noise=1e\+308",
+    ),
+    ("xor", lambda: xor(10**9), ValueError, r"48,000,000,000 bytes.*samples=10+$"),
+    (
+        "xor",
+        lambda: xor(50, noise=1e308, rng=0),
+        ValueError,
+        r"points of xor overflow float64.*Received: noise=1e\+308",
+    ),
+    ("blobs", lambda: blobs(10**9, 3), ValueError, r"72,000,000,000 bytes.*classes=3$"),
+    ("blobs", lambda: blobs(50, 3, spread=1e308, rng=0), ValueError, r"spread=1e\+308"),
+    ("curve", lambda: curve(10**10), ValueError, r"160,000,000,000 bytes.*samples=10+$"),
+    (
+        "curve",
+        lambda: curve(50, noise=1e308, rng=0),
+        ValueError,
+        r"targets overflow float64.*Received: noise=1e\+308",
+    ),
     ("sine", lambda: sine(5, periods=1e308), ValueError, r"Received: periods=1e\+308"),
     (
         "linear",
