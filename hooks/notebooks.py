@@ -13,6 +13,9 @@ it does not know about the site is done here first (``page_to_jupytext``):
   page shows that source and pytest does not run it (the library's tests do);
 - a figure block's ``print(svg(fig))`` becomes ``display(SVG(svg(fig)))``, so Jupyter shows
   an image instead of the SVG's text;
+- a library object the page shows with mkdocstrings (``::: mynn.model.Model.forward`` and its
+  options) becomes its source, docstring included, in a Markdown cell, with a link to its
+  entry in the API reference;
 - links point to the site: ``[Dense][mynn.layers.Dense]`` through the site's ``objects.inv``,
   relative ``.md`` links and ``#anchors`` to their page's address under ``site_url``;
 - the first cell says which packages the code imports beyond mynn and numpy, and which
@@ -40,8 +43,8 @@ LINK_CLASS = "mynn-notebook"
 
 # Packages a page may import that neither mynn nor a plain Jupyter install brings.
 OPTIONAL_IMPORTS = {"matplotlib": "matplotlib", "torch": "torch"}
-# Files of the repository that a page reads (browser_run/hook.py lists the same for the
-# Run buttons); a notebook downloaded alone does not have them.
+# Files of the repository that a page reads (browser_run/hook.py puts the ones the Run
+# buttons need into the site's zip); a notebook downloaded alone does not have them.
 REPOSITORY_FILES = ("benchmarks/results/latest.json", "docs/tutorials/mnist-results.json")
 
 _state: dict = {}
@@ -86,6 +89,37 @@ _TITLE = re.compile(r'^\s*(?P<tag>[\w-]+)(?:\s+"(?P<title>[^"]*)")?')
 _REF_LINK = re.compile(r"\[(?P<label>(?:[^\[\]]|\[[^\[\]]*\])*)\]\[(?P<id>[^\[\]]*)\]")
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _INLINE_LINK = re.compile(r"\]\((?P<target>[^()\s]+)\)")
+_AUTODOC = re.compile(r"^(?P<indent>[ \t]*):::[ \t]+(?P<name>[\w.]+)[ \t]*$")
+
+
+def object_source(name: str) -> str:
+    """The source of the object at dotted path ``name`` (a module's, a class's or a
+    function's, docstring included), dedented."""
+    import importlib
+    import inspect
+    import textwrap
+
+    parts = name.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for attribute in parts[split:]:
+            target = getattr(target, attribute)
+        return textwrap.dedent(inspect.getsource(target)).rstrip("\n")
+    raise ImportError(f"no module in {name!r}")
+
+
+def autodoc_as_markdown(name: str, linked: bool) -> list[str]:
+    """What a notebook shows for ``::: name``: its name, linked to its API entry if it has one
+    (the link is rewritten with the page's other links), then its source."""
+    source = object_source(name).split("\n")
+    longest = max((len(run) for run in re.findall(r"`{3,}", "\n".join(source))), default=2)
+    marker = "`" * (longest + 1)
+    title = f"[`{name}`][{name}]" if linked else f"`{name}`"
+    return [f"The source of {title}, docstring included (the page shows it rendered):", "",
+            f"{marker}python", *source, marker]
 
 
 def figure_as_image(code: str) -> str:
@@ -215,6 +249,17 @@ def page_to_jupytext(markdown: str, rules, links, snippets) -> str:
             out.append(f"```python mynn_line={line}\n{figure_as_image(token.content)}```\n")
             i = token.map[1]
             continue
+        autodoc = _AUTODOC.match(lines[i])
+        if autodoc and kind is None:
+            depth = len(autodoc["indent"])
+            i += 1
+            while i < len(lines) and (not lines[i].strip() or
+                                      len(lines[i]) - len(lines[i].lstrip()) > depth):
+                i += 1  # the directive's options, indented under it
+            linked = autodoc["name"] in getattr(links, "inventory", {})
+            prose.extend(autodoc_as_markdown(autodoc["name"], linked))
+            prose.append("")
+            continue
         if kind == "snippet":
             fence = [_dedent(lines[k], indent) for k in range(i, token.map[1])]
             fence[0] = "```python"
@@ -240,8 +285,11 @@ def first_cell(code: str, meta: dict, page_address: str) -> str:
             needs.append(name)
     files = [name for name in REPOSITORY_FILES if name in code]
     lines = [f"This notebook is the page {page_address} with its code as cells."]
-    packages = ", ".join(["mynn-numpy"] + needs)
-    lines.append(f"Its code needs these packages: {packages}.")
+    packages = ", ".join(["mynn"] + needs)
+    lines.append(f"Its code needs these packages: {packages}. It was made with the version of "
+                 "mynn that this site documents; until that version is released on PyPI (as "
+                 "`mynn-numpy`), install mynn from a clone of its repository "
+                 "(`pip install -e .` in the clone).")
     if files:
         listed = ", ".join(f"`{name}`" for name in files)
         lines.append(f"It reads files of mynn's repository ({listed}): run it from a "

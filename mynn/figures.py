@@ -217,7 +217,10 @@ def _describe_axes(ax: Any) -> str:
     words = f"{title}: " if title else ""
     words += ", ".join(contents) if contents else "empty"
     if labels:
-        words += f" ({', '.join(_plain(label) for label in labels)})"
+        named = ", ".join(_plain(label) for label in labels)
+        # one name a line, or the legend's names apart (a line left out of it, bars in it)
+        only_lines = len(labels) == len(lines) and len(contents) == 1
+        words += f" ({named})" if only_lines else f" (in the legend: {named})"
     xlabel, ylabel = _plain(ax.get_xlabel()), _plain(ax.get_ylabel())
     if ylabel:
         words += f", {ylabel}"

@@ -137,6 +137,16 @@ def test_the_figure_carries_a_text_alternative_read_from_its_artists():
     assert f"<title>{expected}</title>" in text[:1000]
 
 
+def test_a_legend_that_names_some_of_the_lines_is_described_as_the_legend():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label="a")
+    ax.plot([0, 1], [1, 0], label="b")
+    ax.axhline(0.5)  # a reference line the legend leaves out
+    ax.legend()
+    text = svg(fig)
+    assert 'aria-label="A figure: 3 lines (in the legend: a, b)."' in text, text[:300]
+
+
 def test_a_grid_of_images_is_described_by_its_titles():
     from mynn.figures import describe
 

@@ -189,6 +189,12 @@ After the box.
 --8<-- "mynn/__init__.py:1:3"
 ```
 
+::: mynn.layers.Dense.forward
+    options:
+      show_source: true
+
+::: mynn.model.Model._train_epoch
+
 ```text
 [Dense][mynn.layers.Dense] in printed output is left alone
 ```
@@ -198,6 +204,7 @@ After the box.
 def test_a_page_becomes_cells_with_boxes_snippets_figures_and_links_rewritten():
     urls = {"dir/other.md": "dir/other/", "dir/page.md": "dir/page/"}
     inventory = {"mynn.layers.Dense": "api/layers/#mynn.layers.Dense",
+                 "mynn.layers.Dense.forward": "api/layers/#mynn.layers.Dense.forward",
                  "mynn.model.Model": "api/model/#mynn.model.Model"}
     links = notebooks.Links("https://example.net/site/", "dir/page/", "dir/page.md", urls,
                             inventory)
@@ -209,7 +216,7 @@ def test_a_page_becomes_cells_with_boxes_snippets_figures_and_links_rewritten():
     assert kinds == ["markdown", "markdown", "code", "markdown", "markdown", "code",
                      "markdown", "markdown"], cells
     first, text = cells[0][1], cells[1][1]
-    assert "Its code needs these packages: mynn-numpy, matplotlib, torch." in first, first
+    assert "Its code needs these packages: mynn, matplotlib, torch." in first, first
     site = "https://example.net/site/"
     assert f"[Dense]({site}api/layers/#mynn.layers.Dense)" in text, text
     assert f"[`Model`]({site}api/model/#mynn.model.Model)" in text, text
@@ -224,6 +231,20 @@ def test_a_page_becomes_cells_with_boxes_snippets_figures_and_links_rewritten():
     after, snippet = cells[7][1], (ROOT / "mynn/__init__.py").read_text().splitlines()[:3]
     assert after.startswith("After the box.\n\n```python\n" + "\n".join(snippet)), after
     assert "```text\n[Dense][mynn.layers.Dense] in printed" in after, after
+    # mkdocstrings' directives: the object's source, linked to its API entry when it has one
+    import inspect
+    import textwrap
+
+    from mynn.layers import Dense
+    from mynn.model import Model
+
+    dense = textwrap.dedent(inspect.getsource(Dense.forward)).rstrip("\n")
+    assert (f"The source of [`mynn.layers.Dense.forward`]({site}api/layers/"
+            f"#mynn.layers.Dense.forward), docstring included") in after, after
+    assert f"```python\n{dense}\n```" in after and "options:" not in after, after
+    assert "The source of `mynn.model.Model._train_epoch`, docstring" in after, after
+    assert textwrap.dedent(inspect.getsource(Model._train_epoch)).rstrip("\n") in after
+    assert ":::" not in after, after
     assert book.metadata["kernelspec"]["name"] == "python3"
     assert [cell.metadata.get("mynn_line") for cell in book.cells if cell.cell_type == "code"] \
         == [9, 17]

@@ -1,12 +1,15 @@
 // The playground's Web Worker (started by playground.js): Python and the training run here.
 //
-// It loads Pyodide, numpy and mynn from the site's own assets/pyodide/ folder the way
-// run-worker.js does, then drives browser_run.playground.Session: "setup" runs the part of
-// the page's program before its training loop; "play" trains for a time budget, posts a
-// frame (the pictures and the new losses) and yields, so that "pause", "step" or a new
-// "setup" sent meanwhile is read before the next budget; "diagnose" measures mynn's signals.
-/* global importScripts, loadPyodide */
+// It loads Pyodide, numpy and mynn from the site's own assets/pyodide/ folder with
+// pyodide-start.js, as run-worker.js does, then drives browser_run.playground.Session:
+// "setup" runs the part of the page's program before its training loop; "play" trains for a
+// time budget, posts a frame (the pictures and the new losses) and yields, so that "pause",
+// "step" or a new "setup" sent meanwhile is read before the next budget; "diagnose" measures
+// mynn's signals.
+/* global importScripts, startPython */
 "use strict";
+
+importScripts("pyodide-start.js");
 
 let pyodide = null;
 let Session = null;
@@ -16,20 +19,7 @@ let generation = 0; // a new setup ends the loop of the old one
 const BUDGET_MS = 70; // at most this much training between two pictures (about)
 
 async function init(message) {
-  self.postMessage({ type: "status", text: "Starting Python…" });
-  importScripts(message.indexURL + "pyodide.js");
-  const log = function (text) { self.postMessage({ type: "log", text: text }); };
-  pyodide = await loadPyodide({ indexURL: message.indexURL, stdout: log, stderr: log });
-  self.postMessage({ type: "status", text: "Loading numpy and mynn…" });
-  const [, archive] = await Promise.all([
-    pyodide.loadPackage("numpy", { messageCallback: function () {} }),
-    fetch(message.mynnURL).then(function (response) {
-      if (!response.ok) throw new Error(message.mynnURL + ": HTTP " + response.status);
-      return response.arrayBuffer();
-    }),
-  ]);
-  const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
-  pyodide.unpackArchive(archive, "zip", { extractDir: sitePackages });
+  pyodide = await startPython(message);
   Session = pyodide.pyimport("browser_run.playground").Session;
 }
 

@@ -6,8 +6,10 @@
 // browser_run.runner.run_block; what the block prints is posted back as it is printed.
 // A block that imports a package the site serves (matplotlib) loads it first.
 // Running here keeps the page responsive while a block trains a network.
-/* global importScripts, loadPyodide */
+/* global importScripts, startPython */
 "use strict";
+
+importScripts("pyodide-start.js");
 
 let pyodide = null;
 let runBlock = null;
@@ -19,20 +21,7 @@ const loaded = new Set(["numpy"]);
 async function init(message) {
   served = message.imports;
   sizes = message.packageBytes || {};
-  self.postMessage({ type: "status", text: "Starting Python…" });
-  importScripts(message.indexURL + "pyodide.js");
-  const log = function (text) { self.postMessage({ type: "log", text: text }); };
-  pyodide = await loadPyodide({ indexURL: message.indexURL, stdout: log, stderr: log });
-  self.postMessage({ type: "status", text: "Loading numpy and mynn…" });
-  const [, archive] = await Promise.all([
-    pyodide.loadPackage("numpy", { messageCallback: function () {} }),
-    fetch(message.mynnURL).then(function (response) {
-      if (!response.ok) throw new Error(message.mynnURL + ": HTTP " + response.status);
-      return response.arrayBuffer();
-    }),
-  ]);
-  const sitePackages = pyodide.runPython("import sysconfig; sysconfig.get_paths()['purelib']");
-  pyodide.unpackArchive(archive, "zip", { extractDir: sitePackages });
+  pyodide = await startPython(message);
   // No screen in a worker: matplotlib draws with Agg (the pages ask for it too).
   pyodide.runPython("import os; os.environ['MPLBACKEND'] = 'Agg'");
   runBlock = pyodide.pyimport("browser_run.runner").run_block;
