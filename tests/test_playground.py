@@ -405,6 +405,61 @@ def test_points_added_by_a_click_and_by_csv_join_the_data_and_the_program(tab, s
     )
 
 
+PG = "document.getElementById('mynn-playground').playground"
+
+
+def test_clicks_add_points_before_python_starts_and_csv_keeps_the_data_sets_classes(
+    tab, site_url
+):
+    before = len(tab.requests)
+    tab.goto(site_url + "playground/?data=custom", wait_until="load")
+    for x, y in [(40, 40), (300, 40), (40, 300), (300, 300)]:
+        tab.click(".mynn-pg__plot", position={"x": x, "y": y})
+    assert tab.evaluate(f"() => {PG}.settings.points.length") == 4
+    assert tab.inner_text(".mynn-pg__numbers") == ""  # no longer asks for points
+    assert "pts=" in tab.url
+    assert not [url for url in tab.requests[before:] if "/assets/pyodide/" in url]
+    tab.goto(site_url + "playground/?data=custom&pts=0.5:0.5:1", wait_until="load")
+    assert tab.inner_text(".mynn-pg__numbers").endswith(": 1 so far.")
+    # two classes: a point of class 4 is not one of circles' points
+    tab.goto(site_url + "playground/?data=circles", wait_until="load")
+    tab.click("text=Add points as CSV (x1, x2, class 0 to 1)")
+    tab.fill("#pg-csv", "0.1, 0.1, 4\n0.2, 0.2, 1")
+    tab.click("text=Add these")
+    assert tab.evaluate(f"() => {PG}.settings.points") == [[0.2, 0.2, 1]]
+
+
+def test_the_regression_view_has_its_own_captions_and_no_accuracy_or_class(tab, site_url):
+    _open(tab, site_url, "?data=curve&layers=8-Tanh-0.2-0-0.01")
+    assert tab.evaluate(
+        "() => getComputedStyle(document.querySelector('[aria-label=\"Accuracy per epoch\"]'))"
+        ".display"
+    ) == "none"
+    assert not tab.is_visible("#pg-class")
+    text = tab.inner_text(".mynn-pg")
+    assert "Each unit's output against x" in text and "over the plane" not in text
+    caption = tab.inner_text("#pg-curves + canvas + p")
+    assert caption.endswith(
+        "Solid: training, the mean over the epoch's batches while the weights change, with "
+        "Dropout on, plus the L1/L2 penalty. Dashed: validation, the model at the epoch's end, "
+        "Dropout off, no penalty."
+    ), caption
+
+
+def test_the_diagnostics_of_a_rate_far_too_high_name_the_pages_layers(tab, site_url):
+    _open(tab, site_url, "?data=circles&opt=sgd&lr=10&momentum=0")
+    tab.click("#pg-play")
+    tab.wait_for_function(
+        "() => document.querySelector('.mynn-pg__diagnosis').textContent.includes('saturat')",
+        timeout=60_000,
+    )
+    tab.click("#pg-play")  # pause
+    text = tab.inner_text(".mynn-pg__diagnosis")
+    assert "saturation (hidden layer 1, its Tanh)" in text, text
+    assert "too low" not in text and "initial_loss" not in text, text
+    assert "(layer " not in text, text
+
+
 def test_a_diverging_run_stops_with_a_link_to_the_guide(tab, site_url):
     _open(tab, site_url, "?data=curve&opt=sgd&lr=10&momentum=0.9&layers=8-Linear")
     tab.click("#pg-play")

@@ -572,13 +572,18 @@
       st.diagnosis = null;
       diagnosisList.textContent = "";
       showProgram();
-      if (st.settings.data === "custom" && st.settings.points.length < 4) {
-        numbers.textContent = "Add at least 4 points (click on the plot, or paste CSV): " +
-          st.settings.points.length + " so far.";
-        drawAdded();
-        return;
-      }
+      if (waitingForPoints()) return;
+      numbers.textContent = "";
       if (worker && st.ready) worker.postMessage({ type: "setup", program: code.textContent });
+      else drawAdded(); // until Python runs, the plot shows the points added so far
+    }
+
+    function waitingForPoints() {
+      if (st.settings.data !== "custom" || st.settings.points.length >= 4) return false;
+      numbers.textContent = "Add at least 4 points (click on the plot, or paste CSV): " +
+        st.settings.points.length + " so far.";
+      drawAdded();
+      return true;
     }
 
     [dataSelect, noise, n, val, seed, optSelect, lr, momentum, batch, dtypeSelect]
@@ -965,6 +970,7 @@
     classOptions();
     momentum.disabled = s.opt !== "sgd";
     showProgram();
+    waitingForPoints();
     state = st;
     // for the tests: the run's numbers as the page has them
     root.playground = st;
