@@ -49,10 +49,12 @@ GUIDE = {
     "initial_loss": "4-weights-so-large-that-tanh-saturates",
     "diverged": "1-the-learning-rate-is-too-high",
 }
-BLOCKING = ("dead_relu", "saturation", "gradient_norm")
-"""Signals that, when not ok, stop the gradient from reaching earlier layers."""
+BLOCKING = ("dead_relu", "saturation")
+"""Signals that, when not ok, hold back the gradient on its way to earlier layers."""
 UPDATE_RATIO_LOW = 1e-5
 """mynn's lower end of the healthy update ratio (``mynn.diagnostics.UPDATE_RATIO_RANGE[0]``)."""
+DEAD_RELU_LIMIT = 0.5
+"""mynn's largest healthy share of dead ReLUs (``mynn.diagnostics.DEAD_RELU_LIMIT``)."""
 
 
 def layer_names(model) -> list[str]:
@@ -234,15 +236,18 @@ class Session:
         Before training (epoch 0) the readings are mynn's, with the guide's section. After
         that, mynn's advice assumes an untrained network, so the page says what is measured,
         with the reading before training beside it, and names a cause only where it is the
-        likely one: ``initial_loss`` is left out, and a small update ratio is blamed on the
-        learning rate only when no unit is dead or saturated and the loss still falls short
-        of a hundredth of the first epoch's without having risen above it.
+        likely one: ``initial_loss`` is left out; dead ReLUs that were alive before training
+        link to the guide's section on a learning rate too high; a small update ratio is
+        blamed on the learning rate being too low only when no unit is dead or saturated,
+        every layer gets a gradient, and the training loss has neither risen above the first
+        epoch's nor fallen below a hundredth of it.
         """
         signals = self._signals()
         if self.epoch == 0:
             return signals
         before = {(s["name"], s["layer"]): s["value"] for s in self.initial_signals}
         blocked = [s for s in signals if not s["ok"] and s["name"] in BLOCKING]
+        no_gradient = [s for s in signals if not s["ok"] and s["name"] == "gradient_norm"]
         losses = self.history["loss"]
         first, last = losses[0], losses[-1]
         shown = []
@@ -260,15 +265,19 @@ class Session:
                     f"{kind} outputs are saturated, where their gradient vanishes"
                 )
                 s["message"] = f"{value:.0%} of {what} ({was:.0%} before training)"
-                s["section"] = ""
+                alive_before = name == "dead_relu" and was <= DEAD_RELU_LIMIT
+                s["section"] = GUIDE["dead_relu"] if alive_before else ""
             elif name == "update_ratio" and value < UPDATE_RATIO_LOW:
                 s["message"] = f"one step changes the weights by {value:.2g} of their size"
                 if blocked:
                     s["message"] += (
-                        ": little gradient passes the dead or saturated units listed here "
-                        "(a learning rate far too high can leave them so)"
+                        ": the dead or saturated units listed here hold back its gradient "
+                        "(a learning rate far too high can leave units so)"
                     )
                     s["section"] = GUIDE["dead_relu"]
+                elif no_gradient:
+                    s["message"] += ": no gradient reaches some layers (see gradient_norm)"
+                    s["section"] = ""
                 elif last > first:
                     s["message"] += (
                         f": the training loss rose from {first:.3g} in epoch 1 to {last:.3g} "

@@ -186,6 +186,13 @@ def test_during_training_a_small_step_is_not_blamed_on_the_learning_rate_by_defa
     ), small
 
 
+def test_the_limits_are_mynns():
+    from mynn import diagnostics
+
+    assert playground.UPDATE_RATIO_LOW == diagnostics.UPDATE_RATIO_RANGE[0]
+    assert playground.DEAD_RELU_LIMIT == diagnostics.DEAD_RELU_LIMIT
+
+
 def test_layer_names_are_the_pages():
     model = playground.Session(PROGRAM).model  # Dense, ReLU, Dropout, Dense, Softmax
     assert playground.layer_names(model) == [
@@ -440,9 +447,9 @@ def test_the_regression_view_has_its_own_captions_and_no_accuracy_or_class(tab, 
     assert "Each unit's output against x" in text and "over the plane" not in text
     caption = tab.inner_text("#pg-curves + canvas + p")
     assert caption.endswith(
-        "Solid: training, the mean over the epoch's batches while the weights change, with "
-        "Dropout on, plus the L1/L2 penalty. Dashed: validation, the model at the epoch's end, "
-        "Dropout off, no penalty."
+        "Solid: training, over the epoch's samples, batch by batch while the weights change, "
+        "with Dropout on, plus the L1/L2 penalty. Dashed: validation, the model at the epoch's "
+        "end, Dropout off, no penalty."
     ), caption
 
 

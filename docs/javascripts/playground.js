@@ -888,7 +888,8 @@
       const layers = st.settings.layers;
       const dropout = layers.some(function (l) { return l.dropout > 0; });
       const penalty = loss && layers.some(function (l) { return l.l1 || l.l2; });
-      return "Solid: training, the mean over the epoch's batches while the weights change" +
+      return "Solid: training, over the epoch's samples, batch by batch while the weights " +
+        "change" +
         (dropout ? ", with Dropout on" : "") + (penalty ? ", plus the L1/L2 penalty" : "") +
         ". Dashed: validation, the model at the epoch's end" +
         (dropout ? ", Dropout off" : "") + (penalty ? ", no penalty" : "") + ".";
