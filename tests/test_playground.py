@@ -378,7 +378,7 @@ def test_a_saved_url_brings_the_settings_back(tab, site_url):
     assert tab.inner_text("label[for=pg-val]") == "Validation share"
     assert "X_train, X_val, y_train, y_val = train_test_split(" in program
     assert "test loss" not in program and "validation loss" in program
-    tab.goto(site_url + "playground/?data=xor&test=0.3", wait_until="load")
+    tab.goto(site_url + "playground/?data=xor&test=0.3", wait_until="networkidle")
     assert tab.input_value("#pg-val") == "0.3"
     assert "val=0.3" in tab.evaluate(
         "() => document.getElementById('mynn-playground').playground.query()"
@@ -419,17 +419,17 @@ def test_clicks_add_points_before_python_starts_and_csv_keeps_the_data_sets_clas
     tab, site_url
 ):
     before = len(tab.requests)
-    tab.goto(site_url + "playground/?data=custom", wait_until="load")
+    tab.goto(site_url + "playground/?data=custom", wait_until="networkidle")
     for x, y in [(40, 40), (300, 40), (40, 300), (300, 300)]:
         tab.click(".mynn-pg__plot", position={"x": x, "y": y})
     assert tab.evaluate(f"() => {PG}.settings.points.length") == 4
     assert tab.inner_text(".mynn-pg__numbers") == ""  # no longer asks for points
     assert "pts=" in tab.url
     assert not [url for url in tab.requests[before:] if "/assets/pyodide/" in url]
-    tab.goto(site_url + "playground/?data=custom&pts=0.5:0.5:1", wait_until="load")
+    tab.goto(site_url + "playground/?data=custom&pts=0.5:0.5:1", wait_until="networkidle")
     assert tab.inner_text(".mynn-pg__numbers").endswith(": 1 so far.")
     # two classes: a point of class 4 is not one of circles' points
-    tab.goto(site_url + "playground/?data=circles", wait_until="load")
+    tab.goto(site_url + "playground/?data=circles", wait_until="networkidle")
     tab.click("text=Add points as CSV (x1, x2, class 0 to 1)")
     tab.fill("#pg-csv", "0.1, 0.1, 4\n0.2, 0.2, 1")
     tab.click("text=Add these")
