@@ -442,7 +442,7 @@ def test_the_regression_view_has_its_own_captions_and_no_accuracy_or_class(tab, 
         "() => getComputedStyle(document.querySelector('[aria-label=\"Accuracy per epoch\"]'))"
         ".display"
     ) == "none"
-    assert not tab.is_visible("#pg-class")
+    assert not tab.is_visible("#pg-class") and not tab.is_visible(".mynn-pg__csv")
     text = tab.inner_text(".mynn-pg")
     assert "Each unit's output against x" in text and "over the plane" not in text
     caption = tab.inner_text("#pg-curves + canvas + p")

@@ -444,15 +444,16 @@
     const codeBlock = element("pre", { class: "mynn-pg__code" }, [code]);
     const copyButton = element("button", { type: "button", id: "pg-copy", class: "md-button",
                                            text: "Copy the program" });
+    const csvBox = element("details", { class: "mynn-pg__csv" }, [
+      csvSummary,
+      element("label", { for: "pg-csv", text: "One point per line:" }), csv,
+      element("div", { class: "mynn-pg__row" }, [addCsv, clearPoints]),
+    ]);
     const picture = element("div", { class: "mynn-pg__picture" }, [
       element("div", { class: "mynn-pg__row" }, [play, step, reset]),
       numbers, region, legend,
       classField,
-      element("details", { class: "mynn-pg__csv" }, [
-        csvSummary,
-        element("label", { for: "pg-csv", text: "One point per line:" }), csv,
-        element("div", { class: "mynn-pg__row" }, [addCsv, clearPoints]),
-      ]),
+      csvBox,
       element("h2", { id: "pg-curves", text: "Loss and accuracy" }),
       lossCanvas, lossCaption, accCanvas, accCaption,
       element("h2", { id: "pg-units", text: "What each hidden unit computes" }),
@@ -521,7 +522,7 @@
         classSelect.appendChild(element("option", { value: String(c), text: String(c) }));
       }
       classSelect.disabled = regression(st.settings);
-      classField.hidden = regression(st.settings);
+      classField.hidden = csvBox.hidden = regression(st.settings); // no points to add there
       // added points only: no generated data, so no noise or size
       noise.disabled = n.disabled = st.settings.data === "custom";
       csvSummary.textContent = "Add points as CSV (x1, x2, class " +
