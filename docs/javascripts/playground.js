@@ -213,7 +213,7 @@
     lines.push("EPOCHS = " + epochs);
     lines.push("");
     data.forEach(function (line) { lines.push(line); });
-    lines.push("# held out for validation, watched every epoch (a test part is looked at once, at the end)");
+    lines.push("# held out for validation; a test part would be looked at once, at the end");
     lines.push("X_train, X_val, y_train, y_val = train_test_split(");
     lines.push("    X, y, test_size=" + pyNumber(s.val) + ", rng=SEED");
     lines.push(")");
@@ -473,7 +473,7 @@
     root.appendChild(element("h2", { id: "pg-program", text: "The program" }));
     root.appendChild(element("p", { text: "These settings as a mynn program: run it with " +
       "Python and mynn to print every tenth epoch's losses. While training is stable they " +
-      "are the page's to the printed digits. Your numpy and the browser's round sums " +
+      "are the page's to the printed digits. Your numpy and the browser's can round sums " +
       "differently in the last bits, and a run that jumps about (a learning rate far too " +
       "high) amplifies that: its later losses can differ from the page's." }));
     root.appendChild(copyButton);
