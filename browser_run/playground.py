@@ -5,8 +5,11 @@ panel). Its last part, from the line ``for epoch in range(``, is the training lo
 runs at home; everything before it (the data, the features, the model) is what
 :class:`Session` runs here, in Pyodide, in the playground's Web Worker
 (docs/javascripts/playground-worker.js). Each epoch then makes the same two calls as the
-loop (``model.train(..., epochs=1, rng=order)`` and ``model.evaluate`` on the test part), so
-the page's losses are the program's.
+loop (``model.train(..., epochs=1, rng=order)`` and ``model.evaluate`` on the validation
+part), so under CPython the session's losses are the program's. In the browser numpy is
+Pyodide's build, whose sums can differ from the reader's numpy in the last bits: a stable run
+keeps its losses the program's to the printed digits, while a run that jumps about (a learning
+rate far too high) amplifies the difference until the losses part.
 
 Between epochs the worker asks for a *frame*: the model's predictions on a grid over the
 plane (the decision regions, or the fitted curve of a regression), the outputs of the hidden
@@ -46,6 +49,28 @@ GUIDE = {
     "initial_loss": "4-weights-so-large-that-tanh-saturates",
     "diverged": "1-the-learning-rate-is-too-high",
 }
+BLOCKING = ("dead_relu", "saturation")
+"""Signals that, when not ok, hold back the gradient on its way to earlier layers."""
+UPDATE_RATIO_LOW = 1e-5
+"""mynn's lower end of the healthy update ratio (``mynn.diagnostics.UPDATE_RATIO_RANGE[0]``)."""
+DEAD_RELU_LIMIT = 0.5
+"""mynn's largest healthy share of dead ReLUs (``mynn.diagnostics.DEAD_RELU_LIMIT``)."""
+
+
+def layer_names(model) -> list[str]:
+    """The page's name of each of ``model.layers``: hidden layers count from 1, as its controls.
+
+    A hidden layer is a Dense layer with its activation (and Dropout); the last Dense layer
+    and its activation are the output layer.
+    """
+    dense = [i for i, layer in enumerate(model.layers) if type(layer).__name__ == "Dense"]
+    names = []
+    for index, layer in enumerate(model.layers):
+        number = sum(i <= index for i in dense)  # Dense layers up to this one
+        part = "its weights" if index in dense else f"its {type(layer).__name__}"
+        owner = "output layer" if number == len(dense) else f"hidden layer {number}"
+        names.append(f"{owner}, {part}")
+    return names
 
 
 def setup_code(program: str) -> str:
@@ -71,22 +96,22 @@ class Session:
         self.order = names["order"]
         self.batch_size = names.get("BATCH_SIZE")
         self.features = names["features"]
-        self.X_train, self.X_test = names["X_train"], names["X_test"]
-        self.y_train, self.y_test = names["y_train"], names["y_test"]
-        self.F_train, self.F_test = names["F_train"], names["F_test"]
+        self.X_train, self.X_val = names["X_train"], names["X_val"]
+        self.y_train, self.y_val = names["y_train"], names["y_val"]
+        self.F_train, self.F_val = names["F_train"], names["F_val"]
         self.regression = self.X_train.shape[1] == 1
         self.epoch = 0
         self.history: dict[str, list] = {
             "loss": [],
             "accuracy": [],
-            "test_loss": [],
-            "test_accuracy": [],
+            "val_loss": [],
+            "val_accuracy": [],
         }
         self.error: str | None = None
-        both = np.concatenate([self.X_train, self.X_test])
+        both = np.concatenate([self.X_train, self.X_val])
         self.extent = float(max(1.0, np.abs(both[:, 0]).max()) * 1.1)
         if self.regression:
-            targets = np.concatenate([self.y_train, self.y_test]).ravel()
+            targets = np.concatenate([self.y_train, self.y_val]).ravel()
             self.y_extent = float(max(1.0, np.abs(targets).max()) * 1.1)
         else:
             self.extent = float(max(1.0, np.abs(both).max()) * 1.1)
@@ -105,10 +130,12 @@ class Session:
         self.F_grid = self.features(self.grid)
         self.F_unit_grid = self.features(self.unit_grid)
         self.evaluate()
+        self.layer_names = layer_names(self.model)
+        self.initial_signals = self._signals()  # the untrained network's readings
 
     def evaluate(self) -> None:
-        """The test part's loss and accuracy, as the program's loop measures them."""
-        self.test = self.model.evaluate(self.F_test, self.y_test)
+        """The validation part's loss and accuracy, as the program's loop measures them."""
+        self.validation = self.model.evaluate(self.F_val, self.y_val)
 
     def train_epoch(self) -> None:
         """One epoch, with the same calls as the program's loop."""
@@ -124,8 +151,8 @@ class Session:
         self.epoch += 1
         self.history["loss"].append(history["loss"][0])
         self.history["accuracy"].append(history.get("accuracy", [None])[0])
-        self.history["test_loss"].append(self.test[0])
-        self.history["test_accuracy"].append(self.test[1])
+        self.history["val_loss"].append(self.validation[0])
+        self.history["val_accuracy"].append(self.validation[1])
 
     def advance(self, budget_ms: float = 70.0, max_epochs: int = 10**9) -> dict:
         """Train whole epochs for at most about ``budget_ms`` (at least one), then a frame.
@@ -195,16 +222,84 @@ class Session:
         """The points, as flat lists: inputs row by row, and labels or targets."""
         return {
             "X_train": self.X_train.ravel().tolist(),
-            "X_test": self.X_test.ravel().tolist(),
+            "X_val": self.X_val.ravel().tolist(),
             "y_train": np.asarray(self.y_train).ravel().tolist(),
-            "y_test": np.asarray(self.y_test).ravel().tolist(),
+            "y_val": np.asarray(self.y_val).ravel().tolist(),
             "extent": self.extent,
             "y_extent": self.y_extent,
             "regression": self.regression,
         }
 
     def diagnose(self) -> list[dict]:
-        """mynn's health signals on (up to) 256 training samples, with the guide's section."""
+        """mynn's health signals on (up to) 256 training samples, in the page's words.
+
+        Before training (epoch 0) the readings are mynn's, with the guide's section. After
+        that, mynn's advice assumes an untrained network, so the page says what is measured,
+        with the reading before training beside it, and names a cause only where it is the
+        likely one: ``initial_loss`` is left out; dead ReLUs that were alive before training
+        link to the guide's section on a learning rate too high; a small update ratio is
+        blamed on the learning rate being too low only when no unit is dead or saturated,
+        every layer gets a gradient, and the training loss has neither risen above the first
+        epoch's nor fallen below a hundredth of it.
+        """
+        signals = self._signals()
+        if self.epoch == 0:
+            return signals
+        before = {(s["name"], s["layer"]): s["value"] for s in self.initial_signals}
+        blocked = [s for s in signals if not s["ok"] and s["name"] in BLOCKING]
+        no_gradient = [s for s in signals if not s["ok"] and s["name"] == "gradient_norm"]
+        losses = self.history["loss"]
+        first, last = losses[0], losses[-1]
+        shown = []
+        for s in signals:
+            name, value = s["name"], s["value"]
+            was = before.get((name, s["layer"]))
+            if name == "initial_loss":
+                continue
+            if s["ok"]:
+                shown.append(s)
+                continue
+            if name in ("dead_relu", "saturation"):
+                kind = type(self.model.layers[s["layer"]]).__name__
+                what = f"{kind} units never fired on this batch" if name == "dead_relu" else (
+                    f"{kind} outputs are saturated, where their gradient vanishes"
+                )
+                s["message"] = f"{value:.0%} of {what} ({was:.0%} before training)"
+                alive_before = name == "dead_relu" and was <= DEAD_RELU_LIMIT
+                s["section"] = GUIDE["dead_relu"] if alive_before else ""
+            elif name == "update_ratio" and value < UPDATE_RATIO_LOW:
+                s["message"] = f"one step changes the weights by {value:.2g} of their size"
+                if blocked:
+                    s["message"] += (
+                        ": the dead or saturated units listed here hold back its gradient "
+                        "(a learning rate far too high can leave units so)"
+                    )
+                    s["section"] = GUIDE["dead_relu"]
+                elif no_gradient:
+                    s["message"] += ": no gradient reaches some layers (see gradient_norm)"
+                    s["section"] = ""
+                elif last > first:
+                    s["message"] += (
+                        f": the training loss rose from {first:.3g} in epoch 1 to {last:.3g} "
+                        "(a learning rate far too high can do this)"
+                    )
+                    s["section"] = GUIDE["diverged"]
+                elif last < first / 100:
+                    s["message"] += (
+                        f": the training loss fell from {first:.3g} in epoch 1 to "
+                        f"{last:.3g}, so the gradient is small, as near a minimum"
+                    )
+                    s["section"] = ""
+                else:
+                    s["message"] += (
+                        f": no unit is dead or saturated and the training loss is {last:.3g} "
+                        f"(epoch 1: {first:.3g}), so a learning rate too low is the likely cause"
+                    )
+            shown.append(s)
+        return shown
+
+    def _signals(self) -> list[dict]:
+        """mynn's diagnose, each signal with the page's name of its layer and a guide section."""
         from mynn.diagnostics import UPDATE_RATIO_RANGE, diagnose
 
         rows = np.linspace(0, len(self.F_train) - 1, min(256, len(self.F_train))).astype(int)
@@ -217,6 +312,7 @@ class Session:
                 {
                     "name": signal.name,
                     "layer": signal.layer,
+                    "where": self.layer_names[signal.layer] if signal.layer is not None else "",
                     "value": float(signal.value),
                     "ok": bool(signal.ok),
                     "message": signal.message,

@@ -2,7 +2,7 @@
 
 The page (docs/playground.md) is HTML and JavaScript (docs/javascripts/playground.js) with no
 Python block for pytest to run, so this file tests it: in Chromium it trains the circles
-until the test accuracy passes 0.9, changes controls and reads the URL, opens a saved URL and
+until the validation accuracy passes 0.9, changes controls and reads the URL, opens a saved URL and
 reads the controls back, and runs the page's program under CPython to compare its printed
 losses with the page's. It also measures the training and picture rates for the issue's
 2-16-16-3 network on spiral points (printed at the end of the run).
@@ -35,7 +35,7 @@ BATCH_SIZE = 10
 EPOCHS = 20
 
 X, y = circles(40, noise=0.1, rng=SEED)
-X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.5, rng=SEED)
+X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.5, rng=SEED)
 
 
 def features(X):
@@ -44,7 +44,7 @@ def features(X):
     return np.column_stack([x1, x2, x1 * x2]).astype(DTYPE)
 
 
-F_train, F_test = features(X_train), features(X_test)
+F_train, F_val = features(X_train), features(X_val)
 model = Model([
     Dense(3, 8, rng=SEED + 1, dtype=DTYPE), ReLU(), Dropout(0.1, rng=SEED + 101),
     Dense(8, 2, rng=SEED + 2, dtype=DTYPE), Softmax(),
@@ -58,13 +58,13 @@ for epoch in range(1, EPOCHS + 1):
     history = model.train(
         F_train, y_train, epochs=1, batch_size=BATCH_SIZE, rng=order, verbose=0,
     )
-    test_loss, test_accuracy = model.evaluate(F_test, y_test)
+    val_loss, val_accuracy = model.evaluate(F_val, y_val)
     if epoch % 10 == 0:
         loss = history["loss"][0]
-        print(f"epoch {epoch}: loss {loss:.6f}, test loss {test_loss:.6f}")
+        print(f"epoch {epoch}: loss {loss:.6f}, validation loss {val_loss:.6f}")
 """
 
-LINE = re.compile(r"epoch (\d+): loss (\S+), test loss (\S+)")
+LINE = re.compile(r"epoch (\d+): loss (\S+), validation loss (\S+)")
 
 
 def _printed(output: str) -> dict[int, tuple[float, float]]:
@@ -81,9 +81,9 @@ def test_the_session_trains_like_the_programs_loop(capsys):
     session = playground.Session(PROGRAM)
     frames = [session.advance(budget_ms=0, max_epochs=1) for _ in range(20)]
     assert session.epoch == 20 and [f["epoch"] for f in frames] == list(range(1, 21))
-    for epoch, (loss, test_loss) in printed.items():  # the same calls on the same machine
+    for epoch, (loss, val_loss) in printed.items():  # the same calls on the same machine
         assert f"{session.history['loss'][epoch - 1]:.6f}" == f"{loss:.6f}"
-        assert f"{session.history['test_loss'][epoch - 1]:.6f}" == f"{test_loss:.6f}"
+        assert f"{session.history['val_loss'][epoch - 1]:.6f}" == f"{val_loss:.6f}"
 
 
 def test_a_frame_holds_the_regions_the_unit_maps_and_the_new_losses():
@@ -99,7 +99,7 @@ def test_a_frame_holds_the_regions_the_unit_maps_and_the_new_losses():
     unit = frame["units"][0][0]
     assert unit.shape == (playground.UNIT_GRID**2,) and np.abs(unit).max() <= 1
     frame = session.advance(budget_ms=1e6, max_epochs=3)
-    assert frame["since"] == 0 and frame["epoch"] == 3 and len(frame["test_loss"]) == 3
+    assert frame["since"] == 0 and frame["epoch"] == 3 and len(frame["val_loss"]) == 3
     # the plane's top row first: the grid's first point is at the top left
     assert session.grid[0].tolist() == [-session.extent, session.extent]
 
@@ -119,6 +119,91 @@ def test_diagnose_links_each_signal_to_a_section_of_the_guide():
     assert all(s["section"] in headings for s in signals), signals
 
 
+def _circles(hidden: str, optimizer: str, data: str = "circles(100, noise=0.1, rng=1)") -> str:
+    """A program as the page writes it: two hidden layers of 8 ``hidden`` units."""
+    return (
+        "import numpy as np\n"
+        "from mynn import SGD, CategoricalAccuracy, CategoricalCrossentropy, Dense, Model\n"
+        f"from mynn import Softmax, {hidden}\n"
+        "from mynn.datasets import blobs, circles, train_test_split\n"
+        "BATCH_SIZE = 10\n"
+        f"X, y = {data}\n"
+        "X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.5, rng=1)\n"
+        "def features(X):\n"
+        "    return X.astype(np.float64)\n"
+        "F_train, F_val = features(X_train), features(X_val)\n"
+        f"model = Model([Dense(2, 8, rng=2), {hidden}(), Dense(8, 8, rng=3), {hidden}(),\n"
+        f"               Dense(8, {3 if 'blobs' in data else 2}, rng=4), Softmax()])\n"
+        "model.set_loss(CategoricalCrossentropy())\n"
+        f"model.set_optimizer({optimizer})\n"
+        "model.set_accuracy(CategoricalAccuracy())\n"
+        "order = np.random.default_rng(1)\n"
+        "for epoch in range(1, 3):\n"
+        "    pass\n"
+    )
+
+
+def _problems(session, epochs: int) -> list[dict]:
+    session.advance(budget_ms=1e9, max_epochs=epochs - session.epoch)
+    assert session.epoch == epochs and session.error is None
+    return [s for s in session.diagnose() if not s["ok"]]
+
+
+def test_during_training_a_small_step_is_not_blamed_on_the_learning_rate_by_default():
+    # SGD at 10: healthy before training; after 5 epochs the Tanh units saturate and the
+    # first two layers' steps are tiny. mynn alone calls that "the learning rate is too low".
+    session = playground.Session(_circles("Tanh", "SGD(learning_rate=10.0)"))
+    assert all(s["ok"] for s in session.initial_signals), session.initial_signals
+    problems = _problems(session, 5)
+    small = [s for s in problems if s["name"] == "update_ratio" and s["value"] < 1e-5]
+    assert [s["where"] for s in small] == ["hidden layer 1, its weights",
+                                           "hidden layer 2, its weights"], problems
+    for s in small:
+        assert "too low" not in s["message"], s
+        assert s["section"] == "1-the-learning-rate-is-too-high", s
+    # the initial loss is a reading for the untrained network only
+    assert "initial_loss" in {s["name"] for s in session.initial_signals}
+    assert "initial_loss" not in {s["name"] for s in session.diagnose()}
+    saturated = [s for s in problems if s["name"] == "saturation"]
+    assert [s["where"] for s in saturated] == ["hidden layer 1, its Tanh",
+                                               "hidden layer 2, its Tanh"], problems
+    for s in saturated:
+        assert s["message"].endswith("(0% before training)"), s
+        assert "initial weights" not in s["message"] and s["section"] == "", s
+
+    # a finished run: the loss fell far, so the small steps are not the rate's fault
+    done = playground.Session(
+        _circles("Tanh", "SGD(learning_rate=0.1, momentum=0.9)", "blobs(100, 3, spread=0.1, rng=1)")
+    )
+    small = [s for s in _problems(done, 200) if s["name"] == "update_ratio"]
+    assert small and all("fell from" in s["message"] and not s["section"] for s in small), small
+
+    # a rate too low, with nothing else wrong: then the guide's section 2 is the likely one
+    slow = playground.Session(_circles("Tanh", "SGD(learning_rate=0.0001)"))
+    small = [s for s in _problems(slow, 20) if s["name"] == "update_ratio"]
+    assert len(small) == 3 and all(
+        s["section"] == "2-the-learning-rate-is-too-low" for s in small
+    ), small
+
+
+def test_the_limits_are_mynns():
+    from mynn import diagnostics
+
+    assert playground.UPDATE_RATIO_LOW == diagnostics.UPDATE_RATIO_RANGE[0]
+    assert playground.DEAD_RELU_LIMIT == diagnostics.DEAD_RELU_LIMIT
+
+
+def test_layer_names_are_the_pages():
+    model = playground.Session(PROGRAM).model  # Dense, ReLU, Dropout, Dense, Softmax
+    assert playground.layer_names(model) == [
+        "hidden layer 1, its weights",
+        "hidden layer 1, its ReLU",
+        "hidden layer 1, its Dropout",
+        "output layer, its weights",
+        "output layer, its Softmax",
+    ]
+
+
 def test_a_diverging_run_stops_and_names_the_runs_epoch():
     program = (
         "import numpy as np\n"
@@ -126,10 +211,10 @@ def test_a_diverging_run_stops_and_names_the_runs_epoch():
         "from mynn.datasets import curve, train_test_split\n"
         "BATCH_SIZE = 10\n"
         "X, y = curve(50, rng=0)\n"
-        "X_train, X_test, y_train, y_test = train_test_split(X, y, rng=0)\n"
+        "X_train, X_val, y_train, y_val = train_test_split(X, y, rng=0)\n"
         "def features(X):\n"
         "    return X[:, :1]\n"
-        "F_train, F_test = features(X_train), features(X_test)\n"
+        "F_train, F_val = features(X_train), features(X_val)\n"
         "model = Model([Dense(1, 8, rng=1), Linear(), Dense(8, 1, rng=2), Linear()])\n"
         "model.set_loss(MeanSquaredError())\n"
         "model.set_optimizer(SGD(learning_rate=10.0, momentum=0.9))\n"
@@ -205,17 +290,17 @@ def _play_until(tab, condition: str, timeout: float) -> dict:
     return tab.evaluate(STATE)
 
 
-def test_the_circles_pass_0_9_test_accuracy_within_seconds(tab, site_url):
+def test_the_circles_pass_0_9_validation_accuracy_within_seconds(tab, site_url):
     started = time.monotonic()
     _open(tab, site_url, "?data=circles")
     loaded = time.monotonic() - started
     started = time.monotonic()
-    state = _play_until(tab, "h.test_accuracy.length && h.test_accuracy.at(-1) > 0.9", 30_000)
+    state = _play_until(tab, "h.val_accuracy.length && h.val_accuracy.at(-1) > 0.9", 30_000)
     seconds = time.monotonic() - started
-    assert state["history"]["test_accuracy"][-1] > 0.9
+    assert state["history"]["val_accuracy"][-1] > 0.9
     assert int(tab.get_attribute(".mynn-pg__numbers", "data-epoch")) >= state["epoch"] - 1
     REPORT.append(
-        f"playground: Pyodide and mynn ready in {loaded:.1f} s; the circles passed 0.9 test "
+        f"playground: Pyodide and mynn ready in {loaded:.1f} s; the circles passed 0.9 validation "
         f"accuracy after {seconds:.1f} s of play (epoch {state['epoch']})"
     )
     # every request stayed on the site
@@ -236,7 +321,7 @@ def test_a_changed_control_changes_the_url(tab, site_url):
 
 
 SAVED = (
-    "?data=spiral&noise=0.15&n=40&test=0.4&seed=3&layers=12-ReLU-0.1,6-Tanh-0-0.0001-0.001"
+    "?data=spiral&noise=0.15&n=40&val=0.4&seed=3&layers=12-ReLU-0.1,6-Tanh-0-0.0001-0.001"
     "&f=x1,x2,x1x2,sinx1&opt=sgd&lr=0.2&momentum=0.5&batch=16&pts=0.5:0.5:2;-0.3:0.1:1"
 )
 
@@ -244,7 +329,7 @@ SAVED = (
 def test_a_saved_url_brings_the_settings_back(tab, site_url):
     _open(tab, site_url, SAVED)
     values = tab.evaluate(
-        """() => ['pg-data', 'pg-noise', 'pg-n', 'pg-test', 'pg-seed', 'pg-units-0',
+        """() => ['pg-data', 'pg-noise', 'pg-n', 'pg-val', 'pg-seed', 'pg-units-0',
                   'pg-act-0', 'pg-drop-0', 'pg-units-1', 'pg-act-1', 'pg-l1-1', 'pg-l2-1',
                   'pg-l2-0', 'pg-opt', 'pg-lr', 'pg-momentum', 'pg-batch', 'pg-dtype']
                  .map((id) => document.getElementById(id).value)"""
@@ -283,12 +368,21 @@ def test_a_saved_url_brings_the_settings_back(tab, site_url):
     # the settings read from the URL make the same URL again
     query = tab.evaluate("() => document.getElementById('mynn-playground').playground.query()")
     assert query == SAVED, query
-    # the two added points are in the data: 3 x 40 generated, 2 added, 40% for testing
+    # the two added points are in the data: 3 x 40 generated, 2 added, 40% for validation
     state = tab.evaluate(
         "() => { const d = document.getElementById('mynn-playground').playground.data;"
-        " return [d.y_train.length, d.y_test.length]; }"
+        " return [d.y_train.length, d.y_val.length]; }"
     )
     assert state == [73, 49], state
+    # the held-out part is called what it is used for; an old link's test= still works
+    assert tab.inner_text("label[for=pg-val]") == "Validation share"
+    assert "X_train, X_val, y_train, y_val = train_test_split(" in program
+    assert "test loss" not in program and "validation loss" in program
+    tab.goto(site_url + "playground/?data=xor&test=0.3", wait_until="networkidle")
+    assert tab.input_value("#pg-val") == "0.3"
+    assert "val=0.3" in tab.evaluate(
+        "() => document.getElementById('mynn-playground').playground.query()"
+    )
 
 
 def test_points_added_by_a_click_and_by_csv_join_the_data_and_the_program(tab, site_url):
@@ -314,8 +408,63 @@ def test_points_added_by_a_click_and_by_csv_join_the_data_and_the_program(tab, s
     assert "    [0.25, -0.5]," in program and "y = np.concatenate([y, [1, 0, 1]])" in program
     tab.wait_for_function(
         "() => { const d = document.getElementById('mynn-playground').playground.data;"
-        " return d && d.y_train.length + d.y_test.length === 43; }"
+        " return d && d.y_train.length + d.y_val.length === 43; }"
     )
+
+
+PG = "document.getElementById('mynn-playground').playground"
+
+
+def test_clicks_add_points_before_python_starts_and_csv_keeps_the_data_sets_classes(
+    tab, site_url
+):
+    before = len(tab.requests)
+    tab.goto(site_url + "playground/?data=custom", wait_until="networkidle")
+    for x, y in [(40, 40), (300, 40), (40, 300), (300, 300)]:
+        tab.click(".mynn-pg__plot", position={"x": x, "y": y})
+    assert tab.evaluate(f"() => {PG}.settings.points.length") == 4
+    assert tab.inner_text(".mynn-pg__numbers") == ""  # no longer asks for points
+    assert "pts=" in tab.url
+    assert not [url for url in tab.requests[before:] if "/assets/pyodide/" in url]
+    tab.goto(site_url + "playground/?data=custom&pts=0.5:0.5:1", wait_until="networkidle")
+    assert tab.inner_text(".mynn-pg__numbers").endswith(": 1 so far.")
+    # two classes: a point of class 4 is not one of circles' points
+    tab.goto(site_url + "playground/?data=circles", wait_until="networkidle")
+    tab.click("text=Add points as CSV (x1, x2, class 0 to 1)")
+    tab.fill("#pg-csv", "0.1, 0.1, 4\n0.2, 0.2, 1")
+    tab.click("text=Add these")
+    assert tab.evaluate(f"() => {PG}.settings.points") == [[0.2, 0.2, 1]]
+
+
+def test_the_regression_view_has_its_own_captions_and_no_accuracy_or_class(tab, site_url):
+    _open(tab, site_url, "?data=curve&layers=8-Tanh-0.2-0-0.01")
+    assert tab.evaluate(
+        "() => getComputedStyle(document.querySelector('[aria-label=\"Accuracy per epoch\"]'))"
+        ".display"
+    ) == "none"
+    assert not tab.is_visible("#pg-class") and not tab.is_visible(".mynn-pg__csv")
+    text = tab.inner_text(".mynn-pg")
+    assert "Each unit's output against x" in text and "over the plane" not in text
+    caption = tab.inner_text("#pg-curves + canvas + p")
+    assert caption.endswith(
+        "Solid: training, over the epoch's samples, batch by batch while the weights change, "
+        "with Dropout on, plus the L1/L2 penalty. Dashed: validation, the model at the epoch's "
+        "end, Dropout off, no penalty."
+    ), caption
+
+
+def test_the_diagnostics_of_a_rate_far_too_high_name_the_pages_layers(tab, site_url):
+    _open(tab, site_url, "?data=circles&opt=sgd&lr=10&momentum=0")
+    tab.click("#pg-play")
+    tab.wait_for_function(
+        "() => document.querySelector('.mynn-pg__diagnosis').textContent.includes('saturat')",
+        timeout=60_000,
+    )
+    tab.click("#pg-play")  # pause
+    text = tab.inner_text(".mynn-pg__diagnosis")
+    assert "saturation (hidden layer 1, its Tanh)" in text, text
+    assert "too low" not in text and "initial_loss" not in text, text
+    assert "(layer " not in text, text
 
 
 def test_a_diverging_run_stops_with_a_link_to_the_guide(tab, site_url):
@@ -361,7 +510,7 @@ def _compare_with_cpython(tab, site_url, query: str, epochs: int) -> float:
     assert len(compared) >= epochs // 10, (sorted(printed), len(history["loss"]))
     largest = 0.0
     for epoch in compared:
-        page = (history["loss"][epoch - 1], history["test_loss"][epoch - 1])
+        page = (history["loss"][epoch - 1], history["val_loss"][epoch - 1])
         for ours, theirs in zip(page, printed[epoch]):
             largest = max(largest, abs(ours - theirs))
     return largest
@@ -388,7 +537,7 @@ def test_the_programs_losses_under_cpython_are_the_pages(tab, site_url):
 
 def test_training_and_picture_rates_for_2_16_16_3_on_spiral_points(tab, site_url):
     # the issue's measure: 2-16-16-3 on 300 spiral points (the training part), batch 10
-    _open(tab, site_url, "?data=spiral&n=125&test=0.2&layers=16-ReLU,16-ReLU&f=x1,x2&batch=10")
+    _open(tab, site_url, "?data=spiral&n=125&val=0.2&layers=16-ReLU,16-ReLU&f=x1,x2&batch=10")
     tab.focus("#pg-play")  # with the keyboard alone
     tab.keyboard.press("Enter")
     tab.wait_for_timeout(1000)  # the first frames

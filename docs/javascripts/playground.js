@@ -34,13 +34,14 @@
     sgd: "SGD", adagrad: "Adagrad", rmsprop: "RMSProp", adam: "Adam",
   };
   const DEFAULTS = {
-    data: "circles", noise: 0.1, n: 100, test: 0.5, seed: 1,
+    data: "circles", noise: 0.1, n: 100, val: 0.5, seed: 1,
     layers: [{ units: 8, act: "Tanh", dropout: 0, l1: 0, l2: 0 },
              { units: 8, act: "Tanh", dropout: 0, l1: 0, l2: 0 }],
     features: ["x1", "x2"], opt: "adam", lr: 0.03, momentum: 0.9, batch: 10,
     dtype: "float64", points: [],
   };
   // class colours, readable on the light and the dark page
+  const DEFAULT_EXTENT = 1.1; // the plot's half width before a data set sets it
   const COLOURS = [[33, 119, 200], [230, 120, 20], [40, 160, 80], [190, 60, 170], [150, 150, 40]];
 
   let worker = null;
@@ -64,7 +65,8 @@
     if (p.has("data") && DATASETS[p.get("data")]) s.data = p.get("data");
     s.noise = number(p.get("noise"), s.noise, 0, 1, false);
     s.n = number(p.get("n"), s.n, 1, 500, true);
-    s.test = number(p.get("test"), s.test, 0.1, 0.9, false);
+    // the validation share (older links named it "test")
+    s.val = number(p.has("val") ? p.get("val") : p.get("test"), s.val, 0.1, 0.9, false);
     s.seed = number(p.get("seed"), s.seed, 0, 1e6, true);
     if (p.has("layers")) {
       const text = p.get("layers");
@@ -93,7 +95,8 @@
         const v = item.split(":").map(Number);
         return [v[0], v[1], Math.round(v[2])];
       }).filter(function (v) {
-        return v.length === 3 && v.every(Number.isFinite) && v[2] >= 0 && v[2] < 5;
+        return v.length === 3 && v.every(Number.isFinite) && v[2] >= 0 &&
+          v[2] < classLimit(s);
       });
     }
     return s;
@@ -109,7 +112,7 @@
     set("data", s.data);
     set("noise", String(s.noise));
     set("n", String(s.n));
-    set("test", String(s.test));
+    set("val", String(s.val));
     set("seed", String(s.seed));
     // units-activation[-dropout[-L1[-L2]]], trailing zeros left out
     set("layers", s.layers.map(function (l) {
@@ -147,6 +150,9 @@
     s.points.forEach(function (v) { top = Math.max(top, v[2]); });
     return top + 1;
   }
+
+  // the classes an added point may have: the data set's, or 0 to 4 for added points only
+  function classLimit(s) { return DATASETS[s.data].classes || 5; }
 
   function usedFeatures(s) {
     const one = regression(s);
@@ -207,8 +213,9 @@
     lines.push("EPOCHS = " + epochs);
     lines.push("");
     data.forEach(function (line) { lines.push(line); });
-    lines.push("X_train, X_test, y_train, y_test = train_test_split(");
-    lines.push("    X, y, test_size=" + pyNumber(s.test) + ", rng=SEED");
+    lines.push("# held out for validation; a test part would be looked at once, at the end");
+    lines.push("X_train, X_val, y_train, y_val = train_test_split(");
+    lines.push("    X, y, test_size=" + pyNumber(s.val) + ", rng=SEED");
     lines.push(")");
     lines.push("");
     lines.push("");
@@ -224,7 +231,7 @@
     lines.push("    return np.column_stack(columns).astype(DTYPE)");
     lines.push("");
     lines.push("");
-    lines.push("F_train, F_test = features(X_train), features(X_test)");
+    lines.push("F_train, F_val = features(X_train), features(X_val)");
     const penalty = function (l) {
       return (l.l1 ? ", weight_regularizer_l1=" + pyNumber(l.l1) : "") +
              (l.l2 ? ", weight_regularizer_l2=" + pyNumber(l.l2) : "");
@@ -260,10 +267,10 @@
     lines.push("        F_train, y_train, epochs=1, batch_size=BATCH_SIZE, rng=order,");
     lines.push("        verbose=0,");
     lines.push("    )");
-    lines.push("    test_loss, test_accuracy = model.evaluate(F_test, y_test)");
+    lines.push("    val_loss, val_accuracy = model.evaluate(F_val, y_val)");
     lines.push("    if epoch % 10 == 0:");
     lines.push('        loss = history["loss"][0]');
-    lines.push('        print(f"epoch {epoch}: loss {loss:.6f}, test loss {test_loss:.6f}")');
+    lines.push('        print(f"epoch {epoch}: loss {loss:.6f}, validation loss {val_loss:.6f}")');
     return lines.join("\n") + "\n";
   }
 
@@ -351,14 +358,14 @@
     const dataSelect = select(labels(DATASETS), s.data);
     const noise = numberInput(s.noise, 0, 1, 0.05);
     const n = numberInput(s.n, 1, 500, 10);
-    const test = numberInput(s.test, 0.1, 0.9, 0.1);
+    const val = numberInput(s.val, 0.1, 0.9, 0.1);
     const seed = numberInput(s.seed, 0, 1000000, 1);
     const dataBox = element("fieldset", { class: "mynn-pg__box" }, [
       element("legend", { text: "Data" }),
       field("Data set", dataSelect, "pg-data"),
       field("Noise (blobs: spread)", noise, "pg-noise"),
-      field("Points per class", n, "pg-n"),
-      field("Test share", test, "pg-test"),
+      field("Points per class (curve: in all)", n, "pg-n"),
+      field("Validation share", val, "pg-val"),
       field("Seed", seed, "pg-seed"),
     ]);
     const featureBoxes = {};
@@ -409,6 +416,12 @@
                                        role: "img", tabindex: "-1",
                                        "aria-label": "Decision regions with the points" });
     const classSelect = element("select", { id: "pg-class" });
+    const classField = element("div", { class: "mynn-pg__field" }, [
+      element("label", { for: "pg-class", text: "A click on the plot adds a point of class" }),
+      classSelect,
+    ]);
+    const csvSummary = element("summary");
+    const unitCaption = element("p", { class: "mynn-pg__hint" });
     const legend = element("p", { class: "mynn-pg__legend" });
     const lossCanvas = element("canvas", { width: "360", height: "140", role: "img",
                                            class: "mynn-pg__curve",
@@ -418,9 +431,7 @@
                                           "aria-label": "Accuracy per epoch" });
     const units = element("div", { class: "mynn-pg__units" });
     const lossCaption = element("p", { class: "mynn-pg__hint" });
-    const accCaption = element("p", { class: "mynn-pg__hint",
-      text: "Accuracy per epoch, from 0 at the bottom to 1 at the top: training (solid), " +
-            "test (dashed)." });
+    const accCaption = element("p", { class: "mynn-pg__hint" });
     const csv = element("textarea", { id: "pg-csv", rows: "3",
                                       placeholder: "0.5, -0.2, 1" });
     const addCsv = element("button", { type: "button", class: "md-button", text: "Add these" });
@@ -433,31 +444,26 @@
     const codeBlock = element("pre", { class: "mynn-pg__code" }, [code]);
     const copyButton = element("button", { type: "button", id: "pg-copy", class: "md-button",
                                            text: "Copy the program" });
+    const csvBox = element("details", { class: "mynn-pg__csv" }, [
+      csvSummary,
+      element("label", { for: "pg-csv", text: "One point per line:" }), csv,
+      element("div", { class: "mynn-pg__row" }, [addCsv, clearPoints]),
+    ]);
     const picture = element("div", { class: "mynn-pg__picture" }, [
       element("div", { class: "mynn-pg__row" }, [play, step, reset]),
       numbers, region, legend,
-      element("div", { class: "mynn-pg__field" }, [
-        element("label", { for: "pg-class", text: "A click on the plot adds a point of class" }),
-        classSelect,
-      ]),
-      element("details", { class: "mynn-pg__csv" }, [
-        element("summary", { text: "Add points as CSV (x1, x2, class)" }),
-        element("label", { for: "pg-csv", text: "One point per line:" }), csv,
-        element("div", { class: "mynn-pg__row" }, [addCsv, clearPoints]),
-      ]),
+      classField,
+      csvBox,
       element("h2", { id: "pg-curves", text: "Loss and accuracy" }),
       lossCanvas, lossCaption, accCanvas, accCaption,
       element("h2", { id: "pg-units", text: "What each hidden unit computes" }),
-      element("p", { class: "mynn-pg__hint",
-                     text: "Each unit's output over the plane: orange where it is positive, " +
-                           "blue where negative, clear where 0; each map is scaled to its " +
-                           "own largest size." }),
+      unitCaption,
       units,
       element("h2", { id: "pg-health", text: "What is going wrong?" }),
       element("p", { class: "mynn-pg__hint",
                      text: "mynn's diagnose on up to 256 training points, about once a " +
-                           "second while it trains; each problem links to the guide's " +
-                           "section on it." }),
+                           "second while it trains; a problem links to the guide's section " +
+                           "where the page can name its likely cause." }),
       diagnosisList,
     ]);
     root.appendChild(status);
@@ -466,7 +472,10 @@
     ]));
     root.appendChild(element("h2", { id: "pg-program", text: "The program" }));
     root.appendChild(element("p", { text: "These settings as a mynn program: run it with " +
-      "Python and mynn to print the losses the page shows at every tenth epoch." }));
+      "Python and mynn to print every tenth epoch's losses. While training is stable they " +
+      "are the page's to the printed digits. Your numpy and the browser's can round sums " +
+      "differently in the last bits, and a run that jumps about (a learning rate far too " +
+      "high) amplifies that: its later losses can differ from the page's." }));
     root.appendChild(copyButton);
     root.appendChild(codeBlock);
 
@@ -513,6 +522,17 @@
         classSelect.appendChild(element("option", { value: String(c), text: String(c) }));
       }
       classSelect.disabled = regression(st.settings);
+      classField.hidden = csvBox.hidden = regression(st.settings); // no points to add there
+      // added points only: no generated data, so no noise or size
+      noise.disabled = n.disabled = st.settings.data === "custom";
+      csvSummary.textContent = "Add points as CSV (x1, x2, class " +
+        (st.settings.data === "custom" ? "0 to 4" : "0 to " + (classLimit(st.settings) - 1)) +
+        ")";
+      unitCaption.textContent = regression(st.settings) ?
+        "Each unit's output against x, scaled to its own largest size." :
+        "Each unit's output over the plane: orange where it is positive, blue where " +
+        "negative (signs here, not classes), clear where 0; each map is scaled to its own " +
+        "largest size.";
     }
 
     function read() {
@@ -520,7 +540,7 @@
       s2.data = dataSelect.value;
       s2.noise = number(noise.value, 0.1, 0, 1, false);
       s2.n = number(n.value, 100, 1, 500, true);
-      s2.test = number(test.value, 0.5, 0.1, 0.9, false);
+      s2.val = number(val.value, 0.5, 0.1, 0.9, false);
       s2.seed = number(seed.value, 1, 0, 1e6, true);
       const f = Object.keys(featureBoxes).filter(function (k) { return featureBoxes[k].checked; });
       s2.features = f.length ? f : ["x1"];
@@ -545,7 +565,7 @@
 
     function restart() {
       st.epoch = 0;
-      st.history = { loss: [], accuracy: [], test_loss: [], test_accuracy: [] };
+      st.history = { loss: [], accuracy: [], val_loss: [], val_accuracy: [] };
       st.frame = null;
       st.data = null;
       st.playing = false;
@@ -553,15 +573,21 @@
       st.diagnosis = null;
       diagnosisList.textContent = "";
       showProgram();
-      if (st.settings.data === "custom" && st.settings.points.length < 4) {
-        numbers.textContent = "Add at least 4 points (click on the plot, or paste CSV).";
-        drawEmpty();
-        return;
-      }
+      if (waitingForPoints()) return;
+      numbers.textContent = "";
       if (worker && st.ready) worker.postMessage({ type: "setup", program: code.textContent });
+      else drawAdded(); // until Python runs, the plot shows the points added so far
     }
 
-    [dataSelect, noise, n, test, seed, optSelect, lr, momentum, batch, dtypeSelect]
+    function waitingForPoints() {
+      if (st.settings.data !== "custom" || st.settings.points.length >= 4) return false;
+      numbers.textContent = "Add at least 4 points (click on the plot, or paste CSV): " +
+        st.settings.points.length + " so far.";
+      drawAdded();
+      return true;
+    }
+
+    [dataSelect, noise, n, val, seed, optSelect, lr, momentum, batch, dtypeSelect]
       .forEach(function (control) { control.addEventListener("change", changed); });
     Object.keys(featureBoxes).forEach(function (k) {
       featureBoxes[k].addEventListener("change", changed);
@@ -606,10 +632,11 @@
       changed();
     }
     region.addEventListener("click", function (event) {
-      if (!st.extent || regression(st.settings)) return;
+      if (regression(st.settings)) return;
+      const extent = st.extent || DEFAULT_EXTENT; // before any data set is shown
       const box = region.getBoundingClientRect();
-      const x = ((event.clientX - box.left) / box.width * 2 - 1) * st.extent;
-      const y = -((event.clientY - box.top) / box.height * 2 - 1) * st.extent;
+      const x = ((event.clientX - box.left) / box.width * 2 - 1) * extent;
+      const y = -((event.clientY - box.top) / box.height * 2 - 1) * extent;
       addPoints([[Math.round(x * 100) / 100, Math.round(y * 100) / 100,
                   Number(classSelect.value)]]);
     });
@@ -617,7 +644,8 @@
       const points = [];
       csv.value.split(/\r?\n/).forEach(function (line) {
         const v = line.split(/[,;\t ]+/).filter(Boolean).map(Number);
-        if (v.length === 3 && v.every(Number.isFinite) && v[2] >= 0 && v[2] < 5) {
+        if (v.length === 3 && v.every(Number.isFinite) && v[2] >= 0 &&
+            v[2] < classLimit(st.settings)) {
           points.push([v[0], v[1], Math.round(v[2])]);
         }
       });
@@ -632,9 +660,17 @@
       return getComputedStyle(root).getPropertyValue(name).trim() || "#888";
     }
 
-    function drawEmpty() {
+    // the points added so far, before there is a data set to train on
+    function drawAdded() {
       const ctx = region.getContext("2d");
       ctx.clearRect(0, 0, region.width, region.height);
+      const ex = st.extent || DEFAULT_EXTENT;
+      const pts = st.settings.points;
+      drawPoints(ctx, pts.flatMap(function (v) { return [v[0], v[1]]; }),
+                 pts.map(function (v) { return v[2]; }),
+                 function (x) { return (x / ex + 1) / 2 * region.width; },
+                 function (y) { return (1 - y / ex) / 2 * region.height; },
+                 true, colour("--md-default-fg-color"));
     }
 
     function drawRegions() {
@@ -651,7 +687,7 @@
         ctx.strokeStyle = colour("--md-default-fg-color--lightest");
         ctx.beginPath(); ctx.moveTo(0, H / 2); ctx.lineTo(W, H / 2); ctx.stroke();
         drawCurvePoints(ctx, data.X_train, data.y_train, px, py, true);
-        drawCurvePoints(ctx, data.X_test, data.y_test, px, py, false);
+        drawCurvePoints(ctx, data.X_val, data.y_val, px, py, false);
         const curve = frame.curve;
         ctx.strokeStyle = "rgb(" + COLOURS[1].join(",") + ")";
         ctx.lineWidth = 2.5;
@@ -683,7 +719,7 @@
       const px = function (x) { return (x / ex + 1) / 2 * W; };
       const py = function (y) { return (1 - y / ex) / 2 * H; };
       drawPoints(ctx, data.X_train, data.y_train, px, py, true, fg);
-      drawPoints(ctx, data.X_test, data.y_test, px, py, false, fg);
+      drawPoints(ctx, data.X_val, data.y_val, px, py, false, fg);
     }
 
     function drawPoints(ctx, X, y, px, py, filled, fg) {
@@ -717,19 +753,19 @@
       ctx.lineWidth = 1;
     }
 
-    function drawCurves(canvas, train, testValues, top) {
+    function drawCurves(canvas, train, valValues, top) {
       const ctx = canvas.getContext("2d");
       const W = canvas.width, H = canvas.height, pad = 4;
       ctx.clearRect(0, 0, W, H);
       canvas.dataset.top = "";
-      const values = train.concat(testValues).filter(Number.isFinite);
+      const values = train.concat(valValues).filter(Number.isFinite);
       ctx.strokeStyle = colour("--md-default-fg-color--lighter");
       ctx.strokeRect(0.5, 0.5, W - 1, H - 1);
       if (!values.length) return;
       const high = top || Math.max.apply(null, values) * 1.05 || 1;
       canvas.dataset.top = String(high);
       const count = Math.max(train.length, 2);
-      [[train, COLOURS[0], []], [testValues, COLOURS[1], [6, 4]]].forEach(function (item) {
+      [[train, COLOURS[0], []], [valValues, COLOURS[1], [6, 4]]].forEach(function (item) {
         const series = item[0];
         ctx.strokeStyle = "rgb(" + item[1].join(",") + ")";
         ctx.setLineDash(item[2]);
@@ -815,15 +851,15 @@
       const last = h.loss.length - 1;
       let text = "Epoch " + st.epoch;
       if (last >= 0) {
-        text += " · loss " + fmt(h.loss[last], 4) + " (test " + fmt(h.test_loss[last], 4) + ")";
+        text += " · loss " + fmt(h.loss[last], 4) + " (validation " + fmt(h.val_loss[last], 4) + ")";
         if (!st.data.regression) {
-          text += " · accuracy " + fmt(h.accuracy[last], 3) + " (test " +
-                  fmt(h.test_accuracy[last], 3) + ")";
+          text += " · accuracy " + fmt(h.accuracy[last], 3) + " (validation " +
+                  fmt(h.val_accuracy[last], 3) + ")";
         }
       }
       numbers.textContent = text;
       numbers.dataset.epoch = String(st.epoch);
-      if (last >= 0) numbers.dataset.testAccuracy = String(h.test_accuracy[last]);
+      if (last >= 0) numbers.dataset.valAccuracy = String(h.val_accuracy[last]);
     }
 
     function showDiagnosis(signals, error) {
@@ -837,8 +873,7 @@
       }
       problems.forEach(function (s2) {
         const item = element("li", {}, [
-          element("strong", { text: s2.name + (s2.layer == null ? "" : " (layer " +
-                                               s2.layer + ")") + ": " }),
+          element("strong", { text: s2.name + (s2.where ? " (" + s2.where + ")" : "") + ": " }),
           document.createTextNode(s2.message + " "),
         ]);
         if (s2.section) {
@@ -849,16 +884,28 @@
       });
     }
 
+    // what each curve is (Model.train's history against Model.evaluate)
+    function curveCaption(loss) {
+      const layers = st.settings.layers;
+      const dropout = layers.some(function (l) { return l.dropout > 0; });
+      const penalty = loss && layers.some(function (l) { return l.l1 || l.l2; });
+      return "Solid: training, over the epoch's samples, batch by batch while the weights " +
+        "change" +
+        (dropout ? ", with Dropout on" : "") + (penalty ? ", plus the L1/L2 penalty" : "") +
+        ". Dashed: validation, the model at the epoch's end" +
+        (dropout ? ", Dropout off" : "") + (penalty ? ", no penalty" : "") + ".";
+    }
+
     function draw() {
       drawRegions();
       const h = st.history;
-      drawCurves(lossCanvas, h.loss, h.test_loss, 0);
+      drawCurves(lossCanvas, h.loss, h.val_loss, 0);
       lossCaption.textContent = "Loss per epoch, from 0 at the bottom to " +
         (lossCanvas.dataset.top ? Number(lossCanvas.dataset.top).toPrecision(3) : "–") +
-        " at the top: training (solid), test (dashed)." +
-        (st.settings.layers.some(function (l) { return l.l1 || l.l2; }) ? " The training loss includes the L1/L2 penalty; " +
-         "the test loss does not." : "");
-      if (!st.data.regression) drawCurves(accCanvas, h.accuracy, h.test_accuracy, 1);
+        " at the top. " + curveCaption(true);
+      accCaption.textContent = "Accuracy per epoch, from 0 at the bottom to 1 at the top. " +
+        curveCaption(false);
+      if (!st.data.regression) drawCurves(accCanvas, h.accuracy, h.val_accuracy, 1);
       accCanvas.hidden = accCaption.hidden = st.data.regression;
       drawUnits();
       showNumbers();
@@ -871,14 +918,14 @@
         st.data = d;
         st.extent = d.extent;
         st.frame = message.frame;
-        st.history = { loss: [], accuracy: [], test_loss: [], test_accuracy: [] };
+        st.history = { loss: [], accuracy: [], val_loss: [], val_accuracy: [] };
         st.epoch = 0;
         legend.textContent = d.regression ?
-          "Filled: training points, rings: test points, line: the network's prediction." :
-          "Filled: training points, rings: test points; the colour of the plane: the class " +
+          "Filled: training points, rings: validation points, line: the network's prediction." :
+          "Filled: training points, rings: validation points; the colour of the plane: the class " +
           "the network predicts there (stronger where it is surer).";
         status.textContent = "Ready: " + (d.y_train.length) + " training and " +
-          d.y_test.length + " test points.";
+          d.y_val.length + " validation points.";
         draw();
         const pending = st.pending;
         st.pending = null;
@@ -925,6 +972,7 @@
     classOptions();
     momentum.disabled = s.opt !== "sgd";
     showProgram();
+    waitingForPoints();
     state = st;
     // for the tests: the run's numbers as the page has them
     root.playground = st;
