@@ -52,6 +52,11 @@ GUIDE = {
 BLOCKING = ("dead_relu", "saturation")
 """Signals that, when not ok, hold back the gradient on its way to earlier layers."""
 UPDATE_RATIO_LOW = 1e-5
+GRADIENT_AT_A_MINIMUM = 1e-4
+"""A layer's gradient norm below this reads as at or near a minimum of the loss: the page's
+losses are means over samples, of order 0.01 to 10, whose gradients are of order 0.01 to 1
+while a network still learns (0.15 for logistic regression on the circles at a learning rate
+of 1e-5; 7e-17 once it has reached its minimum)."""
 """mynn's lower end of the healthy update ratio (``mynn.diagnostics.UPDATE_RATIO_RANGE[0]``)."""
 DEAD_RELU_LIMIT = 0.5
 """mynn's largest healthy share of dead ReLUs (``mynn.diagnostics.DEAD_RELU_LIMIT``)."""
@@ -238,9 +243,10 @@ class Session:
         with the reading before training beside it, and names a cause only where it is the
         likely one: ``initial_loss`` is left out; dead ReLUs that were alive before training
         link to the guide's section on a learning rate too high; a small update ratio is
-        blamed on the learning rate being too low only when no unit is dead or saturated,
-        every layer gets a gradient, and the training loss has neither risen above the first
-        epoch's nor fallen below a hundredth of it.
+        blamed on the learning rate being too low only when the layer's gradient is not near 0
+        (at least GRADIENT_AT_A_MINIMUM), the training loss has neither risen above the first
+        epoch's nor fallen below a hundredth of it, no dead or saturated unit lies between the
+        layer and the loss, and every layer gets a gradient.
         """
         signals = self._signals()
         if self.epoch == 0:
@@ -248,6 +254,7 @@ class Session:
         before = {(s["name"], s["layer"]): s["value"] for s in self.initial_signals}
         blocked = [s for s in signals if not s["ok"] and s["name"] in BLOCKING]
         no_gradient = [s for s in signals if not s["ok"] and s["name"] == "gradient_norm"]
+        gradients = {s["layer"]: s["value"] for s in signals if s["name"] == "gradient_norm"}
         losses = self.history["loss"]
         first, last = losses[0], losses[-1]
         shown = []
@@ -269,16 +276,10 @@ class Session:
                 s["section"] = GUIDE["dead_relu"] if alive_before else ""
             elif name == "update_ratio" and value < UPDATE_RATIO_LOW:
                 s["message"] = f"one step changes the weights by {value:.2g} of their size"
-                if blocked:
-                    s["message"] += (
-                        ": the dead or saturated units listed here hold back its gradient "
-                        "(a learning rate far too high can leave units so)"
-                    )
-                    s["section"] = GUIDE["dead_relu"]
-                elif no_gradient:
-                    s["message"] += ": no gradient reaches some layers (see gradient_norm)"
-                    s["section"] = ""
-                elif last > first:
+                # dead or saturated units between this layer and the loss
+                downstream = [b for b in blocked if b["layer"] > s["layer"]]
+                gradient = gradients.get(s["layer"], 0.0)
+                if last > first:
                     s["message"] += (
                         f": the training loss rose from {first:.3g} in epoch 1 to {last:.3g} "
                         "(a learning rate far too high can do this)"
@@ -290,10 +291,27 @@ class Session:
                         f"{last:.3g}, so the gradient is small, as near a minimum"
                     )
                     s["section"] = ""
+                elif downstream:
+                    s["message"] += (
+                        ": the dead or saturated units listed here, between this layer and "
+                        "the loss, hold back its gradient (a learning rate far too high can "
+                        "leave units so)"
+                    )
+                    s["section"] = GUIDE["dead_relu"]
+                elif no_gradient:
+                    s["message"] += ": no gradient reaches some layers (see gradient_norm)"
+                    s["section"] = ""
+                elif gradient < GRADIENT_AT_A_MINIMUM:
+                    s["message"] += (
+                        f": its gradient is {gradient:.2g}, as at or near a minimum of the "
+                        "loss"
+                    )
+                    s["section"] = ""
                 else:
                     s["message"] += (
-                        f": no unit is dead or saturated and the training loss is {last:.3g} "
-                        f"(epoch 1: {first:.3g}), so a learning rate too low is the likely cause"
+                        f": its gradient is {gradient:.2g}, not near 0, so the step is small "
+                        "because the learning rate is: a learning rate too low is the likely "
+                        "cause"
                     )
             shown.append(s)
         return shown

@@ -186,6 +186,45 @@ def test_during_training_a_small_step_is_not_blamed_on_the_learning_rate_by_defa
     ), small
 
 
+def test_a_model_at_its_minimum_is_not_told_to_raise_the_learning_rate():
+    # logistic regression on the circles, the whole training part a step: its loss settles at
+    # the minimum of its (convex) loss, where the gradient and so the step vanish
+    program = _circles("Tanh", "SGD(learning_rate=1.0)")
+    program = program.replace("BATCH_SIZE = 10", "BATCH_SIZE = 100")  # the training part
+    program = program.replace(
+        "model = Model([Dense(2, 8, rng=2), Tanh(), Dense(8, 8, rng=3), Tanh(),\n"
+        "               Dense(8, 2, rng=4), Softmax()])",
+        "model = Model([Dense(2, 2, rng=2), Softmax()])",
+    )
+    assert "Dense(2, 2, rng=2)" in program
+    session = playground.Session(program)
+    small = [s for s in _problems(session, 600) if s["name"] == "update_ratio"]
+    losses = session.history["loss"]
+    assert abs(losses[-1] - losses[-21]) <= 1e-6 * losses[-21], losses[-21:]  # settled
+    assert small, "the step should be small at the minimum"
+    for s in small:
+        assert "too low" not in s["message"] and not s["section"], s
+        assert "as at or near a minimum of the loss" in s["message"], s
+
+    # a rate too low: as small a step, but the gradient is not near 0
+    slow = playground.Session(program.replace("learning_rate=1.0", "learning_rate=1e-5"))
+    small = [s for s in _problems(slow, 30) if s["name"] == "update_ratio"]
+    assert small and all(s["section"] == "2-the-learning-rate-is-too-low" for s in small), small
+    assert all("not near 0" in s["message"] for s in small), small
+
+
+def test_units_after_the_output_layer_are_not_blamed_for_its_small_step():
+    # 3 blobs, SGD at 1 with momentum: the loss falls far; the output layer's small step comes
+    # from predictions that are right, not from units between it and the loss (there are none)
+    done = playground.Session(_circles(
+        "Tanh", "SGD(learning_rate=1.0, momentum=0.9)", "blobs(100, 3, spread=0.1, rng=1)"))
+    small = [s for s in _problems(done, 200) if s["name"] == "update_ratio"]
+    assert done.history["loss"][-1] < done.history["loss"][0] / 100, done.history["loss"]
+    assert [s["where"] for s in small][-1] == "output layer, its weights", small
+    for s in small:  # the loss fell far: read first, before any unit is blamed
+        assert "hold back" not in s["message"] and "as near a minimum" in s["message"], s
+
+
 def test_the_limits_are_mynns():
     from mynn import diagnostics
 
@@ -431,9 +470,18 @@ def test_clicks_add_points_before_python_starts_and_csv_keeps_the_data_sets_clas
     # two classes: a point of class 4 is not one of circles' points
     tab.goto(site_url + "playground/?data=circles", wait_until="networkidle")
     tab.click("text=Add points as CSV (x1, x2, class 0 to 1)")
-    tab.fill("#pg-csv", "0.1, 0.1, 4\n0.2, 0.2, 1")
+    tab.fill("#pg-csv", "0.1, 0.1, 4\n0.3, 0.3, 0.6\n0.2, 0.2, 1")  # 0.6 is no class either
     tab.click("text=Add these")
     assert tab.evaluate(f"() => {PG}.settings.points") == [[0.2, 0.2, 1]]
+    tab.goto(site_url + "playground/?data=circles&pts=0.5:0.5:0.6;0.4:0.4:1",
+             wait_until="networkidle")
+    assert tab.evaluate(f"() => {PG}.settings.points") == [[0.4, 0.4, 1]]
+    # the class chosen for clicks stays chosen after a click
+    tab.select_option("#pg-class", "1")
+    tab.click(".mynn-pg__plot", position={"x": 40, "y": 40})
+    tab.click(".mynn-pg__plot", position={"x": 60, "y": 40})
+    assert tab.input_value("#pg-class") == "1"
+    assert [v[2] for v in tab.evaluate(f"() => {PG}.settings.points")] == [1, 1, 1]
 
 
 def test_the_regression_view_has_its_own_captions_and_no_accuracy_or_class(tab, site_url):
@@ -462,6 +510,7 @@ def test_the_diagnostics_of_a_rate_far_too_high_name_the_pages_layers(tab, site_
     )
     tab.click("#pg-play")  # pause
     text = tab.inner_text(".mynn-pg__diagnosis")
+    assert re.match(r"Measured after epoch [1-9]\d*:", text), text
     assert "saturation (hidden layer 1, its Tanh)" in text, text
     assert "too low" not in text and "initial_loss" not in text, text
     assert "(layer " not in text, text

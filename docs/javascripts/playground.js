@@ -92,11 +92,10 @@
     if (p.get("dtype") === "float32") s.dtype = "float32";
     if (p.get("pts")) {
       s.points = p.get("pts").split(";").slice(0, 500).map(function (item) {
-        const v = item.split(":").map(Number);
-        return [v[0], v[1], Math.round(v[2])];
+        return item.split(":").map(Number);
       }).filter(function (v) {
-        return v.length === 3 && v.every(Number.isFinite) && v[2] >= 0 &&
-          v[2] < classLimit(s);
+        return v.length === 3 && v.every(Number.isFinite) && Number.isInteger(v[2]) &&
+          v[2] >= 0 && v[2] < classLimit(s);
       });
     }
     return s;
@@ -515,12 +514,14 @@
     }
 
     function classOptions() {
+      const chosen = classSelect.value; // kept when the new menu still has it
       classSelect.textContent = "";
       const count = regression(st.settings) ? 0 : Math.max(classCount(st.settings),
                                                          st.settings.data === "custom" ? 3 : 0);
       for (let c = 0; c < Math.max(count, 1); c++) {
         classSelect.appendChild(element("option", { value: String(c), text: String(c) }));
       }
+      if (chosen && Number(chosen) < Math.max(count, 1)) classSelect.value = chosen;
       classSelect.disabled = regression(st.settings);
       classField.hidden = csvBox.hidden = regression(st.settings); // no points to add there
       // added points only: no generated data, so no noise or size
@@ -644,9 +645,9 @@
       const points = [];
       csv.value.split(/\r?\n/).forEach(function (line) {
         const v = line.split(/[,;\t ]+/).filter(Boolean).map(Number);
-        if (v.length === 3 && v.every(Number.isFinite) && v[2] >= 0 &&
-            v[2] < classLimit(st.settings)) {
-          points.push([v[0], v[1], Math.round(v[2])]);
+        if (v.length === 3 && v.every(Number.isFinite) && Number.isInteger(v[2]) &&
+            v[2] >= 0 && v[2] < classLimit(st.settings)) {
+          points.push([v[0], v[1], v[2]]);
         }
       });
       if (points.length) { addPoints(points); csv.value = ""; }
@@ -862,8 +863,12 @@
       if (last >= 0) numbers.dataset.valAccuracy = String(h.val_accuracy[last]);
     }
 
-    function showDiagnosis(signals, error) {
+    function showDiagnosis(signals, error, epoch) {
       diagnosisList.textContent = "";
+      if (epoch !== undefined && signals.length) {
+        diagnosisList.appendChild(element("li", {
+          text: epoch ? "Measured after epoch " + epoch + ":" : "Measured before training:" }));
+      }
       const problems = signals.filter(function (s2) { return !s2.ok; });
       if (error) diagnosisList.appendChild(element("li", { text: error }));
       if (!signals.length) return;
@@ -960,7 +965,9 @@
           worker.postMessage({ type: "diagnose" });
         }
       } else if (message.type === "diagnosis") {
-        if (!(st.frame && st.frame.error)) showDiagnosis(message.signals, message.error);
+        if (!(st.frame && st.frame.error)) {
+          showDiagnosis(message.signals, message.error, message.epoch);
+        }
       } else if (message.type === "error") {
         status.textContent = "Python says: " + message.text;
         st.playing = false;
