@@ -52,11 +52,6 @@ GUIDE = {
 BLOCKING = ("dead_relu", "saturation")
 """Signals that, when not ok, hold back the gradient on its way to earlier layers."""
 UPDATE_RATIO_LOW = 1e-5
-GRADIENT_AT_A_MINIMUM = 1e-4
-"""A layer's gradient norm below this reads as at or near a minimum of the loss: the page's
-losses are means over samples, of order 0.01 to 10, whose gradients are of order 0.01 to 1
-while a network still learns (0.15 for logistic regression on the circles at a learning rate
-of 1e-5; 7e-17 once it has reached its minimum)."""
 """mynn's lower end of the healthy update ratio (``mynn.diagnostics.UPDATE_RATIO_RANGE[0]``)."""
 DEAD_RELU_LIMIT = 0.5
 """mynn's largest healthy share of dead ReLUs (``mynn.diagnostics.DEAD_RELU_LIMIT``)."""
@@ -242,11 +237,13 @@ class Session:
         that, mynn's advice assumes an untrained network, so the page says what is measured,
         with the reading before training beside it, and names a cause only where it is the
         likely one: ``initial_loss`` is left out; dead ReLUs that were alive before training
-        link to the guide's section on a learning rate too high; a small update ratio is
-        blamed on the learning rate being too low only when the layer's gradient is not near 0
-        (at least GRADIENT_AT_A_MINIMUM), the training loss has neither risen above the first
-        epoch's nor fallen below a hundredth of it, no dead or saturated unit lies between the
-        layer and the loss, and every layer gets a gradient.
+        link to the guide's section on a learning rate too high; a small update ratio is put
+        down to a rise of the training loss above the first epoch's (section 1), to a fall
+        below a hundredth of it (near a minimum), to a layer between it and the loss with more
+        than half its units dead or saturated (section 1), or to a layer that gets no gradient;
+        otherwise the page lists what can make a step small and names no cause (a small
+        learning rate, a minimum reached with mini-batches and a gradient that fades through
+        many layers give the same readings).
         """
         signals = self._signals()
         if self.epoch == 0:
@@ -301,18 +298,16 @@ class Session:
                 elif no_gradient:
                     s["message"] += ": no gradient reaches some layers (see gradient_norm)"
                     s["section"] = ""
-                elif gradient < GRADIENT_AT_A_MINIMUM:
+                else:
+                    # a small learning rate, a minimum of the loss (with mini-batches the
+                    # gradient does not reach 0 there) and a gradient that fades through the
+                    # layers before it all look alike here: the page names none of them
                     s["message"] += (
-                        f": its gradient is {gradient:.2g}, as at or near a minimum of the "
-                        "loss"
+                        f" (its gradient: {gradient:.2g}); a small learning rate, a minimum of "
+                        "the loss, or a gradient that fades on its way back through the layers "
+                        "after this one can each make it so"
                     )
                     s["section"] = ""
-                else:
-                    s["message"] += (
-                        f": its gradient is {gradient:.2g}, not near 0, so the step is small "
-                        "because the learning rate is: a learning rate too low is the likely "
-                        "cause"
-                    )
             shown.append(s)
         return shown
 

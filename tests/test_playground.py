@@ -178,39 +178,39 @@ def test_during_training_a_small_step_is_not_blamed_on_the_learning_rate_by_defa
     small = [s for s in _problems(done, 200) if s["name"] == "update_ratio"]
     assert small and all("fell from" in s["message"] and not s["section"] for s in small), small
 
-    # a rate too low, with nothing else wrong: then the guide's section 2 is the likely one
+    # a rate too small, with nothing else wrong: the readings say what can cause it, no more
     slow = playground.Session(_circles("Tanh", "SGD(learning_rate=0.0001)"))
     small = [s for s in _problems(slow, 20) if s["name"] == "update_ratio"]
     assert len(small) == 3 and all(
-        s["section"] == "2-the-learning-rate-is-too-low" for s in small
+        not s["section"] and "a small learning rate" in s["message"] for s in small
     ), small
 
 
-def test_a_model_at_its_minimum_is_not_told_to_raise_the_learning_rate():
-    # logistic regression on the circles, the whole training part a step: its loss settles at
-    # the minimum of its (convex) loss, where the gradient and so the step vanish
+def test_a_small_step_with_no_clear_cause_names_none():
+    # logistic regression on the circles: at its minimum (whole training part a step), with
+    # mini-batches near it, and with a learning rate too small, the step is small in all three
+    # and the readings alike (the referees found each named cause wrong in some of them)
     program = _circles("Tanh", "SGD(learning_rate=1.0)")
-    program = program.replace("BATCH_SIZE = 10", "BATCH_SIZE = 100")  # the training part
     program = program.replace(
         "model = Model([Dense(2, 8, rng=2), Tanh(), Dense(8, 8, rng=3), Tanh(),\n"
         "               Dense(8, 2, rng=4), Softmax()])",
         "model = Model([Dense(2, 2, rng=2), Softmax()])",
     )
     assert "Dense(2, 2, rng=2)" in program
-    session = playground.Session(program)
-    small = [s for s in _problems(session, 600) if s["name"] == "update_ratio"]
-    losses = session.history["loss"]
-    assert abs(losses[-1] - losses[-21]) <= 1e-6 * losses[-21], losses[-21:]  # settled
-    assert small, "the step should be small at the minimum"
-    for s in small:
-        assert "too low" not in s["message"] and not s["section"], s
-        assert "as at or near a minimum of the loss" in s["message"], s
-
-    # a rate too low: as small a step, but the gradient is not near 0
-    slow = playground.Session(program.replace("learning_rate=1.0", "learning_rate=1e-5"))
-    small = [s for s in _problems(slow, 30) if s["name"] == "update_ratio"]
-    assert small and all(s["section"] == "2-the-learning-rate-is-too-low" for s in small), small
-    assert all("not near 0" in s["message"] for s in small), small
+    cases = {
+        "minimum": (program.replace("BATCH_SIZE = 10", "BATCH_SIZE = 100"), 600),
+        "mini-batches": (program.replace("learning_rate=1.0", "learning_rate=0.01"), 800),
+        "rate too small": (program.replace("learning_rate=1.0", "learning_rate=1e-5"), 30),
+    }
+    for case, (code, epochs) in cases.items():
+        session = playground.Session(code)
+        small = [s for s in _problems(session, epochs) if s["name"] == "update_ratio"]
+        assert small, case
+        for s in small:
+            assert not s["section"], (case, s)
+            assert s["message"].endswith(
+                "a small learning rate, a minimum of the loss, or a gradient that fades on its "
+                "way back through the layers after this one can each make it so"), (case, s)
 
 
 def test_units_after_the_output_layer_are_not_blamed_for_its_small_step():
@@ -482,6 +482,10 @@ def test_clicks_add_points_before_python_starts_and_csv_keeps_the_data_sets_clas
     tab.click(".mynn-pg__plot", position={"x": 60, "y": 40})
     assert tab.input_value("#pg-class") == "1"
     assert [v[2] for v in tab.evaluate(f"() => {PG}.settings.points")] == [1, 1, 1]
+    # a point of class 2 does not survive a change to a data set of two classes
+    tab.goto(site_url + "playground/?data=blobs&pts=0.1:0.1:2;0.2:0.2:1", wait_until="networkidle")
+    tab.select_option("#pg-data", "circles")
+    assert tab.evaluate(f"() => {PG}.settings.points") == [[0.2, 0.2, 1]]
 
 
 def test_the_regression_view_has_its_own_captions_and_no_accuracy_or_class(tab, site_url):

@@ -550,6 +550,8 @@
       s2.momentum = number(momentum.value, 0.9, 0, 0.99, false);
       s2.batch = batch.value.trim() === "all" ? "all" : number(batch.value, 10, 1, 1000, true);
       s2.dtype = dtypeSelect.value;
+      // added points of a class the chosen data set does not have are dropped
+      s2.points = s2.points.filter(function (v) { return v[2] < classLimit(s2); });
     }
 
     function showProgram() {
@@ -572,6 +574,7 @@
       st.playing = false;
       play.textContent = "Play";
       st.diagnosis = null;
+      st.diagnosing = false; // a diagnosis asked for before this restart is not shown
       diagnosisList.textContent = "";
       showProgram();
       if (waitingForPoints()) return;
@@ -962,10 +965,12 @@
         const now = performance.now();
         if (st.playing && now - st.lastDiagnosis > 1000) {
           st.lastDiagnosis = now;
+          st.diagnosing = true;
           worker.postMessage({ type: "diagnose" });
         }
       } else if (message.type === "diagnosis") {
-        if (!(st.frame && st.frame.error)) {
+        if (st.diagnosing && !(st.frame && st.frame.error)) {
+          st.diagnosing = false;
           showDiagnosis(message.signals, message.error, message.epoch);
         }
       } else if (message.type === "error") {
