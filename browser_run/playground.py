@@ -51,6 +51,9 @@ GUIDE = {
 }
 BLOCKING = ("dead_relu", "saturation")
 """Signals that, when not ok, hold back the gradient on its way to earlier layers."""
+RISE = 1.5
+"""A training loss above this many times the first epoch's is read as having risen (a rise
+of a few percent on a plateau is not)."""
 UPDATE_RATIO_LOW = 1e-5
 """mynn's lower end of the healthy update ratio (``mynn.diagnostics.UPDATE_RATIO_RANGE[0]``)."""
 DEAD_RELU_LIMIT = 0.5
@@ -238,12 +241,14 @@ class Session:
         with the reading before training beside it, and names a cause only where it is the
         likely one: ``initial_loss`` is left out; dead ReLUs that were alive before training
         link to the guide's section on a learning rate too high; a small update ratio is put
-        down to a rise of the training loss above the first epoch's (section 1), to a fall
+        down to a rise of the training loss to more than RISE times the first epoch's
+        (section 1), to a fall
         below a hundredth of it (near a minimum), to a layer between it and the loss with more
         than half its units dead or saturated (section 1), or to a layer that gets no gradient;
         otherwise the page lists what can make a step small and names no cause (a small
         learning rate, a minimum reached with mini-batches and a gradient that fades through
-        many layers give the same readings).
+        many layers give alike readings now; the readings before training could tell them
+        apart in part, which the page does not attempt).
         """
         signals = self._signals()
         if self.epoch == 0:
@@ -276,7 +281,7 @@ class Session:
                 # dead or saturated units between this layer and the loss
                 downstream = [b for b in blocked if b["layer"] > s["layer"]]
                 gradient = gradients.get(s["layer"], 0.0)
-                if last > first:
+                if last > RISE * first:
                     s["message"] += (
                         f": the training loss rose from {first:.3g} in epoch 1 to {last:.3g} "
                         "(a learning rate far too high can do this)"
@@ -301,12 +306,13 @@ class Session:
                 else:
                     # a small learning rate, a minimum of the loss (with mini-batches the
                     # gradient does not reach 0 there) and a gradient that fades through the
-                    # layers before it all look alike here: the page names none of them
-                    s["message"] += (
-                        f" (its gradient: {gradient:.2g}); a small learning rate, a minimum of "
-                        "the loss, or a gradient that fades on its way back through the layers "
-                        "after this one can each make it so"
-                    )
+                    # layers after this one: the page names none of them
+                    later = any(type(layer).__name__ == "Dense"
+                                for layer in self.model.layers[s["layer"] + 1:])
+                    causes = ("a small learning rate, a minimum of the loss, or a gradient that "
+                              "fades on its way back through the layers after this one"
+                              if later else "a small learning rate or a minimum of the loss")
+                    s["message"] += f" (its gradient: {gradient:.2g}); {causes} can each make it so"
                     s["section"] = ""
             shown.append(s)
         return shown

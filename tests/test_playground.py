@@ -184,6 +184,8 @@ def test_during_training_a_small_step_is_not_blamed_on_the_learning_rate_by_defa
     assert len(small) == 3 and all(
         not s["section"] and "a small learning rate" in s["message"] for s in small
     ), small
+    fades = ["gradient that fades" in s["message"] for s in small]  # not for the output layer
+    assert fades == [True, True, False], small
 
 
 def test_a_small_step_with_no_clear_cause_names_none():
@@ -208,9 +210,9 @@ def test_a_small_step_with_no_clear_cause_names_none():
         assert small, case
         for s in small:
             assert not s["section"], (case, s)
+            # one layer: no gradient fades on its way to it
             assert s["message"].endswith(
-                "a small learning rate, a minimum of the loss, or a gradient that fades on its "
-                "way back through the layers after this one can each make it so"), (case, s)
+                "a small learning rate or a minimum of the loss can each make it so"), (case, s)
 
 
 def test_units_after_the_output_layer_are_not_blamed_for_its_small_step():
